@@ -1,0 +1,93 @@
+//! Compute device selection and host <-> tensor transfers.
+//!
+//! burn 0.22 chooses the backend at run time through a `Device`. Its float precision is a
+//! process-wide setting per backend, fixed by the first tensor created, so it is chosen once here.
+
+use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+
+use crate::error::{Error, Result};
+
+/// Floating-point precision of all tensors on a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+/// Which burn backend runs the tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// burn's pure-Rust CPU backend (the default; replaces the deprecated ndarray backend).
+    Flex,
+    /// GPU through wgpu (cargo feature `wgpu`); f32 only.
+    Wgpu,
+}
+
+/// Returns a device for `backend` at `precision`.
+///
+/// Fails if the precision was already fixed differently in this process, or if the backend was
+/// not compiled in.
+pub fn device(backend: Backend, precision: Precision) -> Result<Device> {
+    let mut device = match backend {
+        Backend::Flex => Device::flex(),
+        Backend::Wgpu => wgpu_device()?,
+    };
+    let wanted = match precision {
+        Precision::F32 => FloatDType::F32,
+        Precision::F64 => FloatDType::F64,
+    };
+    if backend == Backend::Wgpu && precision == Precision::F64 {
+        return Err(Error::Device(
+            "the wgpu backend runs in f32 only (f64 is unreliable on GPUs and software Vulkan)"
+                .into(),
+        ));
+    }
+    if device.settings().float_dtype != wanted && device.configure(wanted).is_err() {
+        return Err(Error::Device(format!(
+            "{backend:?} is already running in {:?} in this process; cannot switch to {precision:?}",
+            device.settings().float_dtype
+        )));
+    }
+    Ok(device)
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> Result<Device> {
+    Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_device() -> Result<Device> {
+    Err(Error::Device(
+        "this build has no GPU support; rebuild with `--features wgpu`".into(),
+    ))
+}
+
+/// Uploads a row-major host matrix.
+pub fn matrix(values: &[f64], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    assert_eq!(
+        values.len(),
+        rows * cols,
+        "matrix data does not match its shape"
+    );
+    Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), device)
+}
+
+/// Uploads a host vector.
+pub fn vector(values: &[f64], device: &Device) -> Tensor<1> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), device)
+}
+
+/// Downloads any tensor as a flat row-major `Vec<f64>`.
+pub fn to_host<const D: usize>(tensor: Tensor<D>) -> Vec<f64> {
+    tensor
+        .try_into_vec_as::<f64>()
+        .expect("a float tensor reads back as f64")
+}
+
+/// Downloads a scalar (a one-element tensor).
+pub fn scalar<const D: usize>(tensor: Tensor<D>) -> f64 {
+    to_host(tensor)[0]
+}

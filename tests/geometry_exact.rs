@@ -1,0 +1,304 @@
+//! The geometry against closed forms: Tweedie moments, chords as symmetrised KL, the spline,
+//! gradients against finite differences, and the geodesic of a Gaussian against the
+//! hyperbolic distance.
+
+mod common;
+
+use common::{f64_autodiff, f64_device, rel};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tps::compute;
+use tps::denoiser::{Denoiser, GaussianMixture, MlpConfig};
+use tps::geometry::spacetime::{self, Parameters, Probes};
+use tps::geometry::{Constraint, CurveGrid, GeodesicConfig, GeodesicProblem, SplineBasis};
+use tps::schedule;
+
+fn mixture(dim: usize, seed: u64) -> GaussianMixture {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let means = (0..3)
+        .map(|_| (0..dim).map(|_| rng.random_range(-2.0..2.0)).collect())
+        .collect();
+    GaussianMixture::new(
+        means,
+        vec![0.5, 0.3, 0.2],
+        vec![0.4, 0.7, 1.1],
+        &f64_device(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn tweedie_second_moment_through_divergence_matches_closed_form() {
+    let device = f64_device();
+    for dim in [1, 2, 5] {
+        let gmm = mixture(dim, dim as u64);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let lambdas = [-6.0, -2.0, -0.5, 0.0, 1.0, 3.0, 7.0];
+        let b = lambdas.len() * 4;
+        let lam: Vec<f64> = (0..b).map(|i| lambdas[i % lambdas.len()]).collect();
+        let x: Vec<f64> = (0..b * dim).map(|_| rng.random_range(-3.0..3.0)).collect();
+        let lam_t = compute::matrix(&lam, b, 1, &device);
+        let x_t = compute::matrix(&x, b, dim, &device);
+        let probes = Probes::exact(b, dim, &device);
+        let (tweedie, mean) = spacetime::expectation(&gmm, lam_t.clone(), x_t.clone(), &probes);
+        let closed = gmm.second_moment(lam_t.clone(), x_t.clone());
+        let denoised = gmm.denoise(lam_t, x_t);
+        let (tw, cl) = (compute::to_host(tweedie), compute::to_host(closed));
+        for i in 0..b {
+            assert!(
+                rel(tw[i], cl[i]) < 1e-6,
+                "D={dim} λ={} tweedie {} vs closed form {}",
+                lam[i],
+                tw[i],
+                cl[i]
+            );
+        }
+        let (m, d) = (compute::to_host(mean), compute::to_host(denoised));
+        assert!(m.iter().zip(&d).all(|(a, b)| (a - b).abs() < 1e-12));
+    }
+}
+
+#[test]
+fn mixture_jvp_matches_finite_differences_of_the_denoiser() {
+    let device = f64_device();
+    let dim = 3;
+    let gmm = mixture(dim, 11);
+    let (lam, x) = (0.7, vec![0.3, -1.2, 0.8]);
+    let v = vec![0.4, -0.9, 0.2];
+    let lam_t = compute::matrix(&[lam], 1, 1, &device);
+    let (_, jv) = gmm.denoise_jvp(
+        lam_t.clone(),
+        compute::matrix(&x, 1, dim, &device),
+        compute::matrix(&v, 1, dim, &device),
+    );
+    let jv = compute::to_host(jv);
+    let h = 1e-5;
+    let at = |s: f64| {
+        let xs: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + s * b).collect();
+        compute::to_host(gmm.denoise(lam_t.clone(), compute::matrix(&xs, 1, dim, &device)))
+    };
+    let (plus, minus) = (at(h), at(-h));
+    for i in 0..dim {
+        let fd = (plus[i] - minus[i]) / (2.0 * h);
+        assert!(
+            (fd - jv[i]).abs() < 1e-8,
+            "component {i}: fd {fd} vs jvp {}",
+            jv[i]
+        );
+    }
+}
+
+/// Posterior `N(m, v I)` of a single isotropic Gaussian `N(c, s² I)` at `(λ, x)`.
+fn gaussian_posterior(c: &[f64], s: f64, lam: f64, x: &[f64]) -> (Vec<f64>, f64) {
+    let (a, s2) = (schedule::alpha(lam), schedule::sigma2(lam));
+    let var = a * a * s * s + s2;
+    let gain = a * s * s / var;
+    let m = c
+        .iter()
+        .zip(x)
+        .map(|(ci, xi)| ci + gain * (xi - a * ci))
+        .collect();
+    (m, s * s * s2 / var)
+}
+
+fn kl_isotropic(m1: &[f64], v1: f64, m2: &[f64], v2: f64) -> f64 {
+    let d = m1.len() as f64;
+    let sq: f64 = m1.iter().zip(m2).map(|(a, b)| (a - b).powi(2)).sum();
+    0.5 * (d * v1 / v2 + sq / v2 - d + d * (v2 / v1).ln())
+}
+
+#[test]
+fn every_chord_is_the_symmetrised_kl_between_gaussian_posteriors() {
+    let device = f64_device();
+    let (c, s) = (vec![0.5, -1.0], 0.8);
+    let gmm = GaussianMixture::new(vec![c.clone()], vec![1.0], vec![s], &device).unwrap();
+    // Pairs far apart and close together: the identity is exact, not only to second order.
+    let pts = [
+        [2.0, 0.1, 0.3],
+        [-1.0, 1.5, -2.0],
+        [0.5, 0.0, 0.0],
+        [0.52, 0.01, -0.02],
+        [5.0, 2.0, 1.0],
+    ];
+    let flat: Vec<f64> = pts.iter().flatten().copied().collect();
+    let probes = Probes::exact(pts.len(), 2, &device);
+    let params = Parameters::at(&gmm, compute::matrix(&flat, pts.len(), 3, &device), &probes);
+    let chords = compute::to_host(params.chords());
+    for n in 0..pts.len() - 1 {
+        let (m1, v1) = gaussian_posterior(&c, s, pts[n][0], &pts[n][1..]);
+        let (m2, v2) = gaussian_posterior(&c, s, pts[n + 1][0], &pts[n + 1][1..]);
+        let jeffreys = kl_isotropic(&m1, v1, &m2, v2) + kl_isotropic(&m2, v2, &m1, v1);
+        assert!(
+            rel(chords[n], jeffreys) < 1e-9,
+            "chord {n}: {} vs KL(p‖q)+KL(q‖p) = {jeffreys}",
+            chords[n]
+        );
+    }
+}
+
+#[test]
+fn spline_vanishes_at_the_ends_and_is_c2_at_every_knot() {
+    for nodes in [1, 2, 5, 10] {
+        let basis = SplineBasis::new(nodes);
+        let [v0, _, a0] = basis.evaluate_piece(0, 0.0);
+        let [v1, _, a1] = basis.evaluate_piece(nodes, 1.0);
+        assert!(
+            v0.iter().chain(&v1).all(|v| v.abs() < 1e-14),
+            "ends must vanish"
+        );
+        assert!(a0.iter().chain(&a1).all(|v| v.abs() < 1e-9), "natural ends");
+        for knot in 1..=nodes {
+            let t = basis.knot(knot);
+            let left = basis.evaluate_piece(knot - 1, t);
+            let right = basis.evaluate_piece(knot, t);
+            for order in 0..3 {
+                for j in 0..nodes {
+                    assert!(
+                        (left[order][j] - right[order][j]).abs() < 1e-9,
+                        "nodes={nodes} knot {knot} derivative {order} basis {j}"
+                    );
+                }
+            }
+            // Interpolation: basis j is 1 at its own knot and 0 at the others.
+            for (j, value) in right[0].iter().enumerate() {
+                let want = if j + 1 == knot { 1.0 } else { 0.0 };
+                assert!((value - want).abs() < 1e-12);
+            }
+        }
+    }
+}
+
+#[test]
+fn curve_starts_and_ends_at_the_fixed_endpoints_whatever_the_coefficients() {
+    let device = f64_device();
+    let (a, b) = ([1.0, -0.5, 2.0], [3.0, 1.5, -1.0]);
+    let grid = CurveGrid::new(&a, &b, 17, 4, &device);
+    let c: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).sin()).collect();
+    let pts = compute::to_host(grid.evaluate(compute::matrix(&c, 4, 3, &device)));
+    assert!(pts[..3].iter().zip(&a).all(|(p, q)| (p - q).abs() < 1e-13));
+    assert!(
+        pts[pts.len() - 3..]
+            .iter()
+            .zip(&b)
+            .all(|(p, q)| (p - q).abs() < 1e-13)
+    );
+}
+
+fn check_gradient(denoiser: &dyn Denoiser, start: &[f64], end: &[f64], constraint: Constraint) {
+    let device = f64_autodiff();
+    let config = GeodesicConfig {
+        points: 24,
+        nodes: 4,
+        constraint,
+        ..GeodesicConfig::default()
+    };
+    let mut problem = GeodesicProblem::new(denoiser, start, end, &config, 0, &device).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let c: Vec<f64> = (0..problem.size())
+        .map(|_| rng.random_range(-0.5..0.5))
+        .collect();
+    let eval = problem.evaluate(&c);
+    let h = 1e-6;
+    for i in 0..c.len() {
+        let mut cp = c.clone();
+        cp[i] += h;
+        let fp = problem.evaluate(&cp).objective;
+        cp[i] -= 2.0 * h;
+        let fm = problem.evaluate(&cp).objective;
+        let fd = (fp - fm) / (2.0 * h);
+        let scale = eval.gradient.iter().map(|g| g.abs()).fold(0.0, f64::max);
+        assert!(
+            (fd - eval.gradient[i]).abs() < 1e-6 * scale.max(1.0),
+            "parameter {i}: finite difference {fd} vs autodiff {}",
+            eval.gradient[i]
+        );
+    }
+}
+
+#[test]
+fn energy_gradient_matches_finite_differences_for_the_mixture() {
+    let gmm = mixture(2, 5);
+    check_gradient(&gmm, &[3.0, -1.0, 0.5], &[2.0, 1.0, -0.5], Constraint::None);
+    check_gradient(
+        &gmm,
+        &[3.0, -1.0, 0.5],
+        &[2.0, 1.0, -0.5],
+        Constraint::LowVariance {
+            min_lambda: 2.5,
+            weight: 3.0,
+        },
+    );
+    check_gradient(
+        &gmm,
+        &[3.0, -1.0, 0.5],
+        &[2.0, 1.0, -0.5],
+        Constraint::AvoidRegion {
+            point: vec![2.5, 0.0, 0.0],
+            min_kl: 5.0,
+            weight: 2.0,
+        },
+    );
+}
+
+#[test]
+fn energy_gradient_matches_finite_differences_for_a_small_mlp() {
+    let config = MlpConfig {
+        dim: 2,
+        hidden: 16,
+        blocks: 2,
+        embedding: 8,
+        input_scale: 2.0,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mlp = config.init(&mut rng, &f64_device()).unwrap();
+    // Randomise the zero-initialised read-out so the network is not the Gaussian skip alone.
+    let mut params = mlp.to_host();
+    let n = params.len();
+    for p in &mut params[n - 2..] {
+        p.iter_mut().for_each(|v| *v = rng.random_range(-0.5..0.5));
+    }
+    let mlp = tps::denoiser::Mlp::from_host(config, &params, &f64_device()).unwrap();
+    check_gradient(&mlp, &[2.0, -1.0, 0.5], &[1.0, 1.0, -0.5], Constraint::None);
+}
+
+/// Fisher-Rao distance between `N(m1, v1 I)` and `N(m2, v2 I)` in `d` dimensions: hyperbolic.
+fn isotropic_gaussian_distance(m1: &[f64], v1: f64, m2: &[f64], v2: f64) -> f64 {
+    let d = m1.len() as f64;
+    let k = (2.0 * d).sqrt();
+    let (u1, u2) = (k * v1.sqrt(), k * v2.sqrt());
+    let sq: f64 = m1.iter().zip(m2).map(|(a, b)| (a - b).powi(2)).sum();
+    k * (1.0 + (sq + (u1 - u2).powi(2)) / (2.0 * u1 * u2)).acosh()
+}
+
+#[test]
+fn geodesic_of_a_gaussian_has_the_hyperbolic_length() {
+    let device = f64_autodiff();
+    let gmm =
+        GaussianMixture::new(vec![vec![0.0, 0.0]], vec![1.0], vec![1.0], &f64_device()).unwrap();
+    let (start, end) = ([3.0, -1.0, 0.0], [3.0, 1.0, 0.0]);
+    let config = GeodesicConfig {
+        points: 128,
+        nodes: 10,
+        steps: 3000,
+        ..GeodesicConfig::default()
+    };
+    let g = tps::geometry::geodesic(&gmm, &start, &end, &config, 0, &device).unwrap();
+    let (m1, v1) = gaussian_posterior(&[0.0, 0.0], 1.0, start[0], &start[1..]);
+    let (m2, v2) = gaussian_posterior(&[0.0, 0.0], 1.0, end[0], &end[1..]);
+    let exact = isotropic_gaussian_distance(&m1, v1, &m2, v2);
+    let (straight_energy, straight) =
+        tps::geometry::geodesic::straight_line(&gmm, &start, &end, &config, &device);
+    assert!(g.converged, "stopping rule not met in {} steps", g.steps);
+    assert!(
+        rel(g.length, exact) < 1e-3,
+        "geodesic {} vs hyperbolic {exact}",
+        g.length
+    );
+    assert!(
+        straight > 1.2 * exact,
+        "straight line {straight} should be much longer"
+    );
+    // A constant-speed curve has E = L²/2 (energy normalised by the parameter interval).
+    assert!(rel(g.energy, 0.5 * g.length * g.length) < 1e-2);
+    assert!(straight_energy > g.energy);
+}
