@@ -44,7 +44,11 @@ pub fn device(backend: Backend, precision: Precision) -> Result<Device> {
                 .into(),
         ));
     }
-    if device.settings().float_dtype != wanted && device.configure(wanted).is_err() {
+    // Another thread may configure it between the check and the call: check again on failure.
+    if device.settings().float_dtype != wanted
+        && device.configure(wanted).is_err()
+        && device.settings().float_dtype != wanted
+    {
         return Err(Error::Device(format!(
             "{backend:?} is already running in {:?} in this process; cannot switch to {precision:?}",
             device.settings().float_dtype

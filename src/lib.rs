@@ -3,10 +3,13 @@
 //! The pipeline, one module each: noise [`schedule`] → [`denoiser`]s → [`training`] →
 //! spacetime [`geometry`] (parameters, curves, geodesics, distances).
 
+pub mod atomic;
 pub mod compute;
 pub mod denoiser;
 pub mod error;
 pub mod geometry;
+pub mod model_file;
 pub mod schedule;
+pub mod training;
 
 pub use error::{Error, Result};

@@ -1,0 +1,191 @@
+//! Trained models on disk: a JSON header (architecture, normalisation, provenance) followed by
+//! the parameters as little-endian f64, with a SHA-256 of the payload to catch corruption.
+//!
+//! Layout: `TPSMODEL` magic, header length (u64 LE), header JSON, payload.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::atomic;
+use crate::denoiser::{Mlp, MlpConfig};
+use crate::error::{Error, Result};
+use crate::training::{Normalisation, TrainingConfig};
+
+const MAGIC: &[u8; 8] = b"TPSMODEL";
+/// Version of the file layout.
+pub const FORMAT: u32 = 1;
+
+/// Everything about a model except its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetadata {
+    /// File layout version.
+    pub format: u32,
+    /// `tps` version that wrote the file.
+    pub tps_version: String,
+    /// Name of the system the model was trained for.
+    pub system: String,
+    /// Network architecture.
+    pub architecture: MlpConfig,
+    /// Data ↔ model-space map.
+    pub normalisation: Normalisation,
+    /// Training hyper-parameters.
+    pub training: TrainingConfig,
+    /// SHA-256 of the training data.
+    pub data_sha256: String,
+    /// Number of training samples.
+    pub data_samples: usize,
+    /// Seed of training.
+    pub seed: u64,
+    /// Command line that produced the model.
+    pub command: String,
+    /// Mean weighted loss per training step.
+    pub loss_history: Vec<f64>,
+    /// SHA-256 of the parameter payload.
+    pub payload_sha256: String,
+}
+
+/// SHA-256 (hex) of a data set, row by row, as little-endian f64.
+pub fn data_hash(data: &[Vec<f64>]) -> String {
+    let mut h = Sha256::new();
+    for row in data {
+        for v in row {
+            h.update(v.to_le_bytes());
+        }
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes a model atomically; `metadata.payload_sha256` is filled in here.
+pub fn save(path: &Path, metadata: &ModelMetadata, mlp: &Mlp) -> Result<()> {
+    let mut payload = Vec::new();
+    for param in mlp.to_host() {
+        for v in param {
+            payload.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let mut meta = metadata.clone();
+    meta.payload_sha256 = hex(&Sha256::digest(&payload));
+    meta.format = FORMAT;
+    let header = serde_json::to_vec_pretty(&meta)
+        .map_err(|e| Error::Invalid(format!("cannot encode model header: {e}")))?;
+    let mut bytes = Vec::with_capacity(16 + header.len() + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    bytes.extend_from_slice(&payload);
+    atomic::write(path, &bytes)
+}
+
+/// Reads only the header of a model file.
+pub fn read_metadata(path: &Path) -> Result<ModelMetadata> {
+    let bytes = read(path)?;
+    Ok(parse(path, &bytes)?.0)
+}
+
+/// Loads a model onto `device`.
+pub fn load(path: &Path, device: &Device) -> Result<(ModelMetadata, Mlp)> {
+    let bytes = read(path)?;
+    let (meta, payload) = parse(path, &bytes)?;
+    let bad = |message: String| Error::Model {
+        path: path.to_path_buf(),
+        message,
+    };
+    if hex(&Sha256::digest(payload)) != meta.payload_sha256 {
+        return Err(bad(
+            "the weights do not match their checksum: the file is corrupt; retrain with `tps train`"
+                .into(),
+        ));
+    }
+    let shapes = meta.architecture.parameter_shapes();
+    let expected: usize = shapes.iter().map(|(r, c)| r * c).sum();
+    if payload.len() != expected * 8 {
+        return Err(bad(format!(
+            "the file holds {} parameters, the architecture in its header needs {expected}",
+            payload.len() / 8
+        )));
+    }
+    let mut values = payload
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")));
+    let params: Vec<Vec<f64>> = shapes
+        .iter()
+        .map(|(r, c)| values.by_ref().take(r * c).collect())
+        .collect();
+    let mlp = Mlp::from_host(meta.architecture.clone(), &params, device)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok((meta, mlp))
+}
+
+impl ModelMetadata {
+    /// Fails unless the model was trained for `system` with `architecture`.
+    pub fn check_compatible(
+        &self,
+        path: &Path,
+        system: &str,
+        architecture: &MlpConfig,
+    ) -> Result<()> {
+        if self.system != system {
+            return Err(Error::Model {
+                path: path.to_path_buf(),
+                message: format!(
+                    "trained for system `{}`, not `{system}`; run `tps train` for this system",
+                    self.system
+                ),
+            });
+        }
+        if &self.architecture != architecture {
+            return Err(Error::Model {
+                path: path.to_path_buf(),
+                message: format!(
+                    "trained with architecture {:?}, but the configuration asks for {:?}; \
+                     retrain with `tps train`",
+                    self.architecture, architecture
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Model {
+                path: path.to_path_buf(),
+                message: "no such model; run `tps train` on the system file first".into(),
+            }
+        } else {
+            Error::io(path, e)
+        }
+    })
+}
+
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<(ModelMetadata, &'a [u8])> {
+    let bad = |message: &str| Error::Model {
+        path: path.to_path_buf(),
+        message: message.into(),
+    };
+    if bytes.len() < 16 || &bytes[..8] != MAGIC {
+        return Err(bad("not a tps model file (bad magic)"));
+    }
+    let len = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
+    let header = bytes
+        .get(16..16usize.saturating_add(len))
+        .ok_or_else(|| bad("truncated header: the file is corrupt"))?;
+    let meta: ModelMetadata = serde_json::from_slice(header)
+        .map_err(|e| bad(&format!("unreadable header ({e}): the file is corrupt")))?;
+    if meta.format != FORMAT {
+        return Err(bad(&format!(
+            "model format {} is not supported by this tps (format {FORMAT})",
+            meta.format
+        )));
+    }
+    Ok((meta, &bytes[16 + len..]))
+}
