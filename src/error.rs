@@ -12,6 +12,9 @@ pub enum Error {
         field: String,
         message: String,
     },
+    /// A file could not be parsed (syntax, unknown keys, wrong types).
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
     /// Arguments to a library call are inconsistent (shapes, dimensions, ranges).
     #[error("invalid input: {0}")]
     Invalid(String),

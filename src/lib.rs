@@ -4,12 +4,16 @@
 //! spacetime [`geometry`] (parameters, curves, geodesics, distances).
 
 pub mod atomic;
+pub mod barrier;
 pub mod compute;
 pub mod denoiser;
 pub mod error;
 pub mod geometry;
 pub mod model_file;
+pub mod paths;
+pub mod sampling;
 pub mod schedule;
+pub mod systems;
 pub mod training;
 
 pub use error::{Error, Result};

@@ -6,6 +6,7 @@
 //! only learns the correction, and `D → x` as λ → ∞ whatever `F` does.
 
 use burn::module::{Module, Param};
+use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -156,13 +157,7 @@ fn param1(values: &[f64], device: &Device) -> Param<Tensor<1>> {
     Param::from_tensor(compute::vector(values, device))
 }
 
-/// Exact GELU `z Φ(z)`.
-fn gelu(z: Tensor<2>) -> Tensor<2> {
-    let cdf = (z.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf() + 1.0).mul_scalar(0.5);
-    z * cdf
-}
-
-/// GELU and its derivative `Φ(z) + z φ(z)` at once.
+/// Exact GELU `z Φ(z)` (burn's fused op is used where no slope is needed) and its derivative `Φ(z) + z φ(z)` at once.
 fn gelu_with_slope(z: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
     let cdf = (z.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf() + 1.0).mul_scalar(0.5);
     let pdf = z

@@ -84,62 +84,88 @@ pub struct Trained {
     pub loss_history: Vec<f64>,
 }
 
-/// Trains `architecture` on `data` (rows of dimension `architecture.dim`).
-///
-/// `device` must have autodiff; the same seed gives the same network.
-pub fn train(
-    data: &[Vec<f64>],
-    architecture: &MlpConfig,
-    config: &TrainingConfig,
-    seed: u64,
-    device: &Device,
-    progress: Option<&ProgressBar>,
-) -> Result<Trained> {
-    let dim = architecture.dim;
-    if data.len() < 2 {
-        return Err(Error::Invalid("training needs at least two samples".into()));
+/// Step-by-step trainer (the benchmarks time single steps).
+pub struct Trainer {
+    mlp: Option<Mlp>,
+    optim: burn::optim::ModuleOptimizer,
+    sampler: LambdaSampler,
+    rng: ChaCha8Rng,
+    data: Vec<Vec<f64>>,
+    normalisation: Normalisation,
+    config: TrainingConfig,
+    device: Device,
+    history: Vec<f64>,
+}
+
+impl Trainer {
+    /// Prepares training of `architecture` on `data` (rows of dimension `architecture.dim`).
+    ///
+    /// `device` must have autodiff; the same seed gives the same network.
+    pub fn new(
+        data: &[Vec<f64>],
+        architecture: &MlpConfig,
+        config: &TrainingConfig,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self> {
+        let dim = architecture.dim;
+        if data.len() < 2 {
+            return Err(Error::Invalid("training needs at least two samples".into()));
+        }
+        if let Some(row) = data.iter().find(|r| r.len() != dim) {
+            return Err(Error::Invalid(format!(
+                "training sample of dimension {} for a model of dimension {dim}",
+                row.len()
+            )));
+        }
+        if config.batch == 0 || config.steps == 0 || config.lambda_bins == 0 {
+            return Err(Error::Invalid(
+                "training steps, batch and lambda_bins must be positive".into(),
+            ));
+        }
+        if !device.is_autodiff() {
+            return Err(Error::Device("training needs an autodiff device".into()));
+        }
+        let normalisation = Normalisation::fit(data)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mlp = architecture.init(&mut rng, device)?;
+        Ok(Self {
+            mlp: Some(mlp),
+            optim: AdamWConfig::new()
+                .with_weight_decay(config.weight_decay as f32)
+                .init(),
+            sampler: LambdaSampler::new(LAMBDA_MIN, LAMBDA_MAX, config.lambda_bins),
+            rng,
+            data: data.iter().map(|x| normalisation.to_model(x)).collect(),
+            normalisation,
+            config: config.clone(),
+            device: device.clone(),
+            history: Vec::with_capacity(config.steps),
+        })
     }
-    if let Some(row) = data.iter().find(|r| r.len() != dim) {
-        return Err(Error::Invalid(format!(
-            "training sample of dimension {} for a model of dimension {dim}",
-            row.len()
-        )));
-    }
-    if config.batch == 0 || config.steps == 0 || config.lambda_bins == 0 {
-        return Err(Error::Invalid(
-            "training steps, batch and lambda_bins must be positive".into(),
-        ));
-    }
-    if !device.is_autodiff() {
-        return Err(Error::Device("training needs an autodiff device".into()));
-    }
-    let normalisation = Normalisation::fit(data)?;
-    let z: Vec<Vec<f64>> = data.iter().map(|x| normalisation.to_model(x)).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut mlp = architecture.init(&mut rng, device)?;
-    let mut optim = AdamWConfig::new()
-        .with_weight_decay(config.weight_decay as f32)
-        .init();
-    let mut sampler = LambdaSampler::new(LAMBDA_MIN, LAMBDA_MAX, config.lambda_bins);
-    let mut history = Vec::with_capacity(config.steps);
-    let b = config.batch;
-    for step in 0..config.steps {
-        let draws = sampler.sample(b, &mut rng);
+
+    /// One AdamW step on a fresh batch; returns the batch's weighted loss.
+    pub fn step(&mut self) -> Result<f64> {
+        let dim = self.normalisation.mean.len();
+        let b = self.config.batch;
+        let draws = self.sampler.sample(b, &mut self.rng);
         let mut x0 = Vec::with_capacity(b * dim);
         let mut xt = Vec::with_capacity(b * dim);
         let mut lam = Vec::with_capacity(b);
         let mut weight = Vec::with_capacity(b);
         for &(l, _, iw) in &draws {
-            let row = &z[rng.random_range(0..z.len())];
+            let row = &self.data[self.rng.random_range(0..self.data.len())];
             let (a, s) = (schedule::alpha(l), schedule::sigma(l));
             for &v in row {
-                let eps: f64 = rng.sample(StandardNormal);
+                let eps: f64 = self.rng.sample(StandardNormal);
                 x0.push(v);
                 xt.push(a * v + s * eps);
             }
             lam.push(l);
             weight.push(loss_weight(l) * iw);
         }
+        let device = &self.device;
+        let mlp = self.mlp.take().expect("the network is always put back");
         let pred = mlp.denoise(
             compute::matrix(&lam, b, 1, device),
             compute::matrix(&xt, b, dim, device),
@@ -147,10 +173,9 @@ pub fn train(
         let per_sample = (pred - compute::matrix(&x0, b, dim, device))
             .powi_scalar(2)
             .sum_dim(1);
-        let weighted = per_sample.clone() * compute::matrix(&weight, b, 1, device);
-        let loss = weighted.mean();
+        let loss = (per_sample.clone() * compute::matrix(&weight, b, 1, device)).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &mlp);
-        mlp = optim.step(config.learning_rate, mlp, grads);
+        self.mlp = Some(self.optim.step(self.config.learning_rate, mlp, grads));
 
         let raw = compute::to_host(per_sample.inner());
         let bins: Vec<usize> = draws.iter().map(|d| d.1).collect();
@@ -159,24 +184,46 @@ pub fn train(
             .zip(&draws)
             .map(|(r, d)| r * loss_weight(d.0))
             .collect();
-        sampler.update(&bins, &scored);
+        self.sampler.update(&bins, &scored);
         let value = compute::scalar(loss.inner());
         if !value.is_finite() {
             return Err(Error::NonFinite(format!(
-                "training loss became non-finite at step {step}; lower the learning rate"
+                "training loss became non-finite at step {}; lower the learning rate",
+                self.history.len()
             )));
         }
-        history.push(value);
+        self.history.push(value);
+        Ok(value)
+    }
+
+    /// The trained network, without autodiff, with its normalisation and loss history.
+    pub fn finish(self) -> Trained {
+        Trained {
+            mlp: self.mlp.expect("the network is always put back").valid(),
+            normalisation: self.normalisation,
+            loss_history: self.history,
+        }
+    }
+}
+
+/// Trains `architecture` on `data` for `config.steps` steps (see [`Trainer`]).
+pub fn train(
+    data: &[Vec<f64>],
+    architecture: &MlpConfig,
+    config: &TrainingConfig,
+    seed: u64,
+    device: &Device,
+    progress: Option<&ProgressBar>,
+) -> Result<Trained> {
+    let mut trainer = Trainer::new(data, architecture, config, seed, device)?;
+    for step in 0..config.steps {
+        let loss = trainer.step()?;
         if let Some(bar) = progress {
             bar.inc(1);
             if step % 50 == 0 {
-                bar.set_message(format!("loss {value:.4}"));
+                bar.set_message(format!("loss {loss:.4}"));
             }
         }
     }
-    Ok(Trained {
-        mlp: mlp.valid(),
-        normalisation,
-        loss_history: history,
-    })
+    Ok(trainer.finish())
 }

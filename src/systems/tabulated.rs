@@ -1,0 +1,269 @@
+//! A 2-D energy surface tabulated on a regular grid, interpolated by Catmull–Rom bicubic
+//! patches: exact at the nodes and C¹ everywhere, so forces are continuous.
+//!
+//! Text input: `x y value` per line (`#` comments), either coordinate varying fastest (PLUMED
+//! writes y-fastest or x-fastest blocks; the alanine surface of the spacetime paper is
+//! x-fastest). The grid must be complete and uniformly spaced. A periodic grid covers
+//! `[x₀, x₀ + n·h)` in each direction; a bounded one `[x₀, x₀ + (n−1)·h]`, with `+∞` outside.
+
+use std::path::Path;
+
+use super::potential::Potential;
+use crate::error::{Error, Result};
+
+/// A tabulated surface.
+#[derive(Debug, Clone)]
+pub struct Tabulated {
+    nx: usize,
+    ny: usize,
+    origin: [f64; 2],
+    step: [f64; 2],
+    /// Row-major with x fastest: `values[j * nx + i]` at `(x₀ + i hx, y₀ + j hy)`.
+    values: Vec<f64>,
+    periodic: bool,
+}
+
+fn err(source: &str, line: Option<usize>, message: impl Into<String>) -> Error {
+    let field = match line {
+        Some(l) => format!("line {l}"),
+        None => "grid".into(),
+    };
+    Error::Config {
+        file: source.into(),
+        field,
+        message: message.into(),
+    }
+}
+
+/// Sorted distinct values with a tolerance relative to the spread.
+fn distinct(values: impl Iterator<Item = f64>, tol: f64) -> Vec<f64> {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup_by(|a, b| (*a - *b).abs() <= tol);
+    v
+}
+
+impl Tabulated {
+    /// Reads a surface file.
+    pub fn from_file(path: &Path, periodic: bool) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, &path.display().to_string(), periodic)
+    }
+
+    /// Parses `x y value` lines; `source` names the input in errors.
+    pub fn parse(text: &str, source: &str, periodic: bool) -> Result<Self> {
+        let mut rows: Vec<(usize, [f64; 3])> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let content = line.split('#').next().unwrap_or("").trim();
+            if content.is_empty() || content.starts_with('@') {
+                continue;
+            }
+            let fields: Vec<&str> = content.split_whitespace().collect();
+            if fields.len() < 3 {
+                return Err(err(
+                    source,
+                    Some(i + 1),
+                    format!("expected `x y value`, found {} column(s)", fields.len()),
+                ));
+            }
+            let mut v = [0.0f64; 3];
+            for (k, f) in fields[..3].iter().enumerate() {
+                v[k] = f
+                    .parse()
+                    .map_err(|_| err(source, Some(i + 1), format!("`{f}` is not a number")))?;
+                if !v[k].is_finite() {
+                    return Err(err(source, Some(i + 1), format!("`{f}` is not finite")));
+                }
+            }
+            rows.push((i + 1, v));
+        }
+        if rows.len() < 4 {
+            return Err(err(source, None, "fewer than 4 grid points"));
+        }
+        let spread = |k: usize| {
+            let (lo, hi) = rows.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
+                (lo.min(r.1[k]), hi.max(r.1[k]))
+            });
+            (hi - lo).max(1e-300)
+        };
+        let xs = distinct(rows.iter().map(|r| r.1[0]), 1e-9 * spread(0));
+        let ys = distinct(rows.iter().map(|r| r.1[1]), 1e-9 * spread(1));
+        let (nx, ny) = (xs.len(), ys.len());
+        if nx < 2 || ny < 2 {
+            return Err(err(
+                source,
+                None,
+                "the grid needs at least 2 distinct x and y values",
+            ));
+        }
+        if rows.len() != nx * ny {
+            return Err(err(
+                source,
+                None,
+                format!(
+                    "ragged grid: {} points for {nx} distinct x × {ny} distinct y = {}",
+                    rows.len(),
+                    nx * ny
+                ),
+            ));
+        }
+        let uniform = |axis: &[f64], name: &str| -> Result<f64> {
+            let h = (axis[axis.len() - 1] - axis[0]) / (axis.len() - 1) as f64;
+            for (k, w) in axis.windows(2).enumerate() {
+                if ((w[1] - w[0]) - h).abs() > 1e-6 * h.abs() {
+                    return Err(err(
+                        source,
+                        None,
+                        format!(
+                            "non-uniform {name} spacing: step {} between {} and {} (expected {h})",
+                            w[1] - w[0],
+                            axis[k],
+                            axis[k + 1]
+                        ),
+                    ));
+                }
+            }
+            Ok(h)
+        };
+        let (hx, hy) = (uniform(&xs, "x")?, uniform(&ys, "y")?);
+        let mut values = vec![f64::NAN; nx * ny];
+        for &(line, [x, y, v]) in &rows {
+            let i = ((x - xs[0]) / hx).round() as usize;
+            let j = ((y - ys[0]) / hy).round() as usize;
+            let slot = &mut values[j * nx + i];
+            if !slot.is_nan() {
+                return Err(err(
+                    source,
+                    Some(line),
+                    format!("duplicate grid point ({x}, {y})"),
+                ));
+            }
+            *slot = v;
+        }
+        Ok(Self {
+            nx,
+            ny,
+            origin: [xs[0], ys[0]],
+            step: [hx, hy],
+            values,
+            periodic,
+        })
+    }
+
+    /// Grid size `(nx, ny)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.nx, self.ny)
+    }
+
+    /// Coordinates of node `(i, j)`.
+    pub fn node(&self, i: usize, j: usize) -> [f64; 2] {
+        [
+            self.origin[0] + i as f64 * self.step[0],
+            self.origin[1] + j as f64 * self.step[1],
+        ]
+    }
+
+    /// Tabulated value at node `(i, j)`.
+    pub fn value(&self, i: usize, j: usize) -> f64 {
+        self.values[j * self.nx + i]
+    }
+
+    /// Whether the grid wraps around.
+    pub fn is_periodic(&self) -> bool {
+        self.periodic
+    }
+
+    /// Node value with periodic wrapping or linear extrapolation by one ghost node.
+    fn at(&self, i: isize, j: isize) -> f64 {
+        let (nx, ny) = (self.nx as isize, self.ny as isize);
+        if self.periodic {
+            return self.values[(j.rem_euclid(ny) * nx + i.rem_euclid(nx)) as usize];
+        }
+        let ghost = |k: isize, n: isize| -> (isize, isize, f64) {
+            if k < 0 {
+                (0, 1, -1.0)
+            } else if k >= n {
+                (n - 1, n - 2, -1.0)
+            } else {
+                (k, k, 0.0)
+            }
+        };
+        let (ia, ib, wi) = ghost(i, nx);
+        let (ja, jb, wj) = ghost(j, ny);
+        // f(ghost) = 2 f(edge) − f(inner) along each extrapolated axis.
+        let f = |a: isize, b: isize| self.values[(b * nx + a) as usize];
+        let fx = |jj: isize| (1.0 - wi) * f(ia, jj) + wi * f(ib, jj);
+        (1.0 - wj) * fx(ja) + wj * fx(jb)
+    }
+}
+
+/// Catmull–Rom value and derivative at `t ∈ [0, 1]` between `p[1]` and `p[2]`.
+fn catmull_rom(p: [f64; 4], t: f64) -> (f64, f64) {
+    let a = -p[0] + 3.0 * p[1] - 3.0 * p[2] + p[3];
+    let b = 2.0 * p[0] - 5.0 * p[1] + 4.0 * p[2] - p[3];
+    let c = -p[0] + p[2];
+    let d = 2.0 * p[1];
+    (
+        0.5 * (((a * t + b) * t + c) * t + d),
+        0.5 * ((3.0 * a * t + 2.0 * b) * t + c),
+    )
+}
+
+impl Potential for Tabulated {
+    fn dim(&self) -> usize {
+        2
+    }
+
+    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let mut u = [0.0; 2];
+        let mut cell = [0isize; 2];
+        let n = [self.nx, self.ny];
+        for k in 0..2 {
+            let s = (x[k] - self.origin[k]) / self.step[k];
+            if !self.periodic && !(0.0..=(n[k] - 1) as f64).contains(&s) {
+                grad[0] = 0.0;
+                grad[1] = 0.0;
+                return f64::INFINITY;
+            }
+            let f = s.floor().min(if self.periodic {
+                s.floor()
+            } else {
+                (n[k] - 2) as f64
+            });
+            cell[k] = f as isize;
+            u[k] = s - f;
+        }
+        let (i, j) = (cell[0], cell[1]);
+        let mut vals = [0.0; 4];
+        let mut dxs = [0.0; 4];
+        for (r, jj) in (j - 1..=j + 2).enumerate() {
+            let p = [
+                self.at(i - 1, jj),
+                self.at(i, jj),
+                self.at(i + 1, jj),
+                self.at(i + 2, jj),
+            ];
+            let (v, d) = catmull_rom(p, u[0]);
+            vals[r] = v;
+            dxs[r] = d;
+        }
+        let (v, dv) = catmull_rom(vals, u[1]);
+        let (dx, _) = catmull_rom(dxs, u[1]);
+        grad[0] = dx / self.step[0];
+        grad[1] = dv / self.step[1];
+        v
+    }
+
+    fn periodic(&self) -> Vec<Option<(f64, f64)>> {
+        if self.periodic {
+            (0..2)
+                .map(|k| {
+                    let n = if k == 0 { self.nx } else { self.ny };
+                    Some((self.origin[k], n as f64 * self.step[k]))
+                })
+                .collect()
+        } else {
+            vec![None, None]
+        }
+    }
+}
