@@ -3,6 +3,7 @@
 //! The pipeline, one module each: noise [`schedule`] → [`denoiser`]s → [`training`] →
 //! spacetime [`geometry`] (parameters, curves, geodesics, distances).
 
+pub mod app;
 pub mod atomic;
 pub mod barrier;
 pub mod compute;
@@ -10,6 +11,7 @@ pub mod denoiser;
 pub mod error;
 pub mod geometry;
 pub mod model_file;
+pub mod output;
 pub mod paths;
 pub mod sampling;
 pub mod schedule;

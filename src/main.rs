@@ -1,1 +1,270 @@
-fn main() {}
+//! The `tps` command line: a thin layer over `tps::app`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tps::app;
+use tps::geometry::Constraint;
+
+/// Transition paths from the spacetime geometry of diffusion models.
+///
+/// A system file (TOML) names a potential, a temperature and metastable states. `tps train`
+/// samples its Boltzmann distribution and trains a diffusion model; `tps sample` computes the
+/// spacetime geodesic between two states and runs annealed Langevin dynamics along it;
+/// `tps barrier` computes the reference minimum-energy path.
+#[derive(Parser)]
+#[command(name = "tps", version, about, long_about)]
+struct Cli {
+    /// Only print warnings and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct ConstraintArgs {
+    /// Low-variance geodesic: penalise log-SNR below this value.
+    #[arg(long, value_name = "MIN_LAMBDA")]
+    low_variance: Option<f64>,
+    /// Region-avoiding geodesic: keep away from this spacetime point `λ,x1,x2,…` (data units).
+    #[arg(long, value_name = "POINT", requires = "min_kl")]
+    avoid: Option<String>,
+    /// Smallest KL divergence allowed from the `--avoid` point.
+    #[arg(long, value_name = "KL", requires = "avoid")]
+    min_kl: Option<f64>,
+    /// Weight of the constraint's penalty.
+    #[arg(long, default_value_t = 10.0)]
+    penalty_weight: f64,
+}
+
+impl ConstraintArgs {
+    fn constraint(&self) -> tps::Result<Option<Constraint>> {
+        match (self.low_variance, &self.avoid, self.min_kl) {
+            (Some(_), Some(_), _) => Err(tps::Error::Invalid(
+                "choose one of --low-variance and --avoid".into(),
+            )),
+            (Some(min_lambda), None, _) => Ok(Some(Constraint::LowVariance {
+                min_lambda,
+                weight: self.penalty_weight,
+            })),
+            (None, Some(point), Some(min_kl)) => Ok(Some(Constraint::AvoidRegion {
+                point: app::parse_point(point, "--avoid")?,
+                min_kl,
+                weight: self.penalty_weight,
+            })),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sample the Boltzmann distribution and train the diffusion model (saved under models/).
+    Train {
+        /// System file (TOML).
+        system: PathBuf,
+        /// Seed of sampling and training: the same seed gives the same model.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Transition paths between two named states along the spacetime geodesic.
+    Sample {
+        /// System file (TOML).
+        system: PathBuf,
+        /// Start state (a name from the system file's [states]).
+        #[arg(long)]
+        from: String,
+        /// Target state.
+        #[arg(long)]
+        to: String,
+        /// Number of independent paths (default: the file's transition.paths).
+        #[arg(long)]
+        paths: Option<usize>,
+        /// Seed of the geodesic probes and the Langevin noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Root directory of the outputs.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Write trajectory files for at most this many paths.
+        #[arg(long, default_value_t = 16)]
+        max_trajectories: usize,
+        #[command(flatten)]
+        constraint: ConstraintArgs,
+    },
+    /// Reference minimum-energy path and barrier (string method + grid minimax bound).
+    Barrier {
+        /// System file (TOML).
+        system: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Root directory of the outputs.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Diffusion Edit Distance between two data points.
+    Distance {
+        /// System file (TOML).
+        system: PathBuf,
+        /// First point, `x1,x2,…`.
+        #[arg(long, allow_hyphen_values = true)]
+        a: String,
+        /// Second point.
+        #[arg(long, allow_hyphen_values = true)]
+        b: String,
+        /// Log-SNR at which both points are seen (default: the file's transition.lambda_max).
+        #[arg(long, allow_hyphen_values = true)]
+        lambda_max: Option<f64>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Geodesic between two spacetime points `λ,x1,x2,…`, against the straight line.
+    Geodesic {
+        /// System file (TOML).
+        system: PathBuf,
+        /// Start point `λ,x1,x2,…` (data units).
+        #[arg(long, allow_hyphen_values = true)]
+        start: String,
+        /// End point `λ,x1,x2,…`.
+        #[arg(long, allow_hyphen_values = true)]
+        end: String,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Root directory of the outputs.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[command(flatten)]
+        constraint: ConstraintArgs,
+    },
+}
+
+fn run(cli: Cli) -> tps::Result<()> {
+    match cli.command {
+        Command::Train { system, seed } => {
+            let r = app::train::run(&system, seed)?;
+            match r.model {
+                Some(m) => println!(
+                    "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, final loss {:.4})",
+                    m.display(),
+                    r.samples,
+                    r.sampling_evaluations,
+                    r.sampling_seconds,
+                    r.training_seconds,
+                    r.final_loss
+                ),
+                None => println!("exact Gaussian-mixture denoiser: nothing to train"),
+            }
+        }
+        Command::Sample {
+            system,
+            from,
+            to,
+            paths,
+            seed,
+            out,
+            max_trajectories,
+            constraint,
+        } => {
+            let options = app::sample::SampleOptions {
+                from,
+                to,
+                paths,
+                seed,
+                constraint: constraint.constraint()?,
+                out_root: out,
+                max_trajectories,
+            };
+            let (s, dir) = app::sample::run(&system, &options)?;
+            let p = &s.path_results;
+            println!(
+                "{} paths {} → {}: per-path maximum energy {:.3} ± {:.3}; reference saddle {:.3}{}; {:.0}% reach {}",
+                s.paths,
+                s.from,
+                s.to,
+                p.max_energy_mean,
+                p.max_energy_std,
+                s.reference.saddle_energy,
+                s.reference
+                    .minimax
+                    .map(|m| format!(", grid minimax {m:.3}"))
+                    .unwrap_or_default(),
+                100.0 * p.fraction_reaching_target,
+                s.to
+            );
+            println!("outputs: {}", dir.display());
+        }
+        Command::Barrier {
+            system,
+            from,
+            to,
+            out,
+        } => {
+            let (r, dir) = app::barrier::run(&system, &from, &to, &out)?;
+            println!(
+                "saddle at ({}) with energy {:.4}; barrier {:.4} above {from}{}",
+                r.saddle
+                    .iter()
+                    .map(|v| format!("{v:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.saddle_energy,
+                r.barrier,
+                r.minimax
+                    .map(|m| format!("; grid minimax bound {m:.4}"))
+                    .unwrap_or_default()
+            );
+            println!("outputs: {}", dir.display());
+        }
+        Command::Distance {
+            system,
+            a,
+            b,
+            lambda_max,
+            seed,
+        } => {
+            let d = app::distance::run(&system, &a, &b, lambda_max, seed)?;
+            println!("{d:.6}");
+        }
+        Command::Geodesic {
+            system,
+            start,
+            end,
+            seed,
+            out,
+            constraint,
+        } => {
+            let (r, dir) =
+                app::geodesic::run(&system, &start, &end, constraint.constraint()?, seed, &out)?;
+            let g = &r.geodesic;
+            println!(
+                "geodesic: energy {:.4}, length {:.4}; straight line: energy {:.4}, length {:.4}",
+                g.energy, g.length, g.straight_line_energy, g.straight_line_length
+            );
+            println!("outputs: {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = if cli.quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -37,8 +37,10 @@ pub struct ModelMetadata {
     pub data_sha256: String,
     /// Number of training samples.
     pub data_samples: usize,
-    /// Seed of training.
+    /// Seed of sampling and training.
     pub seed: u64,
+    /// Potential evaluations spent generating the training data.
+    pub sampling_evaluations: u64,
     /// Command line that produced the model.
     pub command: String,
     /// Mean weighted loss per training step.

@@ -128,6 +128,7 @@ fn metadata(trained: &tps::training::Trained, data: &[Vec<f64>]) -> ModelMetadat
         data_sha256: model_file::data_hash(data),
         data_samples: data.len(),
         seed: 5,
+        sampling_evaluations: 0,
         command: "test".into(),
         loss_history: trained.loss_history.clone(),
         payload_sha256: String::new(),

@@ -65,6 +65,11 @@ impl System {
         self.file.kt()
     }
 
+    /// Whether the system has an exact denoiser (Gaussian mixtures need no training).
+    pub fn is_exact(&self) -> bool {
+        matches!(self.file.potential, PotentialSpec::GaussianMixture { .. })
+    }
+
     /// The exact denoiser, for systems that are Gaussian mixtures.
     pub fn exact_denoiser(&self, device: &Device) -> Option<Result<GaussianMixture>> {
         match &self.file.potential {

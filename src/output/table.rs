@@ -1,0 +1,23 @@
+//! CSV tables.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::atomic;
+use crate::error::Result;
+
+/// Writes a CSV with a header row and numeric rows, atomically.
+pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<f64>]) -> Result<()> {
+    let mut s = header.join(",");
+    s.push('\n');
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v}")).collect();
+        let _ = writeln!(s, "{}", cells.join(","));
+    }
+    atomic::write(path, s.as_bytes())
+}
+
+/// Column names `prefix1 … prefixD`.
+pub fn coordinate_names(prefix: &str, dim: usize) -> Vec<String> {
+    (1..=dim).map(|k| format!("{prefix}{k}")).collect()
+}

@@ -1,0 +1,83 @@
+//! Trajectories of low-dimensional points for molecular viewers, through chemfiles.
+//!
+//! A point `(x₁, …, x_D)` becomes ⌈D/3⌉ pseudo-atoms holding consecutive coordinate triples
+//! (a 2-D point is one atom at `(x, y, 0)`), so VMD, MDAnalysis or mdtraj open the result.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use chemfiles::{Atom, Frame, Residue, Trajectory};
+
+use crate::error::{Error, Result};
+
+fn quiet() {
+    static ONCE: Once = Once::new();
+    // chemfiles prints format warnings (e.g. PDB templates) to stderr; tps reports its own.
+    ONCE.call_once(|| chemfiles::set_warning_callback(|_| {}));
+}
+
+fn frame_of(point: &[f64]) -> Frame {
+    let mut frame = Frame::new();
+    let atoms = point.len().div_ceil(3).max(1);
+    for a in 0..atoms {
+        let mut pos = [0.0; 3];
+        for (k, p) in pos.iter_mut().enumerate() {
+            *p = point.get(3 * a + k).copied().unwrap_or(0.0);
+        }
+        frame.add_atom(&Atom::new("X"), pos, None);
+    }
+    let mut residue = Residue::new("PTH");
+    for a in 0..atoms {
+        residue.add_atom(a);
+    }
+    frame
+        .add_residue(&residue)
+        .expect("a fresh frame accepts a residue");
+    frame
+}
+
+fn temporary(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
+}
+
+/// Writes `frames` to `path` in chemfiles `format` (`"DCD"`, `"XYZ"`, `"PDB"`), atomically.
+pub fn write_points(path: &Path, format: &str, frames: &[Vec<f64>]) -> Result<()> {
+    quiet();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let tmp = temporary(path);
+    let result = (|| -> std::result::Result<(), chemfiles::Error> {
+        let mut trajectory = Trajectory::open_with_format(&tmp, 'w', format)?;
+        for (step, point) in frames.iter().enumerate() {
+            let mut frame = frame_of(point);
+            frame.set_step(step);
+            trajectory.write(&frame)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, std::io::Error::other(e.to_string())));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads the positions of every frame (all atoms, flattened `x y z` per atom).
+pub fn read_positions(path: &Path) -> Result<Vec<Vec<f64>>> {
+    quiet();
+    let to_err = |e: chemfiles::Error| Error::io(path, std::io::Error::other(e.to_string()));
+    let mut trajectory = Trajectory::open(path, 'r').map_err(to_err)?;
+    let n = trajectory.nsteps();
+    let mut out = Vec::with_capacity(n);
+    let mut frame = Frame::new();
+    for _ in 0..n {
+        trajectory.read(&mut frame).map_err(to_err)?;
+        out.push(frame.positions().iter().flatten().copied().collect());
+    }
+    Ok(out)
+}
