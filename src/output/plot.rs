@@ -137,14 +137,17 @@ pub fn map_with_curves(
             .map_err(|e| e.to_string())?;
         for curve in curves {
             let style = ShapeStyle::from(&curve.color).stroke_width(curve.width);
-            chart
+            let series = chart
                 .draw_series(LineSeries::new(
                     curve.points.iter().map(|p| (p[0], p[1])),
                     style,
                 ))
-                .map_err(|e| e.to_string())?
-                .label(curve.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+                .map_err(|e| e.to_string())?;
+            if !curve.label.is_empty() {
+                series
+                    .label(curve.label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            }
         }
         if curves.iter().any(|c| !c.label.is_empty()) {
             // Grey, so that white and black curves both show in the legend.
