@@ -27,6 +27,7 @@ pub mod compute;
 pub mod denoiser;
 pub mod error;
 pub mod geometry;
+pub mod mm;
 pub mod model_file;
 pub mod output;
 pub mod paths;

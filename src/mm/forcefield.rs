@@ -1,0 +1,514 @@
+//! AMBER-style force field: harmonic bonds and angles, periodic proper and improper torsions,
+//! Lennard-Jones and Coulomb between non-excluded pairs plus scaled 1-4 pairs, no cutoff.
+//!
+//! Units are OpenMM's: nm, kJ/mol, amu, ps, elementary charges. Energies follow AMBER's
+//! conventions: `K (r − r₀)²`, `K (θ − θ₀)²`, `V (1 + cos(nφ − γ))`, `A/r¹² − B/r⁶`.
+
+use super::prmtop::Prmtop;
+use crate::error::{Error, Result};
+
+/// Coulomb constant 1/(4π ε₀) in kJ·nm/(mol·e²), as OpenMM defines it.
+pub const COULOMB: f64 = 1.0
+    / (4.0
+        * std::f64::consts::PI
+        * (1e-6 * 8.8541878128e-12 / (1.602176634e-19 * 1.602176634e-19 * 6.02214076e23)));
+/// AMBER stores charges multiplied by this factor.
+const AMBER_CHARGE: f64 = 18.2223;
+const KCAL: f64 = 4.184;
+
+/// Atoms and residues.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub names: Vec<String>,
+    pub residue_names: Vec<String>,
+    /// Residue index of every atom.
+    pub residue_of: Vec<usize>,
+    pub masses: Vec<f64>,
+    pub atomic_numbers: Vec<i64>,
+    pub charges: Vec<f64>,
+}
+
+impl Topology {
+    /// Number of atoms.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no atoms.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Index of atom `name` in residue `residue` (first match).
+    pub fn find(&self, residue: &str, name: &str) -> Option<usize> {
+        (0..self.len())
+            .find(|&i| self.residue_names[self.residue_of[i]] == residue && self.names[i] == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Bond {
+    pub i: usize,
+    pub j: usize,
+    pub k: f64,
+    pub r0: f64,
+    /// Whether one of the atoms is a hydrogen (for constraints).
+    pub hydrogen: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Angle {
+    pub i: usize,
+    pub j: usize,
+    pub k: usize,
+    pub force: f64,
+    pub theta0: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Torsion {
+    pub atoms: [usize; 4],
+    pub barrier: f64,
+    pub periodicity: f64,
+    pub phase: f64,
+    pub improper: bool,
+}
+
+/// A non-bonded pair with its (possibly 1-4 scaled) parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair {
+    pub i: usize,
+    pub j: usize,
+    /// LJ `A` (kJ/mol nm¹²) and `B` (kJ/mol nm⁶).
+    pub a: f64,
+    pub b: f64,
+    /// `COULOMB · q_i q_j` (kJ nm/mol), scaled for 1-4 pairs.
+    pub qq: f64,
+}
+
+/// Energy by term, kJ/mol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Energies {
+    pub bond: f64,
+    pub angle: f64,
+    pub torsion: f64,
+    pub lj: f64,
+    pub coulomb: f64,
+}
+
+impl Energies {
+    /// Sum of all terms.
+    pub fn total(&self) -> f64 {
+        self.bond + self.angle + self.torsion + self.lj + self.coulomb
+    }
+}
+
+/// Which terms to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Term {
+    Bond,
+    Angle,
+    Torsion,
+    LennardJones,
+    Coulomb,
+}
+
+impl Term {
+    /// Every term.
+    pub const ALL: [Term; 5] = [
+        Term::Bond,
+        Term::Angle,
+        Term::Torsion,
+        Term::LennardJones,
+        Term::Coulomb,
+    ];
+}
+
+/// The parameters of a molecule.
+#[derive(Debug, Clone)]
+pub struct ForceField {
+    pub bonds: Vec<Bond>,
+    pub angles: Vec<Angle>,
+    pub torsions: Vec<Torsion>,
+    pub pairs: Vec<Pair>,
+}
+
+fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+fn add_to(f: &mut [f64; 3], v: [f64; 3], s: f64) {
+    f[0] += s * v[0];
+    f[1] += s * v[1];
+    f[2] += s * v[2];
+}
+
+/// IUPAC dihedral angle i-j-k-l in radians, (−π, π].
+pub fn dihedral(x: &[[f64; 3]], [i, j, k, l]: [usize; 4]) -> f64 {
+    let (r_ij, r_kj, r_kl) = (sub(x[i], x[j]), sub(x[k], x[j]), sub(x[k], x[l]));
+    let (m, n) = (cross(r_ij, r_kj), cross(r_kj, r_kl));
+    let sine = dot(cross(m, n), r_kj) / dot(r_kj, r_kj).sqrt();
+    let angle = sine.atan2(dot(m, n));
+    if dot(r_ij, n) < 0.0 {
+        -angle.abs()
+    } else {
+        angle.abs()
+    }
+}
+
+/// Adds `−dV/dφ · ∇φ` for a dihedral i-j-k-l to `f`, given `dv_dphi` (GROMACS' formulation).
+pub fn add_dihedral_force(x: &[[f64; 3]], atoms: [usize; 4], dv_dphi: f64, f: &mut [[f64; 3]]) {
+    let [i, j, k, l] = atoms;
+    let (r_ij, r_kj, r_kl) = (sub(x[i], x[j]), sub(x[k], x[j]), sub(x[k], x[l]));
+    let (m, n) = (cross(r_ij, r_kj), cross(r_kj, r_kl));
+    let (m2, n2, kj2) = (dot(m, m), dot(n, n), dot(r_kj, r_kj));
+    if m2 < 1e-30 || n2 < 1e-30 {
+        return;
+    }
+    let kj = kj2.sqrt();
+    let fi = -dv_dphi * kj / m2;
+    let fl = dv_dphi * kj / n2;
+    let f_i = [fi * m[0], fi * m[1], fi * m[2]];
+    let f_l = [fl * n[0], fl * n[1], fl * n[2]];
+    let p = dot(r_ij, r_kj) / kj2;
+    let q = dot(r_kl, r_kj) / kj2;
+    let s = [
+        p * f_i[0] - q * f_l[0],
+        p * f_i[1] - q * f_l[1],
+        p * f_i[2] - q * f_l[2],
+    ];
+    add_to(&mut f[i], f_i, 1.0);
+    add_to(&mut f[j], sub(f_i, s), -1.0);
+    add_to(
+        &mut f[k],
+        [f_l[0] + s[0], f_l[1] + s[1], f_l[2] + s[2]],
+        -1.0,
+    );
+    add_to(&mut f[l], f_l, 1.0);
+}
+
+impl ForceField {
+    /// Builds topology and parameters from a prmtop.
+    pub fn from_prmtop(p: &Prmtop) -> Result<(Topology, Self)> {
+        let pointers = p.ints("POINTERS")?;
+        if pointers.len() < 12 {
+            return Err(Error::Parse {
+                file: p.source().into(),
+                message: "%FLAG POINTERS: fewer than 12 entries".into(),
+            });
+        }
+        let n = pointers[0] as usize;
+        let ntypes = pointers[1] as usize;
+        let nres = pointers[11] as usize;
+        let names = p.strings("ATOM_NAME")?;
+        p.expect_len("ATOM_NAME", &names, n)?;
+        let charges: Vec<f64> = p
+            .floats("CHARGE")?
+            .iter()
+            .map(|q| q / AMBER_CHARGE)
+            .collect();
+        p.expect_len("CHARGE", &charges, n)?;
+        let masses = p.floats("MASS")?;
+        p.expect_len("MASS", &masses, n)?;
+        let atomic_numbers = p.ints("ATOMIC_NUMBER")?;
+        p.expect_len("ATOMIC_NUMBER", &atomic_numbers, n)?;
+        let types = p.ints("ATOM_TYPE_INDEX")?;
+        p.expect_len("ATOM_TYPE_INDEX", &types, n)?;
+        let residue_names = p.strings("RESIDUE_LABEL")?;
+        p.expect_len("RESIDUE_LABEL", &residue_names, nres)?;
+        let res_ptr = p.ints("RESIDUE_POINTER")?;
+        p.expect_len("RESIDUE_POINTER", &res_ptr, nres)?;
+        let mut residue_of = vec![0; n];
+        for (r, &start) in res_ptr.iter().enumerate() {
+            let end = res_ptr.get(r + 1).map_or(n, |&e| e as usize - 1);
+            for slot in residue_of.iter_mut().take(end).skip(start as usize - 1) {
+                *slot = r;
+            }
+        }
+        let bad = |flag: &str, msg: String| Error::Parse {
+            file: p.source().into(),
+            message: format!("%FLAG {flag}: {msg}"),
+        };
+        let atom = |flag: &str, v: i64| -> Result<usize> {
+            let a = (v.unsigned_abs() / 3) as usize;
+            if v % 3 != 0 || a >= n {
+                return Err(bad(flag, format!("atom index {v} out of range")));
+            }
+            Ok(a)
+        };
+        let param = |flag: &str, list: &[f64], v: i64| -> Result<f64> {
+            list.get((v as usize).wrapping_sub(1))
+                .copied()
+                .ok_or_else(|| bad(flag, format!("parameter index {v} out of range")))
+        };
+
+        let (bk, br) = (
+            p.floats("BOND_FORCE_CONSTANT")?,
+            p.floats("BOND_EQUIL_VALUE")?,
+        );
+        let mut bonds = Vec::new();
+        for (flag, hydrogen) in [
+            ("BONDS_INC_HYDROGEN", true),
+            ("BONDS_WITHOUT_HYDROGEN", false),
+        ] {
+            let v = p.ints(flag)?;
+            if v.len() % 3 != 0 {
+                return Err(bad(flag, "length is not a multiple of 3".into()));
+            }
+            for c in v.chunks(3) {
+                bonds.push(Bond {
+                    i: atom(flag, c[0])?,
+                    j: atom(flag, c[1])?,
+                    k: param(flag, &bk, c[2])? * KCAL * 100.0,
+                    r0: param(flag, &br, c[2])? * 0.1,
+                    hydrogen,
+                });
+            }
+        }
+        let (ak, at) = (
+            p.floats("ANGLE_FORCE_CONSTANT")?,
+            p.floats("ANGLE_EQUIL_VALUE")?,
+        );
+        let mut angles = Vec::new();
+        for flag in ["ANGLES_INC_HYDROGEN", "ANGLES_WITHOUT_HYDROGEN"] {
+            let v = p.ints(flag)?;
+            if v.len() % 4 != 0 {
+                return Err(bad(flag, "length is not a multiple of 4".into()));
+            }
+            for c in v.chunks(4) {
+                angles.push(Angle {
+                    i: atom(flag, c[0])?,
+                    j: atom(flag, c[1])?,
+                    k: atom(flag, c[2])?,
+                    force: param(flag, &ak, c[3])? * KCAL,
+                    theta0: param(flag, &at, c[3])?,
+                });
+            }
+        }
+        let dk = p.floats("DIHEDRAL_FORCE_CONSTANT")?;
+        let dn = p.floats("DIHEDRAL_PERIODICITY")?;
+        let dp = p.floats("DIHEDRAL_PHASE")?;
+        let scee = p
+            .floats("SCEE_SCALE_FACTOR")
+            .unwrap_or_else(|_| vec![1.2; dk.len()]);
+        let scnb = p
+            .floats("SCNB_SCALE_FACTOR")
+            .unwrap_or_else(|_| vec![2.0; dk.len()]);
+        let acoef = p.floats("LENNARD_JONES_ACOEF")?;
+        let bcoef = p.floats("LENNARD_JONES_BCOEF")?;
+        let nb_index = p.ints("NONBONDED_PARM_INDEX")?;
+        p.expect_len("NONBONDED_PARM_INDEX", &nb_index, ntypes * ntypes)?;
+        let lj = |i: usize, j: usize| -> Result<(f64, f64)> {
+            let idx = nb_index[ntypes * (types[i] as usize - 1) + types[j] as usize - 1];
+            if idx <= 0 {
+                return Ok((0.0, 0.0)); // 10-12 H-bond terms are unused by modern force fields
+            }
+            Ok((
+                param("LENNARD_JONES_ACOEF", &acoef, idx)? * KCAL * 1e-12,
+                param("LENNARD_JONES_BCOEF", &bcoef, idx)? * KCAL * 1e-6,
+            ))
+        };
+        let mut torsions = Vec::new();
+        let mut pairs = Vec::new();
+        let mut seen14 = std::collections::HashSet::new();
+        for flag in ["DIHEDRALS_INC_HYDROGEN", "DIHEDRALS_WITHOUT_HYDROGEN"] {
+            let v = p.ints(flag)?;
+            if v.len() % 5 != 0 {
+                return Err(bad(flag, "length is not a multiple of 5".into()));
+            }
+            for c in v.chunks(5) {
+                let atoms = [
+                    atom(flag, c[0])?,
+                    atom(flag, c[1])?,
+                    atom(flag, c[2])?,
+                    atom(flag, c[3])?,
+                ];
+                torsions.push(Torsion {
+                    atoms,
+                    barrier: param(flag, &dk, c[4])? * KCAL,
+                    periodicity: param(flag, &dn, c[4])?,
+                    phase: param(flag, &dp, c[4])?,
+                    improper: c[3] < 0,
+                });
+                let (i, l) = (atoms[0].min(atoms[3]), atoms[0].max(atoms[3]));
+                if c[2] >= 0 && c[3] >= 0 && seen14.insert((i, l)) {
+                    let (a, b) = lj(i, l)?;
+                    let (ee, nb) = (param(flag, &scee, c[4])?, param(flag, &scnb, c[4])?);
+                    pairs.push(Pair {
+                        i,
+                        j: l,
+                        a: a / nb,
+                        b: b / nb,
+                        qq: COULOMB * charges[i] * charges[l] / ee,
+                    });
+                }
+            }
+        }
+        // Regular pairs: everything not in the exclusion list (which holds 1-2, 1-3 and 1-4).
+        let counts = p.ints("NUMBER_EXCLUDED_ATOMS")?;
+        p.expect_len("NUMBER_EXCLUDED_ATOMS", &counts, n)?;
+        let list = p.ints("EXCLUDED_ATOMS_LIST")?;
+        let mut excluded = std::collections::HashSet::new();
+        let mut cursor = 0usize;
+        for (i, &c) in counts.iter().enumerate() {
+            for _ in 0..c {
+                let j = *list.get(cursor).ok_or_else(|| {
+                    bad(
+                        "EXCLUDED_ATOMS_LIST",
+                        "shorter than NUMBER_EXCLUDED_ATOMS says".into(),
+                    )
+                })?;
+                cursor += 1;
+                if j > 0 {
+                    excluded.insert((i, j as usize - 1));
+                }
+            }
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                if !excluded.contains(&(i, j)) && !seen14.contains(&(i, j)) {
+                    let (a, b) = lj(i, j)?;
+                    pairs.push(Pair {
+                        i,
+                        j,
+                        a,
+                        b,
+                        qq: COULOMB * charges[i] * charges[j],
+                    });
+                }
+            }
+        }
+        let topology = Topology {
+            names,
+            residue_of,
+            residue_names,
+            masses,
+            atomic_numbers,
+            charges,
+        };
+        Ok((
+            topology,
+            Self {
+                bonds,
+                angles,
+                torsions,
+                pairs,
+            },
+        ))
+    }
+
+    /// Energy and forces of the selected terms; `forces` is overwritten with `−∇E`.
+    pub fn compute_terms(
+        &self,
+        x: &[[f64; 3]],
+        forces: &mut [[f64; 3]],
+        terms: &[Term],
+    ) -> Energies {
+        forces.iter_mut().for_each(|f| *f = [0.0; 3]);
+        let mut e = Energies::default();
+        let has = |t: Term| terms.contains(&t);
+        if has(Term::Bond) {
+            e.bond = self.bond_terms(x, forces);
+        }
+        if has(Term::Angle) {
+            e.angle = self.angle_terms(x, forces);
+        }
+        if has(Term::Torsion) {
+            e.torsion = self.torsion_terms(x, forces);
+        }
+        let (lj, coul) = (has(Term::LennardJones), has(Term::Coulomb));
+        if lj || coul {
+            let (a, b) = self.nonbonded(x, forces, lj, coul);
+            e.lj = a;
+            e.coulomb = b;
+        }
+        e
+    }
+
+    /// All terms.
+    pub fn compute(&self, x: &[[f64; 3]], forces: &mut [[f64; 3]]) -> Energies {
+        self.compute_terms(x, forces, &Term::ALL)
+    }
+
+    fn bond_terms(&self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
+        let mut e = 0.0;
+        for b in &self.bonds {
+            let d = sub(x[b.i], x[b.j]);
+            let r = dot(d, d).sqrt();
+            let dr = r - b.r0;
+            e += b.k * dr * dr;
+            let s = -2.0 * b.k * dr / r;
+            add_to(&mut f[b.i], d, s);
+            add_to(&mut f[b.j], d, -s);
+        }
+        e
+    }
+
+    fn angle_terms(&self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
+        let mut e = 0.0;
+        for a in &self.angles {
+            let (u, v) = (sub(x[a.i], x[a.j]), sub(x[a.k], x[a.j]));
+            let (uu, vv, uv) = (dot(u, u), dot(v, v), dot(u, v));
+            let (ru, rv) = (uu.sqrt(), vv.sqrt());
+            let cos = (uv / (ru * rv)).clamp(-1.0, 1.0);
+            let theta = cos.acos();
+            let dt = theta - a.theta0;
+            e += a.force * dt * dt;
+            let sin = (1.0 - cos * cos).sqrt().max(1e-12);
+            // dθ/dx_i = −(v/(|u||v|) − cos u/|u|²)/sin θ; F = −dV/dθ dθ/dx.
+            let c = 2.0 * a.force * dt / sin;
+            let fi: [f64; 3] = std::array::from_fn(|k| c * (v[k] / (ru * rv) - cos * u[k] / uu));
+            let fk: [f64; 3] = std::array::from_fn(|k| c * (u[k] / (ru * rv) - cos * v[k] / vv));
+            add_to(&mut f[a.i], fi, 1.0);
+            add_to(&mut f[a.k], fk, 1.0);
+            add_to(
+                &mut f[a.j],
+                [fi[0] + fk[0], fi[1] + fk[1], fi[2] + fk[2]],
+                -1.0,
+            );
+        }
+        e
+    }
+
+    fn torsion_terms(&self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
+        let mut e = 0.0;
+        for t in &self.torsions {
+            let phi = dihedral(x, t.atoms);
+            let arg = t.periodicity * phi - t.phase;
+            e += t.barrier * (1.0 + arg.cos());
+            let dv = -t.barrier * t.periodicity * arg.sin();
+            add_dihedral_force(x, t.atoms, dv, f);
+        }
+        e
+    }
+
+    fn nonbonded(&self, x: &[[f64; 3]], f: &mut [[f64; 3]], lj: bool, coulomb: bool) -> (f64, f64) {
+        let (mut e_lj, mut e_c) = (0.0, 0.0);
+        let (wl, wc) = (f64::from(u8::from(lj)), f64::from(u8::from(coulomb)));
+        for p in &self.pairs {
+            let d = sub(x[p.i], x[p.j]);
+            let r2 = dot(d, d);
+            let inv2 = 1.0 / r2;
+            let inv6 = inv2 * inv2 * inv2;
+            let inv1 = inv2.sqrt();
+            let el = wl * (p.a * inv6 * inv6 - p.b * inv6);
+            let ec = wc * p.qq * inv1;
+            e_lj += el;
+            e_c += ec;
+            // −dE/dr / r for both terms.
+            let s = (wl * (12.0 * p.a * inv6 * inv6 - 6.0 * p.b * inv6) + ec) * inv2;
+            add_to(&mut f[p.i], d, s);
+            add_to(&mut f[p.j], d, -s);
+        }
+        (e_lj, e_c)
+    }
+}

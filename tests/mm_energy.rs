@@ -1,0 +1,180 @@
+//! The force field against OpenMM's Reference platform (tests/fixtures/aldp_energies.json,
+//! made by tests/fixtures/make_aldp_energies.py) and against finite differences.
+
+use std::path::Path;
+
+use tps::mm::{ForceField, Prmtop, Term};
+
+fn load() -> (tps::mm::Topology, ForceField) {
+    let p = Prmtop::read(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systems/aldp/aldp.prmtop"
+    )))
+    .unwrap();
+    ForceField::from_prmtop(&p).unwrap()
+}
+
+fn fixture() -> serde_json::Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/aldp_energies.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn positions(frame: &serde_json::Value) -> Vec<[f64; 3]> {
+    frame["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let v: Vec<f64> = p
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_f64().unwrap())
+                .collect();
+            [v[0], v[1], v[2]]
+        })
+        .collect()
+}
+
+#[test]
+fn topology_is_alanine_dipeptide() {
+    let (top, ff) = load();
+    assert_eq!(top.len(), 22);
+    assert_eq!(top.residue_names, ["ACE", "ALA", "NME"]);
+    assert_eq!(ff.bonds.len(), 21);
+    assert!((top.charges.iter().sum::<f64>()).abs() < 1e-6, "neutral");
+    assert!(top.find("ALA", "CA").is_some() && top.find("NME", "N").is_some());
+}
+
+#[test]
+fn every_term_matches_openmm_on_105_conformations() {
+    let (top, ff) = load();
+    let doc = fixture();
+    let frames = doc["frames"].as_array().unwrap();
+    assert!(frames.len() >= 100);
+    let terms = [
+        ("bond", Term::Bond),
+        ("angle", Term::Angle),
+        ("torsion", Term::Torsion),
+        ("lj", Term::LennardJones),
+        ("coulomb", Term::Coulomb),
+    ];
+    let mut forces = vec![[0.0; 3]; top.len()];
+    let mut worst = (0.0f64, String::new());
+    for frame in frames {
+        let x = positions(frame);
+        for (name, term) in terms {
+            let e = ff.compute_terms(&x, &mut forces, &[term]);
+            let got = match term {
+                Term::Bond => e.bond,
+                Term::Angle => e.angle,
+                Term::Torsion => e.torsion,
+                Term::LennardJones => e.lj,
+                Term::Coulomb => e.coulomb,
+            };
+            let want = frame["energy"][name].as_f64().unwrap();
+            let rel = (got - want).abs() / want.abs().max(1e-3);
+            if rel > worst.0 {
+                worst = (rel, format!("{} {name}: {got} vs {want}", frame["label"]));
+            }
+            // Per-term forces: relative to the largest force of that term in the frame.
+            let ref_f: Vec<Vec<f64>> = frame["forces"][name]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| {
+                    v.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_f64().unwrap())
+                        .collect()
+                })
+                .collect();
+            let scale = ref_f
+                .iter()
+                .flatten()
+                .fold(0.0f64, |m, v| m.max(v.abs()))
+                .max(1e-3);
+            for (a, b) in forces.iter().zip(&ref_f) {
+                for k in 0..3 {
+                    assert!(
+                        (a[k] - b[k]).abs() < 1e-6 * scale,
+                        "{} {name} force: {} vs {}",
+                        frame["label"],
+                        a[k],
+                        b[k]
+                    );
+                }
+            }
+        }
+        let total = ff.compute(&x, &mut forces).total();
+        let want = frame["energy"]["total"].as_f64().unwrap();
+        assert!(
+            (total - want).abs() < 1e-6 * want.abs().max(1.0),
+            "{}: total {total} vs {want}",
+            frame["label"]
+        );
+    }
+    assert!(
+        worst.0 < 1e-6,
+        "worst relative energy error {:.2e}: {}",
+        worst.0,
+        worst.1
+    );
+}
+
+#[test]
+fn forces_are_minus_the_gradient() {
+    let (top, ff) = load();
+    let doc = fixture();
+    let x0 = positions(&doc["frames"][30]);
+    let mut f = vec![[0.0; 3]; top.len()];
+    ff.compute(&x0, &mut f);
+    let h = 1e-6;
+    let mut scratch = vec![[0.0; 3]; top.len()];
+    for i in 0..top.len() {
+        for k in 0..3 {
+            let mut x = x0.clone();
+            x[i][k] += h;
+            let ep = ff.compute(&x, &mut scratch).total();
+            x[i][k] -= 2.0 * h;
+            let em = ff.compute(&x, &mut scratch).total();
+            let fd = -(ep - em) / (2.0 * h);
+            assert!(
+                (fd - f[i][k]).abs() < 1e-4 * f[i][k].abs().max(10.0),
+                "atom {i} axis {k}: {fd} vs {}",
+                f[i][k]
+            );
+        }
+    }
+}
+
+#[test]
+fn malformed_prmtop_reports_line_and_flag() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systems/aldp/aldp.prmtop"
+    ))
+    .unwrap();
+    let broken = text.replacen(
+        "%FLAG MASS\n%FORMAT(5E16.8)\n  1.20107800E+01",
+        "%FLAG MASS\n%FORMAT(5E16.8)\n  1.2O107800E+01",
+        1,
+    );
+    assert_ne!(broken, text);
+    let p = Prmtop::parse(&broken, "broken.prmtop").unwrap();
+    let e = ForceField::from_prmtop(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("broken.prmtop") && e.contains("MASS") && e.contains("line"),
+        "{e}"
+    );
+    let e = Prmtop::parse("hello\n", "x.prmtop")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("POINTERS"), "{e}");
+}
