@@ -1,0 +1,222 @@
+//! Langevin thermostat, minimiser, collective variables and the metadynamics bias.
+
+use std::path::Path;
+
+use tps::mm::cv::angle_difference;
+use tps::mm::dynamics::Bias;
+use tps::mm::metadynamics::MetadynamicsConfig;
+use tps::mm::{
+    Backbone, DihedralRestraints, ForceField, Langevin, LangevinConfig, Prmtop, State, Topology,
+    minimise,
+};
+
+fn load() -> (Topology, ForceField) {
+    let p = Prmtop::read(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systems/aldp/aldp.prmtop"
+    )))
+    .unwrap();
+    ForceField::from_prmtop(&p).unwrap()
+}
+
+fn frame(label: &str) -> (Vec<[f64; 3]>, f64) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/aldp_energies.json"
+    ))
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let f = doc["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["label"] == label)
+        .unwrap()
+        .clone();
+    let x = f["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let v: Vec<f64> = p
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_f64().unwrap())
+                .collect();
+            [v[0], v[1], v[2]]
+        })
+        .collect();
+    (x, f["energy"]["total"].as_f64().unwrap())
+}
+
+#[test]
+fn kinetic_temperature_averages_to_the_target() {
+    let (top, ff) = load();
+    let (x, _) = frame("minimum C7eq");
+    let config = LangevinConfig {
+        temperature: 300.0,
+        friction: 5.0,
+        timestep: 0.001,
+    };
+    let mut integrator = Langevin::new(&config, &top.masses, 11);
+    let mut state = State {
+        positions: x,
+        velocities: vec![[0.0; 3]; top.len()],
+    };
+    integrator.thermalise(&mut state);
+    integrator.run(&ff, &mut state, 5_000, None);
+    let blocks = 20;
+    let mut means = Vec::new();
+    for _ in 0..blocks {
+        let mut sum = 0.0;
+        for _ in 0..500 {
+            integrator.run(&ff, &mut state, 10, None);
+            sum += integrator.kinetic_temperature(&state);
+        }
+        means.push(sum / 500.0);
+    }
+    let mean = means.iter().sum::<f64>() / blocks as f64;
+    let sem = (means.iter().map(|m| (m - mean).powi(2)).sum::<f64>()
+        / (blocks * (blocks - 1)) as f64)
+        .sqrt();
+    assert!(
+        (mean - 300.0).abs() < 4.0 * sem + 1.0,
+        "<T> = {mean:.2} ± {sem:.2} K"
+    );
+    assert!(sem < 5.0, "block error {sem}");
+}
+
+#[test]
+fn minimiser_finds_the_c7eq_c5_and_c7ax_minima() {
+    let (top, ff) = load();
+    let cv = Backbone::dipeptide(&top).unwrap();
+    let mut rng = 12345u64;
+    for label in ["minimum C7eq", "minimum C5", "minimum C7ax"] {
+        let (x, e_ref) = frame(label);
+        // Displace every atom by up to 0.01 nm (deterministic LCG), then minimise.
+        let start: Vec<[f64; 3]> = x
+            .iter()
+            .map(|p| {
+                std::array::from_fn(|k| {
+                    rng = rng
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    p[k] + 0.02 * ((rng >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+                })
+            })
+            .collect();
+        let m = minimise(&ff, &start, 1e-3, 5000, None);
+        assert!(m.max_force < 1e-3, "{label}: max force {}", m.max_force);
+        assert!(
+            (m.energy - e_ref).abs() < 0.01,
+            "{label}: {} vs OpenMM {e_ref}",
+            m.energy
+        );
+        let (a, b) = (cv.angles(&m.positions), cv.angles(&x));
+        assert!(
+            angle_difference(a.0, b.0).abs() < 0.02 && angle_difference(a.1, b.1).abs() < 0.02,
+            "{label}: {a:?} vs {b:?}"
+        );
+    }
+    let (c7ax, _) = frame("minimum C7ax");
+    let (phi, psi) = cv.angles(&c7ax);
+    assert!(
+        phi > 0.5 && phi < 1.8 && psi < -0.3 && psi > -1.6,
+        "C7ax at ({phi}, {psi})"
+    );
+}
+
+fn check_bias_forces(bias: &mut dyn Bias, x0: &[[f64; 3]]) {
+    let mut f = vec![[0.0; 3]; x0.len()];
+    bias.apply(x0, &mut f);
+    let h = 1e-6;
+    let mut scratch = vec![[0.0; 3]; x0.len()];
+    for i in 0..x0.len() {
+        for k in 0..3 {
+            let mut x = x0.to_vec();
+            x[i][k] += h;
+            let ep = bias.apply(&x, &mut scratch);
+            x[i][k] -= 2.0 * h;
+            let em = bias.apply(&x, &mut scratch);
+            let fd = -(ep - em) / (2.0 * h);
+            assert!(
+                (fd - f[i][k]).abs() < 1e-4 * f[i][k].abs().max(1.0),
+                "atom {i} axis {k}: {fd} vs {}",
+                f[i][k]
+            );
+        }
+    }
+}
+
+#[test]
+fn restraints_pull_to_the_target_and_their_forces_are_gradients() {
+    let (top, ff) = load();
+    let cv = Backbone::dipeptide(&top).unwrap();
+    let (x, _) = frame("minimum C7eq");
+    let mut r = DihedralRestraints::backbone(&cv, 1.0, -0.8, 500.0);
+    check_bias_forces(&mut r, &x);
+    // Restrained minimisation lands near the target (φ, ψ).
+    let m = minimise(&ff, &x, 1e-2, 5000, Some(&mut r));
+    let (phi, psi) = cv.angles(&m.positions);
+    assert!(
+        angle_difference(phi, 1.0).abs() < 0.1 && angle_difference(psi, -0.8).abs() < 0.1,
+        "({phi}, {psi})"
+    );
+}
+
+#[test]
+fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
+    let (top, ff) = load();
+    let cv = Backbone::dipeptide(&top).unwrap();
+    let (x, _) = frame("minimum C7eq");
+    let md = LangevinConfig {
+        temperature: 300.0,
+        friction: 1.0,
+        timestep: 0.001,
+    };
+    let config = MetadynamicsConfig {
+        pace: 200,
+        ..MetadynamicsConfig::default()
+    };
+    let mut walkers: Vec<(Langevin, State)> = (0..2)
+        .map(|w| {
+            let mut integrator = Langevin::new(&md, &top.masses, w);
+            let mut state = State {
+                positions: x.clone(),
+                velocities: vec![[0.0; 3]; top.len()],
+            };
+            integrator.thermalise(&mut state);
+            (integrator, state)
+        })
+        .collect();
+    let run = tps::mm::metadynamics::run(&ff, cv, &mut walkers, &md, &config, 20_000, |_| {});
+    assert_eq!(run.hills, 200);
+    assert_eq!(run.free_energy.len(), 96 * 96);
+    // Hills shrink as the bias grows (well-tempered): the last are lower than the first.
+    let bias_at_deposit: Vec<f64> = run.cv_series.iter().map(|s| s.4).collect();
+    assert!(
+        bias_at_deposit.last().unwrap() > &5.0,
+        "bias grew to {}",
+        bias_at_deposit.last().unwrap()
+    );
+    // The free-energy estimate is lowest around the C7eq start, where the hills went.
+    let n = run.grid;
+    let h = std::f64::consts::TAU / n as f64;
+    let (imin, _) =
+        run.free_energy
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
+            );
+    let (phi, psi) = (
+        -std::f64::consts::PI + (imin % n) as f64 * h,
+        -std::f64::consts::PI + (imin / n) as f64 * h,
+    );
+    assert!(
+        phi < 0.0,
+        "free-energy minimum at ({phi}, {psi}) should be on the φ < 0 side"
+    );
+}
