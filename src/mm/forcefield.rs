@@ -124,6 +124,16 @@ impl Term {
     ];
 }
 
+/// All torsion terms acting on one atom quadruple, evaluated from one geometry: integer
+/// periodicities use `cos nφ`, `sin nφ` by recurrence from `cos φ`, `sin φ` (no trigonometric
+/// calls); others fall back to the angle itself.
+#[derive(Debug, Clone)]
+struct TorsionGroup {
+    atoms: [usize; 4],
+    /// `(V, n, cos γ, sin γ)`.
+    terms: Vec<(f64, f64, f64, f64)>,
+}
+
 /// The parameters of a molecule.
 #[derive(Debug, Clone)]
 pub struct ForceField {
@@ -131,6 +141,34 @@ pub struct ForceField {
     pub angles: Vec<Angle>,
     pub torsions: Vec<Torsion>,
     pub pairs: Vec<Pair>,
+    groups: Vec<TorsionGroup>,
+}
+
+fn group_torsions(torsions: &[Torsion]) -> Vec<TorsionGroup> {
+    let mut groups: Vec<TorsionGroup> = Vec::new();
+    for t in torsions {
+        let term = (t.barrier, t.periodicity, t.phase.cos(), t.phase.sin());
+        match groups.iter_mut().find(|g| g.atoms == t.atoms) {
+            Some(g) => g.terms.push(term),
+            None => groups.push(TorsionGroup {
+                atoms: t.atoms,
+                terms: vec![term],
+            }),
+        }
+    }
+    groups
+}
+
+/// `cos φ` and `sin φ` of the IUPAC dihedral i-j-k-l (`None` if degenerate).
+fn dihedral_cos_sin(x: &[[f64; 3]], [i, j, k, l]: [usize; 4]) -> Option<(f64, f64)> {
+    let (r_ij, r_kj, r_kl) = (sub(x[i], x[j]), sub(x[k], x[j]), sub(x[k], x[l]));
+    let (m, n) = (cross(r_ij, r_kj), cross(r_kj, r_kl));
+    let mn = (dot(m, m) * dot(n, n)).sqrt();
+    if mn < 1e-30 {
+        return None;
+    }
+    // (m × n)·r̂_kj = |r_kj| (m · r_kl), whose sign is IUPAC's.
+    Some((dot(m, n) / mn, dot(r_kj, r_kj).sqrt() * dot(m, r_kl) / mn))
 }
 
 fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
@@ -400,6 +438,7 @@ impl ForceField {
             Self {
                 bonds,
                 angles,
+                groups: group_torsions(&torsions),
                 torsions,
                 pairs,
             },
@@ -481,12 +520,27 @@ impl ForceField {
 
     fn torsion_terms(&self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
         let mut e = 0.0;
-        for t in &self.torsions {
-            let phi = dihedral(x, t.atoms);
-            let arg = t.periodicity * phi - t.phase;
-            e += t.barrier * (1.0 + arg.cos());
-            let dv = -t.barrier * t.periodicity * arg.sin();
-            add_dihedral_force(x, t.atoms, dv, f);
+        for g in &self.groups {
+            let Some((c, s)) = dihedral_cos_sin(x, g.atoms) else {
+                continue;
+            };
+            let mut dv = 0.0;
+            for &(v, n, cg, sg) in &g.terms {
+                // cos(nφ − γ) = cos nφ cos γ + sin nφ sin γ.
+                let (cn, sn) = if n.fract() == 0.0 && (1.0..=8.0).contains(&n) {
+                    let (mut cn, mut sn) = (c, s);
+                    for _ in 1..n as usize {
+                        (cn, sn) = (cn * c - sn * s, sn * c + cn * s);
+                    }
+                    (cn, sn)
+                } else {
+                    let phi = s.atan2(c);
+                    ((n * phi).cos(), (n * phi).sin())
+                };
+                e += v * (1.0 + cn * cg + sn * sg);
+                dv -= v * n * (sn * cg - cn * sg);
+            }
+            add_dihedral_force(x, g.atoms, dv, f);
         }
         e
     }

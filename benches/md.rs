@@ -1,0 +1,73 @@
+//! Alanine dipeptide (22 atoms, amber99sb-ildn, vacuum, no cutoff): energy + forces alone, and
+//! BAOAB Langevin steps for one walker and for two walkers on two threads.
+
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rayon::prelude::*;
+use tps::mm::{ForceField, Langevin, LangevinConfig, Prmtop, State};
+
+fn bench(c: &mut Criterion) {
+    let p = Prmtop::read(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systems/aldp/aldp.prmtop"
+    )))
+    .unwrap();
+    let (top, ff) = ForceField::from_prmtop(&p).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/aldp_energies.json"
+    ))
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let x: Vec<[f64; 3]> = doc["frames"][0]["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| std::array::from_fn(|k| p[k].as_f64().unwrap()))
+        .collect();
+    let mut f = vec![[0.0; 3]; top.len()];
+    let mut group = c.benchmark_group("aldp");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("energy_and_forces", |b| {
+        b.iter(|| ff.compute(&x, &mut f).total())
+    });
+    let config = LangevinConfig {
+        temperature: 300.0,
+        friction: 1.0,
+        timestep: 0.002,
+    };
+    let mut integrator = Langevin::new(&config, &top.masses, 0);
+    let mut state = State {
+        positions: x.clone(),
+        velocities: vec![[0.0; 3]; top.len()],
+    };
+    integrator.thermalise(&mut state);
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("langevin_1000_steps_1_walker", |b| {
+        b.iter(|| integrator.run(&ff, &mut state, 1000, None))
+    });
+    let mut walkers: Vec<(Langevin, State)> = (0..2)
+        .map(|w| {
+            let mut i = Langevin::new(&config, &top.masses, w);
+            let mut s = State {
+                positions: x.clone(),
+                velocities: vec![[0.0; 3]; top.len()],
+            };
+            i.thermalise(&mut s);
+            (i, s)
+        })
+        .collect();
+    group.throughput(Throughput::Elements(2000));
+    group.bench_function("langevin_1000_steps_2_walkers", |b| {
+        b.iter(|| {
+            walkers
+                .par_iter_mut()
+                .for_each(|(i, s)| i.run(&ff, s, 1000, None))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
