@@ -122,6 +122,28 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Molecular dynamics of a molecule (Langevin; well-tempered metadynamics on φ/ψ if the
+    /// file has a [metadynamics] section): DCD per walker, CV and energy series, free energy.
+    Md {
+        /// Molecular system file (TOML with [molecule] and [md]).
+        system: PathBuf,
+        /// Steps per walker (default: the file's md.steps).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Seed of the thermostat noise and initial velocities.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Root directory of the outputs.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Per-frame force-field energies of a trajectory by term (CSV on stdout, kJ/mol).
+    Energy {
+        /// Molecular system file (TOML with [molecule]).
+        system: PathBuf,
+        /// Trajectory (DCD, PDB, XYZ, … anything chemfiles reads), positions in Å.
+        trajectory: PathBuf,
+    },
     /// Geodesic between two spacetime points `λ,x1,x2,…`, against the straight line.
     Geodesic {
         /// System file (TOML).
@@ -228,6 +250,30 @@ fn run(cli: Cli) -> tps::Result<()> {
         } => {
             let d = app::distance::run(&system, &a, &b, lambda_max, seed)?;
             println!("{d:.6}");
+        }
+        Command::Md {
+            system,
+            steps,
+            seed,
+            out,
+        } => {
+            let (r, dir) = app::md::run(&system, steps, seed, &out)?;
+            println!(
+                "{} walkers × {} steps: {:.0} steps/s, {:.1} ns/day",
+                r.walkers, r.steps_per_walker, r.steps_per_second, r.ns_per_day
+            );
+            if let Some(f) = &r.free_energy {
+                println!(
+                    "free energy: C7ax {:.2} kJ/mol above C7eq; barrier C7eq → C7ax {:.2} kJ/mol ({} hills)",
+                    f.c7ax.2 - f.c7eq.2,
+                    f.barrier_c7eq_to_c7ax,
+                    f.hills
+                );
+            }
+            println!("outputs: {}", dir.display());
+        }
+        Command::Energy { system, trajectory } => {
+            print!("{}", app::energy::run(&system, &trajectory)?);
         }
         Command::Geodesic {
             system,

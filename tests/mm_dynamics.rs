@@ -190,9 +190,11 @@ fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
             (integrator, state)
         })
         .collect();
-    let run = tps::mm::metadynamics::run(&ff, cv, &mut walkers, &md, &config, 20_000, |_| {});
+    let mut run = tps::mm::metadynamics::Metadynamics::new(cv, &md, &config);
+    run.advance(&ff, &mut walkers, 100);
+    let free_energy = run.free_energy();
     assert_eq!(run.hills, 200);
-    assert_eq!(run.free_energy.len(), 96 * 96);
+    assert_eq!(free_energy.len(), 96 * 96);
     // Hills shrink as the bias grows (well-tempered): the last are lower than the first.
     let bias_at_deposit: Vec<f64> = run.cv_series.iter().map(|s| s.4).collect();
     assert!(
@@ -201,16 +203,15 @@ fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
         bias_at_deposit.last().unwrap()
     );
     // The free-energy estimate is lowest around the C7eq start, where the hills went.
-    let n = run.grid;
+    let n = run.grid_size();
     let h = std::f64::consts::TAU / n as f64;
-    let (imin, _) =
-        run.free_energy
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f64::INFINITY),
-                |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
-            );
+    let (imin, _) = free_energy
+        .iter()
+        .enumerate()
+        .fold(
+            (0, f64::INFINITY),
+            |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
+        );
     let (phi, psi) = (
         -std::f64::consts::PI + (imin % n) as f64 * h,
         -std::f64::consts::PI + (imin / n) as f64 * h,

@@ -3,7 +3,9 @@
 
 pub mod barrier;
 pub mod distance;
+pub mod energy;
 pub mod geodesic;
+pub mod md;
 pub mod sample;
 pub mod train;
 

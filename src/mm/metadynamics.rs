@@ -141,63 +141,76 @@ impl Bias for Biased<'_> {
     }
 }
 
-/// Result of a metadynamics run.
-pub struct MetadynamicsRun {
-    /// Free energy on the grid (kJ/mol, minimum 0), row-major with φ fastest.
-    pub free_energy: Vec<f64>,
-    /// Grid points per angle.
-    pub grid: usize,
-    /// `(time ps, walker, φ, ψ, bias)` every `pace` steps.
+/// A running well-tempered metadynamics: the shared bias and what was deposited.
+pub struct Metadynamics {
+    config: MetadynamicsConfig,
+    cv: Backbone,
+    grid: BiasGrid,
+    temperature: f64,
+    timestep: f64,
+    delta_t: f64,
+    rounds: u64,
+    /// `(time ps, walker, φ, ψ, bias)` at every deposition.
     pub cv_series: Vec<(f64, usize, f64, f64, f64)>,
     /// Hills deposited.
     pub hills: usize,
-    /// Final walker states.
-    pub states: Vec<State>,
 }
 
-/// Runs well-tempered metadynamics with the given walkers for `steps` steps each, at the
-/// temperature and time step of `md`.
-pub fn run(
-    ff: &ForceField,
-    cv: Backbone,
-    walkers: &mut [(Langevin, State)],
-    md: &LangevinConfig,
-    config: &MetadynamicsConfig,
-    steps: u64,
-    mut progress: impl FnMut(u64),
-) -> MetadynamicsRun {
-    let (temperature, timestep) = (md.temperature, md.timestep);
-    let mut grid = BiasGrid::new(config.grid);
-    let delta_t = (config.bias_factor - 1.0) * temperature;
-    let mut series = Vec::new();
-    let mut hills = 0;
-    let rounds = steps / config.pace;
-    for round in 0..rounds {
-        let g = &grid;
-        walkers.par_iter_mut().for_each(|(integrator, state)| {
-            let mut bias = Biased { grid: g, cv };
-            integrator.run(ff, state, config.pace, Some(&mut bias));
-        });
-        for (w, (_, state)) in walkers.iter().enumerate() {
-            let (phi, psi) = cv.angles(&state.positions);
-            let (v, _, _) = grid.at(phi, psi);
-            let height = config.height * (-v / (BOLTZMANN * delta_t)).exp();
-            grid.deposit(phi, psi, height, config.width);
-            hills += 1;
-            let time = (round + 1) as f64 * config.pace as f64 * timestep;
-            series.push((time, w, phi, psi, v));
+impl Metadynamics {
+    /// An empty bias for walkers at the temperature and time step of `md`.
+    pub fn new(cv: Backbone, md: &LangevinConfig, config: &MetadynamicsConfig) -> Self {
+        Self {
+            config: *config,
+            cv,
+            grid: BiasGrid::new(config.grid),
+            temperature: md.temperature,
+            timestep: md.timestep,
+            delta_t: (config.bias_factor - 1.0) * md.temperature,
+            rounds: 0,
+            cv_series: Vec::new(),
+            hills: 0,
         }
-        progress((round + 1) * config.pace);
     }
-    let scale = -(temperature + delta_t) / delta_t;
-    let mut fes: Vec<f64> = grid.v.iter().map(|v| scale * v).collect();
-    let min = fes.iter().copied().fold(f64::INFINITY, f64::min);
-    fes.iter_mut().for_each(|f| *f -= min);
-    MetadynamicsRun {
-        free_energy: fes,
-        grid: config.grid,
-        cv_series: series,
-        hills,
-        states: walkers.iter().map(|(_, s)| s.clone()).collect(),
+
+    /// Runs `rounds` rounds: every walker takes `pace` steps under the current bias (in
+    /// parallel), then each deposits a hill of height `h₀ exp(−V(s)/(k ΔT))`.
+    pub fn advance(&mut self, ff: &ForceField, walkers: &mut [(Langevin, State)], rounds: u64) {
+        let (cv, pace) = (self.cv, self.config.pace);
+        for _ in 0..rounds {
+            let grid = &self.grid;
+            walkers.par_iter_mut().for_each(|(integrator, state)| {
+                let mut bias = Biased { grid, cv };
+                integrator.run(ff, state, pace, Some(&mut bias));
+            });
+            self.rounds += 1;
+            let time = self.rounds as f64 * pace as f64 * self.timestep;
+            for (w, (_, state)) in walkers.iter().enumerate() {
+                let (phi, psi) = cv.angles(&state.positions);
+                let (v, _, _) = self.grid.at(phi, psi);
+                let height = self.config.height * (-v / (BOLTZMANN * self.delta_t)).exp();
+                self.grid.deposit(phi, psi, height, self.config.width);
+                self.hills += 1;
+                self.cv_series.push((time, w, phi, psi, v));
+            }
+        }
+    }
+
+    /// Free energy `−(T + ΔT)/ΔT · V` on the grid (kJ/mol, minimum 0), φ fastest.
+    pub fn free_energy(&self) -> Vec<f64> {
+        let scale = -(self.temperature + self.delta_t) / self.delta_t;
+        let mut fes: Vec<f64> = self.grid.v.iter().map(|v| scale * v).collect();
+        let min = fes.iter().copied().fold(f64::INFINITY, f64::min);
+        fes.iter_mut().for_each(|f| *f -= min);
+        fes
+    }
+
+    /// Grid points per angle.
+    pub fn grid_size(&self) -> usize {
+        self.grid.n
+    }
+
+    /// Bias (V, ∂V/∂φ, ∂V/∂ψ) at a point.
+    pub fn bias_at(&self, phi: f64, psi: f64) -> (f64, f64, f64) {
+        self.grid.at(phi, psi)
     }
 }

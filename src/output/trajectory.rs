@@ -81,3 +81,89 @@ pub fn read_positions(path: &Path) -> Result<Vec<Vec<f64>>> {
     }
     Ok(out)
 }
+
+/// A molecule's topology as chemfiles wants it (names, elements, residues, bonds), so that
+/// viewers show a molecule rather than points.
+pub struct MoleculeTopology {
+    topology: chemfiles::Topology,
+}
+
+impl MoleculeTopology {
+    /// Builds it from a force-field topology and its bonds.
+    pub fn new(top: &crate::mm::Topology, bonds: &[(usize, usize)]) -> Self {
+        const ELEMENTS: [&str; 19] = [
+            "X", "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P",
+            "S", "Cl", "Ar",
+        ];
+        let mut t = chemfiles::Topology::new();
+        for i in 0..top.len() {
+            let mut atom = Atom::new(top.names[i].as_str());
+            let z = top.atomic_numbers[i].clamp(0, 18) as usize;
+            atom.set_atomic_type(ELEMENTS[z]);
+            atom.set_mass(top.masses[i]);
+            atom.set_charge(top.charges[i]);
+            t.add_atom(&atom);
+        }
+        for (r, name) in top.residue_names.iter().enumerate() {
+            let mut residue = Residue::with_id(name.as_str(), r as i64 + 1);
+            for i in (0..top.len()).filter(|&i| top.residue_of[i] == r) {
+                residue.add_atom(i);
+            }
+            residue.set("is_standard_pdb", !matches!(name.as_str(), "ACE" | "NME"));
+            t.add_residue(&residue).expect("residues are disjoint");
+        }
+        for &(i, j) in bonds {
+            t.add_bond(i, j);
+        }
+        Self { topology: t }
+    }
+
+    /// Writes frames of positions (nm) to `path` in `format`, in Å as the formats expect.
+    pub fn write(&self, path: &Path, format: &str, frames: &[Vec<[f64; 3]>]) -> Result<()> {
+        quiet();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let tmp = temporary(path);
+        let result = (|| -> std::result::Result<(), chemfiles::Error> {
+            let mut trajectory = Trajectory::open_with_format(&tmp, 'w', format)?;
+            for (step, x) in frames.iter().enumerate() {
+                let mut frame = Frame::new();
+                frame.resize(x.len());
+                frame.set_topology(&self.topology)?;
+                for (p, xi) in frame.positions_mut().iter_mut().zip(x) {
+                    *p = [10.0 * xi[0], 10.0 * xi[1], 10.0 * xi[2]];
+                }
+                frame.set_step(step);
+                trajectory.write(&frame)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(path, std::io::Error::other(e.to_string())));
+        }
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Reads every frame's positions in nm (chemfiles gives Å).
+pub fn read_molecule_frames(path: &Path) -> Result<Vec<Vec<[f64; 3]>>> {
+    quiet();
+    let to_err = |e: chemfiles::Error| Error::io(path, std::io::Error::other(e.to_string()));
+    let mut trajectory = Trajectory::open(path, 'r').map_err(to_err)?;
+    let n = trajectory.nsteps();
+    let mut out = Vec::with_capacity(n);
+    let mut frame = Frame::new();
+    for _ in 0..n {
+        trajectory.read(&mut frame).map_err(to_err)?;
+        out.push(
+            frame
+                .positions()
+                .iter()
+                .map(|p| [0.1 * p[0], 0.1 * p[1], 0.1 * p[2]])
+                .collect(),
+        );
+    }
+    Ok(out)
+}
