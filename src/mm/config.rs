@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::dynamics::LangevinConfig;
+use super::dynamics::{Langevin, LangevinConfig};
 use super::forcefield::{ForceField, Topology};
 use super::metadynamics::MetadynamicsConfig;
 use super::prmtop::Prmtop;
@@ -29,9 +29,12 @@ pub struct MdSection {
     /// Collision rate, 1/ps.
     #[serde(default = "d_friction")]
     pub friction: f64,
-    /// Time step, ps (no constraints: keep it at 1 fs).
+    /// Time step, ps (1 fs without constraints, 2 fs with `constraints = "h-bonds"`).
     #[serde(default = "d_timestep")]
     pub timestep: f64,
+    /// `"none"` or `"h-bonds"` (every bond to a hydrogen rigid: SHAKE/RATTLE).
+    #[serde(default)]
+    pub constraints: Constraints,
     /// Steps per walker.
     #[serde(default = "d_steps")]
     pub steps: u64,
@@ -57,6 +60,15 @@ fn d_walkers() -> usize {
 }
 fn d_report() -> u64 {
     500
+}
+
+/// Which bonds are rigid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Constraints {
+    #[default]
+    None,
+    HBonds,
 }
 
 impl MdSection {
@@ -155,6 +167,22 @@ impl Molecule {
             forcefield,
             positions,
         })
+    }
+
+    /// A seeded integrator for this molecule with the file's settings and constraints.
+    pub fn integrator(&self, seed: u64) -> Langevin {
+        let integrator = Langevin::new(&self.file.md.langevin(), &self.topology.masses, seed);
+        match self.file.md.constraints {
+            Constraints::None => integrator,
+            Constraints::HBonds => integrator.with_constraints(
+                self.forcefield
+                    .bonds
+                    .iter()
+                    .filter(|b| b.hydrogen)
+                    .map(|b| (b.i, b.j, b.r0))
+                    .collect(),
+            ),
+        }
     }
 
     /// Bonded atom pairs (for topology output).

@@ -61,7 +61,12 @@ pub struct Langevin {
     energies: Energies,
     bias_energy: f64,
     step: u64,
+    /// Rigid bonds `(i, j, length)`, enforced by SHAKE on positions and RATTLE on velocities.
+    constraints: Vec<(usize, usize, f64)>,
 }
+
+/// Relative tolerance of the constraint solvers.
+const CONSTRAINT_TOLERANCE: f64 = 1e-10;
 
 impl Langevin {
     /// An integrator for atoms of `masses`, seeded.
@@ -83,10 +88,110 @@ impl Langevin {
             energies: Energies::default(),
             bias_energy: 0.0,
             step: 0,
+            constraints: Vec::new(),
         }
     }
 
-    /// Maxwell–Boltzmann velocities at the integrator's temperature.
+    /// Makes the given bonds rigid (e.g. every bond to a hydrogen, allowing 2 fs steps).
+    pub fn with_constraints(mut self, constraints: Vec<(usize, usize, f64)>) -> Self {
+        self.constraints = constraints;
+        self
+    }
+
+    /// Number of rigid bonds.
+    pub fn constraint_count(&self) -> usize {
+        self.constraints.len()
+    }
+
+    /// SHAKE: moves `x` (just updated from `reference`) back onto the constraint surface.
+    fn shake(&self, x: &mut [[f64; 3]], reference: &[[f64; 3]]) {
+        for _ in 0..500 {
+            let mut converged = true;
+            for &(i, j, d) in &self.constraints {
+                let r: [f64; 3] = std::array::from_fn(|k| x[i][k] - x[j][k]);
+                let diff = r[0] * r[0] + r[1] * r[1] + r[2] * r[2] - d * d;
+                if diff.abs() > CONSTRAINT_TOLERANCE * d * d {
+                    converged = false;
+                    let r_ref: [f64; 3] =
+                        std::array::from_fn(|k| reference[i][k] - reference[j][k]);
+                    let dot = r[0] * r_ref[0] + r[1] * r_ref[1] + r[2] * r_ref[2];
+                    let g = diff / (2.0 * (self.inv_mass[i] + self.inv_mass[j]) * dot);
+                    for k in 0..3 {
+                        x[i][k] -= g * r_ref[k] * self.inv_mass[i];
+                        x[j][k] += g * r_ref[k] * self.inv_mass[j];
+                    }
+                }
+            }
+            if converged {
+                break;
+            }
+        }
+    }
+
+    /// RATTLE: removes velocity components along the rigid bonds.
+    fn rattle(&self, x: &[[f64; 3]], v: &mut [[f64; 3]]) {
+        for _ in 0..500 {
+            let mut converged = true;
+            for &(i, j, d) in &self.constraints {
+                let r: [f64; 3] = std::array::from_fn(|k| x[i][k] - x[j][k]);
+                let rv: f64 = (0..3).map(|k| r[k] * (v[i][k] - v[j][k])).sum();
+                if rv.abs() > CONSTRAINT_TOLERANCE * d {
+                    converged = false;
+                    let g = rv / ((self.inv_mass[i] + self.inv_mass[j]) * d * d);
+                    for k in 0..3 {
+                        v[i][k] -= g * r[k] * self.inv_mass[i];
+                        v[j][k] += g * r[k] * self.inv_mass[j];
+                    }
+                }
+            }
+            if converged {
+                break;
+            }
+        }
+    }
+
+    /// Drift by `h`: unconstrained `x += h v`, or SHAKE then `v = Δx / h` and RATTLE.
+    fn drift(&self, state: &mut State, h: f64) {
+        if self.constraints.is_empty() {
+            for (x, v) in state.positions.iter_mut().zip(&state.velocities) {
+                for k in 0..3 {
+                    x[k] += h * v[k];
+                }
+            }
+            return;
+        }
+        let old = state.positions.clone();
+        for (x, v) in state.positions.iter_mut().zip(&state.velocities) {
+            for k in 0..3 {
+                x[k] += h * v[k];
+            }
+        }
+        self.shake(&mut state.positions, &old);
+        for ((v, x), o) in state.velocities.iter_mut().zip(&state.positions).zip(&old) {
+            for k in 0..3 {
+                v[k] = (x[k] - o[k]) / h;
+            }
+        }
+        self.rattle(&state.positions, &mut state.velocities);
+    }
+
+    fn kick(&self, state: &mut State, h: f64) {
+        for ((v, f), im) in state
+            .velocities
+            .iter_mut()
+            .zip(&self.forces)
+            .zip(&self.inv_mass)
+        {
+            for k in 0..3 {
+                v[k] += h * f[k] * im;
+            }
+        }
+        if !self.constraints.is_empty() {
+            self.rattle(&state.positions, &mut state.velocities);
+        }
+    }
+
+    /// Maxwell–Boltzmann velocities at the integrator's temperature (constrained, if any).
     pub fn thermalise(&mut self, state: &mut State) {
         for (v, m) in state.velocities.iter_mut().zip(&self.masses) {
             let s = (self.kt / m).sqrt();
@@ -94,6 +199,11 @@ impl Langevin {
                 let xi: f64 = StandardNormal.sample(&mut self.rng);
                 s * xi
             });
+        }
+        if !self.constraints.is_empty() {
+            let reference = state.positions.clone();
+            self.shake(&mut state.positions, &reference);
+            self.rattle(&state.positions, &mut state.velocities);
         }
     }
 
@@ -118,40 +228,20 @@ impl Langevin {
         }
         let half = 0.5 * self.dt;
         for _ in 0..steps {
-            for (((v, x), f), im) in state
-                .velocities
-                .iter_mut()
-                .zip(state.positions.iter_mut())
-                .zip(&self.forces)
-                .zip(&self.inv_mass)
-            {
-                for k in 0..3 {
-                    v[k] += half * f[k] * im;
-                    x[k] += half * v[k];
-                }
-            }
+            self.kick(state, half);
+            self.drift(state, half);
             for (v, s) in state.velocities.iter_mut().zip(&self.noise) {
                 for c in v.iter_mut() {
                     let xi: f64 = StandardNormal.sample(&mut self.rng);
                     *c = self.c1 * *c + s * xi;
                 }
             }
-            for (x, v) in state.positions.iter_mut().zip(&state.velocities) {
-                for k in 0..3 {
-                    x[k] += half * v[k];
-                }
+            if !self.constraints.is_empty() {
+                self.rattle(&state.positions, &mut state.velocities);
             }
+            self.drift(state, half);
             self.refresh(ff, &state.positions, &mut bias);
-            for ((v, f), im) in state
-                .velocities
-                .iter_mut()
-                .zip(&self.forces)
-                .zip(&self.inv_mass)
-            {
-                for k in 0..3 {
-                    v[k] += half * f[k] * im;
-                }
-            }
+            self.kick(state, half);
             self.step += 1;
             if let Some(b) = bias.as_deref_mut() {
                 b.after_step(self.step, &state.positions);
@@ -174,7 +264,7 @@ impl Langevin {
         self.step
     }
 
-    /// Instantaneous kinetic temperature (3N degrees of freedom; nothing is removed).
+    /// Instantaneous kinetic temperature over 3N − (rigid bonds) degrees of freedom.
     pub fn kinetic_temperature(&self, state: &State) -> f64 {
         let ke: f64 = state
             .velocities
@@ -182,6 +272,7 @@ impl Langevin {
             .zip(&self.masses)
             .map(|(v, m)| 0.5 * m * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]))
             .sum();
-        2.0 * ke / (3.0 * self.masses.len() as f64 * BOLTZMANN)
+        let dof = 3 * self.masses.len() - self.constraints.len();
+        2.0 * ke / (dof as f64 * BOLTZMANN)
     }
 }
