@@ -15,6 +15,11 @@ use super::{
 use crate::error::{Error, Result};
 use crate::geometry::geodesic::straight_line;
 use crate::geometry::{Constraint, GeodesicConfig, GeodesicProblem};
+use crate::mm::Backbone;
+use crate::mm::backmap::{backmap, basin_minimum, heavy_atoms, kabsch_rmsd};
+use crate::mm::config::Molecule;
+use crate::mm::cv::angle_difference;
+use crate::output::trajectory::MoleculeTopology;
 use crate::output::{plot, table, trajectory};
 use crate::paths::{TransitionPath, annealed_langevin};
 use crate::systems::System;
@@ -60,6 +65,121 @@ pub struct PathSummary {
     pub fraction_reaching_target: f64,
 }
 
+/// All-atom view of the paths of a molecule.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoleculeSummary {
+    /// All-atom frames per path (every `transition.backmap_every`-th Langevin frame).
+    pub backmapped_frames_per_path: usize,
+    pub backmap_seconds: f64,
+    /// Heavy-atom RMSD (nm, after superposition) of each path's last structure to the
+    /// target basin's minimum.
+    pub rmsd_to_target_nm: Vec<f64>,
+    pub rmsd_to_target_mean_nm: f64,
+    /// Share of paths whose last (φ, ψ) lies within 0.75 rad of the target state.
+    pub fraction_within_0_75_rad: f64,
+    /// Largest deviation (rad) between a back-mapped structure's (φ, ψ) and its path point.
+    pub max_backmap_deviation_rad: f64,
+}
+
+/// Back-mapped paths ready to write.
+pub struct Atomistic {
+    topology: MoleculeTopology,
+    frames: Vec<Vec<Vec<[f64; 3]>>>,
+    /// `(step, φ path, ψ path, φ, ψ)` per back-mapped frame.
+    rows: Vec<Vec<Vec<f64>>>,
+    summary: MoleculeSummary,
+}
+
+/// One path's structures and its `(step, φ path, ψ path, φ, ψ)` rows.
+type Movie = (Vec<Vec<[f64; 3]>>, Vec<Vec<f64>>);
+
+/// Turns every path into an all-atom movie by restrained minimisation, frame after frame.
+fn backmap_paths(
+    md: &Path,
+    paths: &[TransitionPath],
+    a: &[f64],
+    b: &[f64],
+    options: &SampleOptions,
+    every: usize,
+) -> Result<Atomistic> {
+    use rayon::prelude::*;
+    let mol = Molecule::load(md)?;
+    let cv = Backbone::dipeptide(&mol.topology)?;
+    let ff = &mol.forcefield;
+    let start = basin_minimum(ff, &cv, &mol.positions, a[0], a[1]);
+    let target = basin_minimum(ff, &cv, &mol.positions, b[0], b[1]);
+    let heavy = heavy_atoms(&mol.topology);
+    let shown = paths.len().min(options.max_trajectories);
+    let results: Vec<Movie> = paths
+        .par_iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let mut steps: Vec<usize> = (0..p.frames.len()).step_by(every).collect();
+            if steps.last() != Some(&(p.frames.len() - 1)) {
+                steps.push(p.frames.len() - 1);
+            }
+            // Paths beyond those written only need their last structure: back-map sparsely.
+            if k >= shown {
+                steps = steps
+                    .into_iter()
+                    .step_by(8)
+                    .chain([p.frames.len() - 1])
+                    .collect();
+                steps.dedup();
+            }
+            let angles: Vec<(f64, f64)> = steps
+                .iter()
+                .map(|&s| (p.frames[s][0], p.frames[s][1]))
+                .collect();
+            let frames = backmap(ff, &cv, &start, &angles, 200);
+            let rows = steps
+                .iter()
+                .zip(&angles)
+                .zip(&frames)
+                .map(|((&s, &(pp, ps)), x)| {
+                    let (phi, psi) = cv.angles(x);
+                    vec![s as f64, pp, ps, phi, psi]
+                })
+                .collect();
+            (frames, rows)
+        })
+        .collect();
+    let rmsd: Vec<f64> = results
+        .iter()
+        .map(|(f, _)| kabsch_rmsd(f.last().expect("frames"), &target, &heavy))
+        .collect();
+    let within = paths
+        .iter()
+        .filter(|p| {
+            let last = p.frames.last().expect("frames");
+            angle_difference(last[0], b[0]).hypot(angle_difference(last[1], b[1])) <= 0.75
+        })
+        .count();
+    let deviation = results
+        .iter()
+        .flat_map(|(_, rows)| rows.iter())
+        .map(|r| {
+            angle_difference(r[3], r[1])
+                .abs()
+                .max(angle_difference(r[4], r[2]).abs())
+        })
+        .fold(0.0, f64::max);
+    let (frames, rows): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    Ok(Atomistic {
+        topology: MoleculeTopology::new(&mol.topology, &mol.bonds()),
+        summary: MoleculeSummary {
+            backmapped_frames_per_path: rows[0].len(),
+            backmap_seconds: 0.0,
+            rmsd_to_target_mean_nm: rmsd.iter().sum::<f64>() / rmsd.len() as f64,
+            rmsd_to_target_nm: rmsd,
+            fraction_within_0_75_rad: within as f64 / paths.len() as f64,
+            max_backmap_deviation_rad: deviation,
+        },
+        frames,
+        rows,
+    })
+}
+
 /// Energy evaluations spent.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluations {
@@ -91,6 +211,8 @@ pub struct Summary {
     pub path_results: PathSummary,
     pub reference: Reference,
     pub evaluations: Evaluations,
+    /// Molecules: back-mapping and structural metrics.
+    pub molecule: Option<MoleculeSummary>,
     pub wall_seconds: WallTimes,
     pub provenance: Provenance,
     /// Files written, relative to the output directory.
@@ -224,8 +346,30 @@ pub fn run(path: &Path, options: &SampleOptions) -> Result<(Summary, PathBuf)> {
         let t_reference = t2.elapsed().as_secs_f64();
 
         let t3 = Instant::now();
+        let t_backmap = Instant::now();
+        let atomistic = match system.molecule_file() {
+            Some(md) => Some(backmap_paths(
+                md,
+                &paths,
+                &a,
+                &b,
+                options,
+                transition.backmap_every,
+            )?),
+            None => None,
+        };
+        let t_backmap = t_backmap.elapsed().as_secs_f64();
         let mut files = write_outputs(
-            &staging, &system, &geodesic, norm, &paths, &reference, options,
+            &staging,
+            &Outputs {
+                system: &system,
+                geodesic: &geodesic,
+                norm,
+                paths: &paths,
+                reference: &reference,
+                options,
+                atomistic: atomistic.as_ref(),
+            },
         )?;
         let maxima: Vec<f64> = paths.iter().map(TransitionPath::max_energy).collect();
         let (mean, std) = mean_std(&maxima);
@@ -257,6 +401,10 @@ pub fn run(path: &Path, options: &SampleOptions) -> Result<(Summary, PathBuf)> {
                 langevin: paths.iter().map(|p| p.frames.len() as u64).sum(),
                 training_data: loaded.metadata.as_ref().map(|m| m.sampling_evaluations),
             },
+            molecule: atomistic.map(|a| MoleculeSummary {
+                backmap_seconds: t_backmap,
+                ..a.summary
+            }),
             wall_seconds: WallTimes {
                 geodesic: t_geodesic,
                 langevin: t_langevin,
@@ -284,15 +432,27 @@ pub fn run(path: &Path, options: &SampleOptions) -> Result<(Summary, PathBuf)> {
     }
 }
 
-fn write_outputs(
-    dir: &Path,
-    system: &System,
-    geodesic: &[Vec<f64>],
-    norm: &crate::training::Normalisation,
-    paths: &[TransitionPath],
-    reference: &Reference,
-    options: &SampleOptions,
-) -> Result<Vec<String>> {
+/// Everything `tps sample` writes.
+struct Outputs<'a> {
+    system: &'a System,
+    geodesic: &'a [Vec<f64>],
+    norm: &'a crate::training::Normalisation,
+    paths: &'a [TransitionPath],
+    reference: &'a Reference,
+    options: &'a SampleOptions,
+    atomistic: Option<&'a Atomistic>,
+}
+
+fn write_outputs(dir: &Path, out: &Outputs) -> Result<Vec<String>> {
+    let Outputs {
+        system,
+        geodesic,
+        norm,
+        paths,
+        reference,
+        options,
+        atomistic,
+    } = *out;
     let dim = system.file.dim();
     let mut files = Vec::new();
     // Geodesic: λ, model-space coordinates and their data-space image.
@@ -312,13 +472,34 @@ fn write_outputs(
     files.push("mep.csv".into());
 
     let shown = paths.len().min(options.max_trajectories);
-    trajectory::write_points(&dir.join("topology.pdb"), "PDB", &paths[0].frames[..1])?;
-    files.push("topology.pdb".into());
-    for (k, p) in paths.iter().take(shown).enumerate() {
-        for ext in ["dcd", "xyz"] {
-            let name = format!("path_{k:03}.{ext}");
-            trajectory::write_points(&dir.join(&name), &ext.to_uppercase(), &p.frames)?;
-            files.push(name);
+    match atomistic {
+        Some(all) => {
+            all.topology
+                .write(&dir.join("topology.pdb"), "PDB", &all.frames[0][..1])?;
+            files.push("topology.pdb".into());
+            for (k, (frames, rows)) in all.frames.iter().zip(&all.rows).take(shown).enumerate() {
+                for ext in ["dcd", "xyz"] {
+                    let name = format!("path_{k:03}.{ext}");
+                    all.topology
+                        .write(&dir.join(&name), &ext.to_uppercase(), frames)?;
+                    files.push(name);
+                }
+                let name = format!("path_{k:03}.csv");
+                let header = ["step", "phi_path", "psi_path", "phi", "psi"].map(String::from);
+                table::write_csv(&dir.join(&name), &header, rows)?;
+                files.push(name);
+            }
+        }
+        None => {
+            trajectory::write_points(&dir.join("topology.pdb"), "PDB", &paths[0].frames[..1])?;
+            files.push("topology.pdb".into());
+            for (k, p) in paths.iter().take(shown).enumerate() {
+                for ext in ["dcd", "xyz"] {
+                    let name = format!("path_{k:03}.{ext}");
+                    trajectory::write_points(&dir.join(&name), &ext.to_uppercase(), &p.frames)?;
+                    files.push(name);
+                }
+            }
         }
     }
     if dim == 2 {

@@ -30,7 +30,27 @@ pub struct TrainReport {
 
 /// Runs sampling and training for the system file at `path`.
 pub fn run(path: &Path, seed: u64) -> Result<TrainReport> {
-    let system = System::load(path)?;
+    let parsed = crate::systems::SystemFile::load(path)?;
+    if let crate::systems::PotentialSpec::Molecule { md, fes } = &parsed.potential {
+        // The surface the paths are sampled on: metadynamics free energy in (φ, ψ).
+        info!(
+            "computing the free-energy surface of {} by metadynamics",
+            md.display()
+        );
+        let (report, dir) = super::md::run(md, None, seed, Path::new("out"))?;
+        let text = std::fs::read(dir.join("fes.dat"))
+            .map_err(|e| crate::Error::io(dir.join("fes.dat"), e))?;
+        crate::atomic::write(fes, &text)?;
+        if let Some(f) = report.free_energy {
+            info!(
+                "free energy: C7ax {:.2} kJ/mol above C7eq, barrier {:.2} kJ/mol; surface written to {}",
+                f.c7ax.2 - f.c7eq.2,
+                f.barrier_c7eq_to_c7ax,
+                fes.display()
+            );
+        }
+    }
+    let system = System::from_file(parsed, path)?;
     let file = &system.file;
     if system.is_exact() {
         info!(

@@ -2,6 +2,7 @@
 //! energies and forces, Langevin dynamics, minimisation, backbone dihedrals and
 //! well-tempered metadynamics.
 
+pub mod backmap;
 pub mod config;
 pub mod cv;
 pub mod dynamics;

@@ -23,6 +23,10 @@ pub enum PotentialSpec {
         #[serde(default)]
         periodic: bool,
     },
+    /// A molecule in its backbone dihedrals (φ, ψ): `md` is its molecular system file (for
+    /// `tps md`); `tps train` computes its free-energy surface by metadynamics and stores it at
+    /// `fes`, on which paths are then sampled and back-mapped to atoms.
+    Molecule { md: PathBuf, fes: PathBuf },
     /// An isotropic Gaussian mixture in any dimension (exact denoiser, no training).
     GaussianMixture {
         means: Vec<Vec<f64>>,
@@ -152,6 +156,13 @@ pub struct TransitionConfig {
     /// Independent paths.
     #[serde(default = "d_paths")]
     pub paths: usize,
+    /// Molecules: back-map every this many Langevin frames to an all-atom structure.
+    #[serde(default = "d_backmap_every")]
+    pub backmap_every: usize,
+}
+
+fn d_backmap_every() -> usize {
+    64
 }
 
 fn d_lambda_max() -> f64 {
@@ -174,6 +185,7 @@ impl Default for TransitionConfig {
             steps_per_point: d_steps_per_point(),
             step_size: d_step_size(),
             paths: d_paths(),
+            backmap_every: d_backmap_every(),
         }
     }
 }
@@ -263,10 +275,19 @@ impl SystemFile {
             file: path.display().to_string(),
             message: e.to_string(),
         })?;
-        if let PotentialSpec::Tabulated { file: f, .. } = &mut file.potential
-            && f.is_relative()
-        {
-            *f = path.parent().unwrap_or(Path::new(".")).join(&*f);
+        let base = path.parent().unwrap_or(Path::new("."));
+        match &mut file.potential {
+            PotentialSpec::Tabulated { file: f, .. } if f.is_relative() => {
+                *f = base.join(&*f);
+            }
+            PotentialSpec::Molecule { md, fes } => {
+                for f in [md, fes] {
+                    if f.is_relative() {
+                        *f = base.join(&*f);
+                    }
+                }
+            }
+            _ => {}
         }
         file.validate(path)?;
         Ok(file)
@@ -359,7 +380,8 @@ impl SystemFile {
             ));
         }
         let t = &self.transition;
-        if t.steps_per_point == 0 || t.paths == 0 || !positive(t.step_size) {
+        if t.steps_per_point == 0 || t.paths == 0 || t.backmap_every == 0 || !positive(t.step_size)
+        {
             return Err(invalid(
                 path,
                 "transition",
@@ -384,7 +406,9 @@ impl SystemFile {
     /// Data dimension implied by the potential.
     pub fn dim(&self) -> usize {
         match &self.potential {
-            PotentialSpec::MullerBrown | PotentialSpec::Tabulated { .. } => 2,
+            PotentialSpec::MullerBrown
+            | PotentialSpec::Tabulated { .. }
+            | PotentialSpec::Molecule { .. } => 2,
             PotentialSpec::GaussianMixture { means, .. } => means.first().map_or(0, Vec::len),
         }
     }

@@ -43,6 +43,18 @@ impl System {
             PotentialSpec::Tabulated { file: f, periodic } => {
                 Box::new(Tabulated::from_file(f, *periodic)?)
             }
+            PotentialSpec::Molecule { fes, .. } => {
+                if !fes.exists() {
+                    return Err(crate::Error::Model {
+                        path: fes.clone(),
+                        message: format!(
+                            "no free-energy surface yet; run `tps train {}` first",
+                            path.display()
+                        ),
+                    });
+                }
+                Box::new(Tabulated::from_file(fes, true)?)
+            }
             PotentialSpec::GaussianMixture {
                 means,
                 weights,
@@ -63,6 +75,14 @@ impl System {
     /// Thermal energy.
     pub fn kt(&self) -> f64 {
         self.file.kt()
+    }
+
+    /// The molecular system file, for molecules.
+    pub fn molecule_file(&self) -> Option<&Path> {
+        match &self.file.potential {
+            PotentialSpec::Molecule { md, .. } => Some(md),
+            _ => None,
+        }
     }
 
     /// Whether the system has an exact denoiser (Gaussian mixtures need no training).
