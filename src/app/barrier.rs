@@ -27,6 +27,10 @@ pub struct Reference {
     pub minimax: Option<f64>,
     /// Grid points per axis of that bound.
     pub minimax_grid: Option<usize>,
+    /// Molecules: the potential-energy barrier on the relaxed (adiabatic) (φ, ψ) map, above
+    /// the relaxed start state, and the map's resolution.
+    pub relaxed_potential_barrier: Option<f64>,
+    pub relaxed_map_grid: Option<usize>,
     /// The minimum-energy path.
     #[serde(skip)]
     pub mep: Vec<Vec<f64>>,
@@ -69,9 +73,47 @@ pub fn reference(system: &System, from: &str, to: &str) -> Result<Reference> {
         end_energy: *mep.energies.last().expect("non-empty"),
         minimax,
         minimax_grid: minimax.map(|_| cfg.grid),
+        relaxed_potential_barrier: None,
+        relaxed_map_grid: None,
         mep: mep.points,
         mep_energies: mep.energies,
     })
+}
+
+/// Relaxed-map barrier between two states of a molecule: `(barrier, grid, map as text)`.
+fn relaxed_barrier(
+    md: &Path,
+    system: &System,
+    from: &str,
+    to: &str,
+) -> Result<(f64, usize, String)> {
+    use crate::mm::backmap::{basin_minimum, relaxed_map};
+    use crate::systems::Tabulated;
+    let (a, b) = (system.file.state(from)?, system.file.state(to)?);
+    let mol = crate::mm::config::Molecule::load(md)?;
+    let cv = crate::mm::Backbone::dipeptide(&mol.topology)?;
+    let n = 36;
+    info!("relaxed (φ, ψ) map: {n} × {n} restrained minimisations");
+    let start = basin_minimum(&mol.forcefield, &cv, &mol.positions, a[0], a[1]);
+    let map = relaxed_map(&mol.forcefield, &cv, &start, n);
+    let h = std::f64::consts::TAU / n as f64;
+    let mut text = String::from("# phi psi relaxed_potential_energy_kJ_per_mol (tps)\n");
+    for j in 0..n {
+        for i in 0..n {
+            let (phi, psi) = (
+                -std::f64::consts::PI + i as f64 * h,
+                -std::f64::consts::PI + j as f64 * h,
+            );
+            text.push_str(&format!("{phi:.9} {psi:.9} {:.6}\n", map[j * n + i]));
+        }
+    }
+    let surface = Tabulated::parse(&text, "relaxed map", true)?;
+    let domain = [[-std::f64::consts::PI, std::f64::consts::PI]; 2];
+    // Bicubic interpolation of the map, bounded on a fine grid, between the basin minima.
+    let m = grid_minimax(&surface, &domain, 4 * n, a, b)?;
+    let mut forces = vec![[0.0; 3]; mol.topology.len()];
+    let e_start = mol.forcefield.compute(&start, &mut forces).total();
+    Ok((m.barrier - e_start, n, text))
 }
 
 /// Writes the minimum-energy path as CSV (coordinates and energy).
@@ -91,12 +133,23 @@ pub fn write_mep(path: &Path, reference: &Reference) -> Result<()> {
 /// `tps barrier`: computes, prints and writes the reference under `out_root`.
 pub fn run(path: &Path, from: &str, to: &str, out_root: &Path) -> Result<(Reference, PathBuf)> {
     let system = System::load(path)?;
-    let reference = reference(&system, from, to)?;
+    let mut reference = reference(&system, from, to)?;
+    let relaxed = match system.molecule_file() {
+        Some(md) => Some(relaxed_barrier(md, &system, from, to)?),
+        None => None,
+    };
+    if let Some((barrier, n, _)) = &relaxed {
+        reference.relaxed_potential_barrier = Some(*barrier);
+        reference.relaxed_map_grid = Some(*n);
+    }
     let dir = out_root
         .join(&system.file.name)
         .join(format!("barrier-{from}-{to}"));
     let staging = super::staging_dir(&dir)?;
     write_mep(&staging.join("mep.csv"), &reference)?;
+    if let Some((_, _, text)) = &relaxed {
+        crate::atomic::write(&staging.join("relaxed_map.dat"), text.as_bytes())?;
+    }
     write_json(&staging.join("barrier.json"), &reference)?;
     super::publish_dir(&staging, &dir)?;
     info!("reference written to {}", dir.display());

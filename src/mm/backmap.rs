@@ -75,3 +75,41 @@ pub fn kabsch_rmsd(a: &[[f64; 3]], b: &[[f64; 3]], atoms: &[usize]) -> f64 {
         .sum();
     (sq / n).sqrt()
 }
+
+/// The adiabatic (relaxed) potential-energy map over (φ, ψ): at each of `n × n` grid points
+/// `(−π + i h, −π + j h)` the molecule is minimised with φ and ψ restrained there, and the
+/// unrestrained force-field energy is recorded. Rows are relaxed in parallel, each sweeping φ
+/// from the previous point's structure. Returns energies (kJ/mol), φ fastest.
+pub fn relaxed_map(ff: &ForceField, cv: &Backbone, start: &[[f64; 3]], n: usize) -> Vec<f64> {
+    use rayon::prelude::*;
+    let h = std::f64::consts::TAU / n as f64;
+    let rows: Vec<Vec<f64>> = (0..n)
+        .into_par_iter()
+        .map(|j| {
+            let psi = -std::f64::consts::PI + j as f64 * h;
+            let mut x = start.to_vec();
+            let mut forces = vec![[0.0; 3]; x.len()];
+            (0..n)
+                .map(|i| {
+                    let phi = -std::f64::consts::PI + i as f64 * h;
+                    // From the neighbour's structure and from the start: a sweep can get stuck
+                    // in a strained structure, so keep whichever relaxes lower.
+                    let (best, energy) = [x.clone(), start.to_vec()]
+                        .into_iter()
+                        .map(|from| {
+                            let mut r =
+                                DihedralRestraints::backbone(cv, phi, psi, 20.0 * RESTRAINT);
+                            let y = minimise(ff, &from, 1.0, 2000, Some(&mut r)).positions;
+                            let e = ff.compute(&y, &mut forces).total();
+                            (y, e)
+                        })
+                        .min_by(|a, b| a.1.total_cmp(&b.1))
+                        .expect("two candidates");
+                    x = best;
+                    energy
+                })
+                .collect()
+        })
+        .collect();
+    rows.into_iter().flatten().collect()
+}
