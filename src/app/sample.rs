@@ -539,7 +539,11 @@ fn write_outputs(dir: &Path, out: &Outputs) -> Result<Vec<String>> {
         plot::map_with_curves(
             &dir.join("surface.png"),
             &format!("{}: {} → {}", system.file.name, options.from, options.to),
-            ("x1", "x2"),
+            if atomistic.is_some() {
+                ("φ (rad)", "ψ (rad)")
+            } else {
+                ("x1", "x2")
+            },
             d[0],
             d[1],
             &|x, y| potential.energy(&[x, y]),
@@ -560,7 +564,11 @@ fn write_outputs(dir: &Path, out: &Outputs) -> Result<Vec<String>> {
     plot::energy_profiles(
         &dir.join("energy_profile.png"),
         &format!("energy along {} paths", profiles.len()),
-        "potential energy",
+        if atomistic.is_some() {
+            "free energy (kJ/mol)"
+        } else {
+            "potential energy"
+        },
         &profiles,
         &refs,
     )?;
