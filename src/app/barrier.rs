@@ -96,17 +96,7 @@ fn relaxed_barrier(
     info!("relaxed (φ, ψ) map: {n} × {n} restrained minimisations");
     let start = basin_minimum(&mol.forcefield, &cv, &mol.positions, a[0], a[1]);
     let map = relaxed_map(&mol.forcefield, &cv, &start, n);
-    let h = std::f64::consts::TAU / n as f64;
-    let mut text = String::from("# phi psi relaxed_potential_energy_kJ_per_mol (tps)\n");
-    for j in 0..n {
-        for i in 0..n {
-            let (phi, psi) = (
-                -std::f64::consts::PI + i as f64 * h,
-                -std::f64::consts::PI + j as f64 * h,
-            );
-            text.push_str(&format!("{phi:.9} {psi:.9} {:.6}\n", map[j * n + i]));
-        }
-    }
+    let text = table::angle_grid_text("phi psi relaxed_potential_energy_kJ_per_mol (tps)", &map, n);
     let surface = Tabulated::parse(&text, "relaxed map", true)?;
     let domain = [[-std::f64::consts::PI, std::f64::consts::PI]; 2];
     // Bicubic interpolation of the map, bounded on a fine grid, between the basin minima.

@@ -233,18 +233,11 @@ pub fn run(
 fn write_free_energy(dir: &Path, m: &Metadynamics) -> Result<FreeEnergySummary> {
     let n = m.grid_size();
     let fes = m.free_energy();
-    let h = std::f64::consts::TAU / n as f64;
-    let mut text =
-        String::from("# phi psi free_energy_kJ_per_mol (well-tempered metadynamics, tps)\n");
-    for j in 0..n {
-        for i in 0..n {
-            let (phi, psi) = (
-                -std::f64::consts::PI + i as f64 * h,
-                -std::f64::consts::PI + j as f64 * h,
-            );
-            text.push_str(&format!("{phi:.9} {psi:.9} {:.6}\n", fes[j * n + i]));
-        }
-    }
+    let text = table::angle_grid_text(
+        "phi psi free_energy_kJ_per_mol (well-tempered metadynamics, tps)",
+        &fes,
+        n,
+    );
     crate::atomic::write(&dir.join("fes.dat"), text.as_bytes())?;
     let surface = Tabulated::parse(&text, "fes.dat", true)?;
     let c7eq = lowest_near(&surface, n, (-1.4, 1.1), 0.8);

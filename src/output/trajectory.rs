@@ -44,8 +44,13 @@ fn temporary(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
 }
 
-/// Writes `frames` to `path` in chemfiles `format` (`"DCD"`, `"XYZ"`, `"PDB"`), atomically.
-pub fn write_points(path: &Path, format: &str, frames: &[Vec<f64>]) -> Result<()> {
+/// Writes chemfiles frames to `path` in `format` through a temporary file renamed into place.
+fn write_frames(
+    path: &Path,
+    format: &str,
+    count: usize,
+    mut frame: impl FnMut(usize) -> std::result::Result<Frame, chemfiles::Error>,
+) -> Result<()> {
     quiet();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -53,10 +58,10 @@ pub fn write_points(path: &Path, format: &str, frames: &[Vec<f64>]) -> Result<()
     let tmp = temporary(path);
     let result = (|| -> std::result::Result<(), chemfiles::Error> {
         let mut trajectory = Trajectory::open_with_format(&tmp, 'w', format)?;
-        for (step, point) in frames.iter().enumerate() {
-            let mut frame = frame_of(point);
-            frame.set_step(step);
-            trajectory.write(&frame)?;
+        for step in 0..count {
+            let mut f = frame(step)?;
+            f.set_step(step);
+            trajectory.write(&f)?;
         }
         Ok(())
     })();
@@ -65,6 +70,11 @@ pub fn write_points(path: &Path, format: &str, frames: &[Vec<f64>]) -> Result<()
         return Err(Error::io(path, std::io::Error::other(e.to_string())));
     }
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Writes `frames` to `path` in chemfiles `format` (`"DCD"`, `"XYZ"`, `"PDB"`), atomically.
+pub fn write_points(path: &Path, format: &str, frames: &[Vec<f64>]) -> Result<()> {
+    write_frames(path, format, frames.len(), |k| Ok(frame_of(&frames[k])))
 }
 
 /// Reads the positions of every frame (all atoms, flattened `x y z` per atom).
@@ -120,30 +130,16 @@ impl MoleculeTopology {
 
     /// Writes frames of positions (nm) to `path` in `format`, in Å as the formats expect.
     pub fn write(&self, path: &Path, format: &str, frames: &[Vec<[f64; 3]>]) -> Result<()> {
-        quiet();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let tmp = temporary(path);
-        let result = (|| -> std::result::Result<(), chemfiles::Error> {
-            let mut trajectory = Trajectory::open_with_format(&tmp, 'w', format)?;
-            for (step, x) in frames.iter().enumerate() {
-                let mut frame = Frame::new();
-                frame.resize(x.len());
-                frame.set_topology(&self.topology)?;
-                for (p, xi) in frame.positions_mut().iter_mut().zip(x) {
-                    *p = [10.0 * xi[0], 10.0 * xi[1], 10.0 * xi[2]];
-                }
-                frame.set_step(step);
-                trajectory.write(&frame)?;
+        write_frames(path, format, frames.len(), |k| {
+            let x = &frames[k];
+            let mut frame = Frame::new();
+            frame.resize(x.len());
+            frame.set_topology(&self.topology)?;
+            for (p, xi) in frame.positions_mut().iter_mut().zip(x) {
+                *p = [10.0 * xi[0], 10.0 * xi[1], 10.0 * xi[2]];
             }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io(path, std::io::Error::other(e.to_string())));
-        }
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+            Ok(frame)
+        })
     }
 }
 
