@@ -99,6 +99,14 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
     let out = dir.join("out/aldp_tiny/C7eq-C7ax");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    // The relaxed-map barrier depends on the force field only: ≈ 36.4 kJ/mol for this molecule.
+    let relaxed = summary["reference"]["relaxed_potential_barrier"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (relaxed - 36.4).abs() < 1.5,
+        "relaxed-map barrier {relaxed}"
+    );
     let mol = &summary["molecule"];
     assert!(mol["max_backmap_deviation_rad"].as_f64().unwrap() < 0.1);
     // This tiny model's paths end in the C7ax basin, not necessarily at its minimum.

@@ -65,6 +65,13 @@ pub fn reference(system: &System, from: &str, to: &str) -> Result<Reference> {
         (line, None)
     };
     let mep = minimum_energy_path(potential, &initial, cfg.images, 20_000)?;
+    let relaxed = match system.molecule_files() {
+        Some((md, fes)) => match std::fs::read_to_string(relaxed_map_path(fes)) {
+            Ok(text) => Some(barrier_on_relaxed_map(md, &text, a, b)?),
+            Err(_) => None,
+        },
+        None => None,
+    };
     Ok(Reference {
         saddle: mep.saddle.clone(),
         saddle_energy: mep.saddle_energy,
@@ -73,37 +80,54 @@ pub fn reference(system: &System, from: &str, to: &str) -> Result<Reference> {
         end_energy: *mep.energies.last().expect("non-empty"),
         minimax,
         minimax_grid: minimax.map(|_| cfg.grid),
-        relaxed_potential_barrier: None,
-        relaxed_map_grid: None,
+        relaxed_potential_barrier: relaxed.map(|r| r.0),
+        relaxed_map_grid: relaxed.map(|r| r.1),
         mep: mep.points,
         mep_energies: mep.energies,
     })
 }
 
-/// Relaxed-map barrier between two states of a molecule: `(barrier, grid, map as text)`.
-fn relaxed_barrier(
-    md: &Path,
-    system: &System,
-    from: &str,
-    to: &str,
-) -> Result<(f64, usize, String)> {
+/// Where `tps train` caches the relaxed map next to a molecule's free-energy surface.
+pub fn relaxed_map_path(fes: &Path) -> PathBuf {
+    let stem = fes
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    fes.with_file_name(format!("{stem}_relaxed.dat"))
+}
+
+/// The relaxed (adiabatic) (φ, ψ) potential-energy map of a molecule as grid text, relaxed
+/// from the minimum in the basin of `near`.
+pub fn relaxed_map_text(md: &Path, near: &[f64]) -> Result<String> {
     use crate::mm::backmap::{basin_minimum, relaxed_map};
-    use crate::systems::Tabulated;
-    let (a, b) = (system.file.state(from)?, system.file.state(to)?);
     let mol = crate::mm::config::Molecule::load(md)?;
     let cv = crate::mm::Backbone::dipeptide(&mol.topology)?;
     let n = 36;
     info!("relaxed (φ, ψ) map: {n} × {n} restrained minimisations");
-    let start = basin_minimum(&mol.forcefield, &cv, &mol.positions, a[0], a[1]);
+    let start = basin_minimum(&mol.forcefield, &cv, &mol.positions, near[0], near[1]);
     let map = relaxed_map(&mol.forcefield, &cv, &start, n);
-    let text = table::angle_grid_text("phi psi relaxed_potential_energy_kJ_per_mol (tps)", &map, n);
-    let surface = Tabulated::parse(&text, "relaxed map", true)?;
+    Ok(table::angle_grid_text(
+        "phi psi relaxed_potential_energy_kJ_per_mol (tps)",
+        &map,
+        n,
+    ))
+}
+
+/// Barrier from `a` to `b` on a relaxed map: the grid minimax of its interpolant minus the
+/// energy of the minimum in `a`'s basin. Returns `(barrier, grid points per angle)`.
+fn barrier_on_relaxed_map(md: &Path, text: &str, a: &[f64], b: &[f64]) -> Result<(f64, usize)> {
+    use crate::mm::backmap::basin_minimum;
+    use crate::systems::Tabulated;
+    let mol = crate::mm::config::Molecule::load(md)?;
+    let cv = crate::mm::Backbone::dipeptide(&mol.topology)?;
+    let surface = Tabulated::parse(text, "relaxed map", true)?;
+    let n = surface.shape().0;
     let domain = [[-std::f64::consts::PI, std::f64::consts::PI]; 2];
-    // Bicubic interpolation of the map, bounded on a fine grid, between the basin minima.
     let m = grid_minimax(&surface, &domain, 4 * n, a, b)?;
+    let start = basin_minimum(&mol.forcefield, &cv, &mol.positions, a[0], a[1]);
     let mut forces = vec![[0.0; 3]; mol.topology.len()];
     let e_start = mol.forcefield.compute(&start, &mut forces).total();
-    Ok((m.barrier - e_start, n, text))
+    Ok((m.barrier - e_start, n))
 }
 
 /// Writes the minimum-energy path as CSV (coordinates and energy).
@@ -124,20 +148,28 @@ pub fn write_mep(path: &Path, reference: &Reference) -> Result<()> {
 pub fn run(path: &Path, from: &str, to: &str, out_root: &Path) -> Result<(Reference, PathBuf)> {
     let system = System::load(path)?;
     let mut reference = reference(&system, from, to)?;
-    let relaxed = match system.molecule_file() {
-        Some(md) => Some(relaxed_barrier(md, &system, from, to)?),
+    // `tps barrier` recomputes the relaxed map rather than trusting a cached one.
+    let relaxed = match system.molecule_files() {
+        Some((md, _)) => {
+            let text = relaxed_map_text(md, system.file.state(from)?)?;
+            let (barrier, n) = barrier_on_relaxed_map(
+                md,
+                &text,
+                system.file.state(from)?,
+                system.file.state(to)?,
+            )?;
+            reference.relaxed_potential_barrier = Some(barrier);
+            reference.relaxed_map_grid = Some(n);
+            Some(text)
+        }
         None => None,
     };
-    if let Some((barrier, n, _)) = &relaxed {
-        reference.relaxed_potential_barrier = Some(*barrier);
-        reference.relaxed_map_grid = Some(*n);
-    }
     let dir = out_root
         .join(&system.file.name)
         .join(format!("barrier-{from}-{to}"));
     let staging = super::staging_dir(&dir)?;
     write_mep(&staging.join("mep.csv"), &reference)?;
-    if let Some((_, _, text)) = &relaxed {
+    if let Some(text) = &relaxed {
         crate::atomic::write(&staging.join("relaxed_map.dat"), text.as_bytes())?;
     }
     write_json(&staging.join("barrier.json"), &reference)?;

@@ -41,6 +41,11 @@ pub fn run(path: &Path, seed: u64) -> Result<TrainReport> {
         let text = std::fs::read(dir.join("fes.dat"))
             .map_err(|e| crate::Error::io(dir.join("fes.dat"), e))?;
         crate::atomic::write(fes, &text)?;
+        // The relaxed potential-energy map, for the reference barrier in every summary.
+        if let Some(first) = parsed.states.values().next() {
+            let text = super::barrier::relaxed_map_text(md, first)?;
+            crate::atomic::write(&super::barrier::relaxed_map_path(fes), text.as_bytes())?;
+        }
         if let Some(f) = report.free_energy {
             info!(
                 "free energy: C7ax {:.2} kJ/mol above C7eq, barrier {:.2} kJ/mol; surface written to {}",

@@ -79,8 +79,13 @@ impl System {
 
     /// The molecular system file, for molecules.
     pub fn molecule_file(&self) -> Option<&Path> {
+        self.molecule_files().map(|(md, _)| md)
+    }
+
+    /// The molecular system file and the free-energy surface file, for molecules.
+    pub fn molecule_files(&self) -> Option<(&Path, &Path)> {
         match &self.file.potential {
-            PotentialSpec::Molecule { md, .. } => Some(md),
+            PotentialSpec::Molecule { md, fes } => Some((md, fes)),
             _ => None,
         }
     }
