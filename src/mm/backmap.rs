@@ -83,33 +83,63 @@ pub fn kabsch_rmsd(a: &[[f64; 3]], b: &[[f64; 3]], atoms: &[usize]) -> f64 {
 pub fn relaxed_map(ff: &ForceField, cv: &Backbone, start: &[[f64; 3]], n: usize) -> Vec<f64> {
     use rayon::prelude::*;
     let h = std::f64::consts::TAU / n as f64;
-    let rows: Vec<Vec<f64>> = (0..n)
+    let angle = |k: usize| -std::f64::consts::PI + k as f64 * h;
+    let relax = |from: &[[f64; 3]], phi: f64, psi: f64| {
+        let mut r = DihedralRestraints::backbone(cv, phi, psi, 20.0 * RESTRAINT);
+        let y = minimise(ff, from, 1.0, 2000, Some(&mut r)).positions;
+        let mut forces = vec![[0.0; 3]; y.len()];
+        let e = ff.compute(&y, &mut forces).total();
+        (y, e)
+    };
+    let mut cells: Vec<(Vec<[f64; 3]>, f64)> = (0..n)
         .into_par_iter()
-        .map(|j| {
-            let psi = -std::f64::consts::PI + j as f64 * h;
+        .flat_map_iter(|j| {
             let mut x = start.to_vec();
-            let mut forces = vec![[0.0; 3]; x.len()];
             (0..n)
                 .map(|i| {
-                    let phi = -std::f64::consts::PI + i as f64 * h;
                     // From the neighbour's structure and from the start: a sweep can get stuck
                     // in a strained structure, so keep whichever relaxes lower.
-                    let (best, energy) = [x.clone(), start.to_vec()]
-                        .into_iter()
-                        .map(|from| {
-                            let mut r =
-                                DihedralRestraints::backbone(cv, phi, psi, 20.0 * RESTRAINT);
-                            let y = minimise(ff, &from, 1.0, 2000, Some(&mut r)).positions;
-                            let e = ff.compute(&y, &mut forces).total();
-                            (y, e)
-                        })
+                    let best = [x.clone(), start.to_vec()]
+                        .iter()
+                        .map(|from| relax(from, angle(i), angle(j)))
                         .min_by(|a, b| a.1.total_cmp(&b.1))
                         .expect("two candidates");
-                    x = best;
-                    energy
+                    x = best.0.clone();
+                    best
                 })
-                .collect()
+                .collect::<Vec<_>>()
         })
         .collect();
-    rows.into_iter().flatten().collect()
+    // Repair cells left far above a neighbour by relaxing again from the neighbours' structures.
+    for _ in 0..3 {
+        let mut repaired = false;
+        for j in 0..n {
+            for i in 0..n {
+                let neighbours = [
+                    ((i + 1) % n, j),
+                    ((i + n - 1) % n, j),
+                    (i, (j + 1) % n),
+                    (i, (j + n - 1) % n),
+                ];
+                let lowest = neighbours
+                    .iter()
+                    .map(|&(a, b)| cells[b * n + a].1)
+                    .fold(f64::INFINITY, f64::min);
+                if cells[j * n + i].1 <= lowest + 40.0 {
+                    continue;
+                }
+                for &(a, b) in &neighbours {
+                    let (y, e) = relax(&cells[b * n + a].0.clone(), angle(i), angle(j));
+                    if e < cells[j * n + i].1 {
+                        cells[j * n + i] = (y, e);
+                        repaired = true;
+                    }
+                }
+            }
+        }
+        if !repaired {
+            break;
+        }
+    }
+    cells.into_iter().map(|(_, e)| e).collect()
 }
