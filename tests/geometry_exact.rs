@@ -185,9 +185,22 @@ fn curve_starts_and_ends_at_the_fixed_endpoints_whatever_the_coefficients() {
 }
 
 fn check_gradient(denoiser: &dyn Denoiser, start: &[f64], end: &[f64], constraint: Constraint) {
+    // 24 points: one pass; 80 points: two halves on two threads.
+    for points in [24, 80] {
+        check_gradient_at(denoiser, start, end, constraint.clone(), points);
+    }
+}
+
+fn check_gradient_at(
+    denoiser: &dyn Denoiser,
+    start: &[f64],
+    end: &[f64],
+    constraint: Constraint,
+    points: usize,
+) {
     let device = f64_autodiff();
     let config = GeodesicConfig {
-        points: 24,
+        points,
         nodes: 4,
         constraint,
         ..GeodesicConfig::default()

@@ -36,6 +36,9 @@ pub enum Constraint {
     },
 }
 
+/// Curves with at least this many points are evaluated in two halves on two threads.
+const PARALLEL_MIN_POINTS: usize = 64;
+
 fn default_penalty_weight() -> f64 {
     10.0
 }
@@ -409,22 +412,70 @@ impl<'a> GeodesicProblem<'a> {
         self.grid.nodes() * self.grid.columns()
     }
 
-    /// Objective, energy and gradient at `coefficients` (one forward and one reverse pass).
+    /// Objective, energy and gradient at `coefficients`.
+    ///
+    /// Without a region-avoiding constraint the curve is cut in two halves (sharing the middle
+    /// point) whose parameters, chords and gradients are computed on two threads: every term
+    /// but the running KL is a sum over points or chords. The split does not depend on the
+    /// number of threads, so results are the same on any machine.
     pub fn evaluate(&mut self, coefficients: &[f64]) -> Evaluation {
+        let n = self.grid.points();
+        let dim = self.grid.columns() - 1;
+        let split = n >= PARALLEL_MIN_POINTS && !matches!(self.penalty, Penalty::AvoidRegion(_));
+        if !split {
+            let probes =
+                Probes::for_config(&self.config.divergence, n, dim, &mut self.rng, &self.device);
+            return self.evaluate_rows(coefficients, 0, n - 1, &probes, true);
+        }
+        let m = n / 2;
+        let cfg = self.config.divergence;
+        let p1 = Probes::for_config(&cfg, m + 1, dim, &mut self.rng, &self.device);
+        let p2 = Probes::for_config(&cfg, n - m, dim, &mut self.rng, &self.device);
+        let this = &*self;
+        let (a, b) = rayon::join(
+            || this.evaluate_rows(coefficients, 0, m, &p1, false),
+            || this.evaluate_rows(coefficients, m, n - 1, &p2, true),
+        );
+        let cols = dim + 1;
+        let mut points = a.points;
+        points.truncate(m * cols);
+        points.extend(b.points);
+        let mut chords = a.chords;
+        chords.extend(b.chords);
+        Evaluation {
+            objective: a.objective + b.objective,
+            energy: a.energy + b.energy,
+            gradient: a
+                .gradient
+                .iter()
+                .zip(&b.gradient)
+                .map(|(x, y)| x + y)
+                .collect(),
+            chords,
+            points,
+        }
+    }
+
+    /// The terms of points `first..=last` (their chords, and the penalty of every point but
+    /// `last` unless `penalise_last`), with their gradient.
+    fn evaluate_rows(
+        &self,
+        coefficients: &[f64],
+        first: usize,
+        last: usize,
+        probes: &Probes,
+        penalise_last: bool,
+    ) -> Evaluation {
         let (nodes, cols) = (self.grid.nodes(), self.grid.columns());
         let c = compute::matrix(coefficients, nodes, cols, &self.device).require_grad();
-        let points = self.grid.evaluate(c.clone());
-        let probes = Probes::for_config(
-            &self.config.divergence,
-            self.grid.points(),
-            cols - 1,
-            &mut self.rng,
-            &self.device,
-        );
-        let params = Parameters::at(self.denoiser, points.clone(), &probes);
+        let points = self.grid.evaluate_rows(c.clone(), first, last);
+        let params = Parameters::at(self.denoiser, points.clone(), probes);
         let chords = params.chords();
-        let energy = spacetime::energy(chords.clone());
-        let objective = match self.penalty.value(&points, &params) {
+        let segments = (self.grid.points() - 1) as f64;
+        let energy = chords.clone().sum().mul_scalar(0.5 * segments);
+        let rows = last - first + usize::from(penalise_last);
+        let penalised = points.clone().slice([0..rows, 0..cols]);
+        let objective = match self.penalty.value(&penalised, &params) {
             Some(p) => energy.clone() + p,
             None => energy.clone(),
         };

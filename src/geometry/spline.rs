@@ -161,6 +161,18 @@ impl CurveGrid {
         &self.basis
     }
 
+    /// Curve points `first..=last` (`[last − first + 1, 1 + D]`) for node coefficients.
+    pub fn evaluate_rows(&self, coefficients: Tensor<2>, first: usize, last: usize) -> Tensor<2> {
+        let cols = self.columns();
+        let nodes = self.nodes();
+        self.line.clone().slice([first..last + 1, 0..cols])
+            + self
+                .basis_matrix
+                .clone()
+                .slice([first..last + 1, 0..nodes])
+                .matmul(coefficients)
+    }
+
     /// Curve points `[N, 1 + D]` for node coefficients `[nodes, 1 + D]`.
     pub fn evaluate(&self, coefficients: Tensor<2>) -> Tensor<2> {
         self.line.clone() + self.basis_matrix.clone().matmul(coefficients)
