@@ -77,8 +77,8 @@ pub fn write_points(path: &Path, format: &str, frames: &[Vec<f64>]) -> Result<()
     write_frames(path, format, frames.len(), |k| Ok(frame_of(&frames[k])))
 }
 
-/// Reads the positions of every frame (all atoms, flattened `x y z` per atom).
-pub fn read_positions(path: &Path) -> Result<Vec<Vec<f64>>> {
+/// Every frame's atom positions as the file stores them (Å for molecular formats).
+fn read_frames(path: &Path) -> Result<Vec<Vec<[f64; 3]>>> {
     quiet();
     let to_err = |e: chemfiles::Error| Error::io(path, std::io::Error::other(e.to_string()));
     let mut trajectory = Trajectory::open(path, 'r').map_err(to_err)?;
@@ -87,9 +87,17 @@ pub fn read_positions(path: &Path) -> Result<Vec<Vec<f64>>> {
     let mut frame = Frame::new();
     for _ in 0..n {
         trajectory.read(&mut frame).map_err(to_err)?;
-        out.push(frame.positions().iter().flatten().copied().collect());
+        out.push(frame.positions().to_vec());
     }
     Ok(out)
+}
+
+/// Reads the positions of every frame (all atoms, flattened `x y z` per atom).
+pub fn read_positions(path: &Path) -> Result<Vec<Vec<f64>>> {
+    Ok(read_frames(path)?
+        .into_iter()
+        .map(|f| f.into_iter().flatten().collect())
+        .collect())
 }
 
 /// A molecule's topology as chemfiles wants it (names, elements, residues, bonds), so that
@@ -145,21 +153,8 @@ impl MoleculeTopology {
 
 /// Reads every frame's positions in nm (chemfiles gives Å).
 pub fn read_molecule_frames(path: &Path) -> Result<Vec<Vec<[f64; 3]>>> {
-    quiet();
-    let to_err = |e: chemfiles::Error| Error::io(path, std::io::Error::other(e.to_string()));
-    let mut trajectory = Trajectory::open(path, 'r').map_err(to_err)?;
-    let n = trajectory.nsteps();
-    let mut out = Vec::with_capacity(n);
-    let mut frame = Frame::new();
-    for _ in 0..n {
-        trajectory.read(&mut frame).map_err(to_err)?;
-        out.push(
-            frame
-                .positions()
-                .iter()
-                .map(|p| [0.1 * p[0], 0.1 * p[1], 0.1 * p[2]])
-                .collect(),
-        );
-    }
-    Ok(out)
+    Ok(read_frames(path)?
+        .into_iter()
+        .map(|f| f.into_iter().map(|p| p.map(|c| 0.1 * c)).collect())
+        .collect())
 }
