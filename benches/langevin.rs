@@ -2,10 +2,10 @@
 //! setting), on Müller–Brown and on a tabulated periodic 89 × 89 surface (bicubic).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use tps::denoiser::Normalisation;
 use tps::paths::annealed_langevin;
+use tps::potential::{MullerBrown, Potential, Tabulated};
 use tps::systems::config::TransitionConfig;
-use tps::systems::{MullerBrown, Potential, Tabulated};
-use tps::training::Normalisation;
 
 fn torus() -> Tabulated {
     let n = 89;

@@ -16,7 +16,7 @@ fn bench(c: &mut Criterion) {
         .map(|_| vec![rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)])
         .collect();
     let config = TrainingConfig::default();
-    let mut trainer = Trainer::new(&data, &MlpConfig::paper(2), &config, 0, &device).unwrap();
+    let mut trainer = Trainer::new(&data, &MlpConfig::new(2), &config, 0, &device).unwrap();
     c.bench_function("training_step/paper_mlp_batch1024", |b| {
         b.iter(|| trainer.step().unwrap())
     });

@@ -3,7 +3,7 @@
 
 use tps::compute::{self, Backend, Precision};
 use tps::denoiser::GaussianMixture;
-use tps::geometry::{GeodesicConfig, geodesic, geodesic::straight_line};
+use tps::geometry::{Constraints, GeodesicConfig, geodesic, geodesic::straight_line};
 
 fn main() -> tps::Result<()> {
     let device = compute::device(Backend::Flex, Precision::F64)?;
@@ -14,13 +14,16 @@ fn main() -> tps::Result<()> {
         &device,
     )?;
     let (start, end) = ([4.0, -2.5], [4.0, 2.5]);
-    let config = GeodesicConfig::default();
+    let config = GeodesicConfig {
+        constraints: Constraints::none(),
+        ..GeodesicConfig::default()
+    };
     let ad = device.autodiff();
     let g = geodesic(&gmm, &start, &end, &config, 0, &ad)?;
     let (e0, l0) = straight_line(&gmm, &start, &end, &config, &ad);
     println!("straight line: energy {e0:.3}, length {l0:.3}");
     println!(
-        "geodesic:      energy {:.3}, length {:.3} ({} Adam steps)",
+        "geodesic:      energy {:.3}, length {:.3} ({} iterations)",
         g.energy, g.length, g.steps
     );
     let lowest = g.points.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min);

@@ -31,6 +31,7 @@ pub mod mm;
 pub mod model_file;
 pub mod output;
 pub mod paths;
+pub mod potential;
 pub mod sampling;
 pub mod schedule;
 pub mod systems;

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use tps::app;
-use tps::geometry::Constraint;
 
 /// Transition paths from the spacetime geometry of diffusion models.
 ///
@@ -23,39 +22,50 @@ struct Cli {
     command: Command,
 }
 
+/// Geodesic constraints on the command line: they replace or add to the system file's.
 #[derive(Args)]
 struct ConstraintArgs {
-    /// Low-variance geodesic: penalise log-SNR below this value.
-    #[arg(long, value_name = "MIN_LAMBDA")]
+    /// The paper's plain geodesic: drop the system file's constraints (others given here still apply).
+    #[arg(long)]
+    plain: bool,
+    /// Low-variance geodesic: penalise log-SNR (model units) below this value.
+    #[arg(long, value_name = "MIN_LAMBDA", allow_hyphen_values = true)]
     low_variance: Option<f64>,
+    /// Energy-aware geodesic with this weight: keep the restraint centres on low energy.
+    #[arg(long, value_name = "WEIGHT")]
+    energy_weight: Option<f64>,
     /// Region-avoiding geodesic: keep away from this spacetime point `λ,x1,x2,…` (data units).
-    #[arg(long, value_name = "POINT", requires = "min_kl")]
+    #[arg(
+        long,
+        value_name = "POINT",
+        requires = "min_kl",
+        allow_hyphen_values = true
+    )]
     avoid: Option<String>,
     /// Smallest KL divergence allowed from the `--avoid` point.
     #[arg(long, value_name = "KL", requires = "avoid")]
     min_kl: Option<f64>,
-    /// Weight of the constraint's penalty.
+    /// Weight of the low-variance and region-avoiding penalties given here.
     #[arg(long, default_value_t = 10.0)]
     penalty_weight: f64,
+    /// Sharpness of the low-variance penalty given here (1: the paper's softplus).
+    #[arg(long, default_value_t = 1.0)]
+    sharpness: f64,
 }
 
 impl ConstraintArgs {
-    fn constraint(&self) -> tps::Result<Option<Constraint>> {
-        match (self.low_variance, &self.avoid, self.min_kl) {
-            (Some(_), Some(_), _) => Err(tps::Error::Invalid(
-                "choose one of --low-variance and --avoid".into(),
-            )),
-            (Some(min_lambda), None, _) => Ok(Some(Constraint::LowVariance {
-                min_lambda,
-                weight: self.penalty_weight,
-            })),
-            (None, Some(point), Some(min_kl)) => Ok(Some(Constraint::AvoidRegion {
-                point: app::parse_point(point, "--avoid")?,
-                min_kl,
-                weight: self.penalty_weight,
-            })),
-            _ => Ok(None),
-        }
+    fn options(&self) -> tps::Result<app::ConstraintOptions> {
+        Ok(app::ConstraintOptions {
+            plain: self.plain,
+            low_variance: self.low_variance,
+            energy_weight: self.energy_weight,
+            avoid: match (&self.avoid, self.min_kl) {
+                (Some(point), Some(min_kl)) => Some((app::parse_point(point, "--avoid")?, min_kl)),
+                _ => None,
+            },
+            penalty_weight: self.penalty_weight,
+            sharpness: self.sharpness,
+        })
     }
 }
 
@@ -196,7 +206,7 @@ fn run(cli: Cli) -> tps::Result<()> {
                 to,
                 paths,
                 seed,
-                constraint: constraint.constraint()?,
+                constraints: constraint.options()?,
                 out_root: out,
                 max_trajectories,
             };
@@ -284,7 +294,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             constraint,
         } => {
             let (r, dir) =
-                app::geodesic::run(&system, &start, &end, constraint.constraint()?, seed, &out)?;
+                app::geodesic::run(&system, &start, &end, &constraint.options()?, seed, &out)?;
             let g = &r.geodesic;
             println!(
                 "geodesic: energy {:.4}, length {:.4}; straight line: energy {:.4}, length {:.4}",

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::atomic;
+use crate::denoiser::Normalisation;
 use crate::denoiser::{Mlp, MlpConfig};
 use crate::error::{Error, Result};
-use crate::training::{Normalisation, TrainingConfig};
+use crate::training::TrainingConfig;
 
 const MAGIC: &[u8; 8] = b"TPSMODEL";
 /// Version of the file layout.

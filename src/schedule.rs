@@ -4,21 +4,25 @@
 //! `σ² = sigmoid(−λ)`. Large λ is almost clean data, small λ almost pure noise.
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::sigmoid;
 
 /// Smallest and largest log-SNR the models are trained on (the paper's range).
 pub const LAMBDA_MIN: f64 = -12.0;
 /// See [`LAMBDA_MIN`].
 pub const LAMBDA_MAX: f64 = 12.0;
 
-/// `α²(λ) = sigmoid(λ)`, computed without overflow.
-pub fn alpha2(lambda: f64) -> f64 {
-    if lambda >= 0.0 {
-        1.0 / (1.0 + (-lambda).exp())
+/// The logistic function, computed without overflow.
+pub fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
     } else {
-        let e = lambda.exp();
+        let e = x.exp();
         e / (1.0 + e)
     }
+}
+
+/// `α²(λ) = sigmoid(λ)`.
+pub fn alpha2(lambda: f64) -> f64 {
+    sigmoid(lambda)
 }
 
 /// `σ²(λ) = sigmoid(−λ)`.
@@ -38,6 +42,7 @@ pub fn sigma(lambda: f64) -> f64 {
 
 /// Element-wise `(α, σ)` for a tensor of log-SNRs.
 pub fn alpha_sigma<const D: usize>(lambda: Tensor<D>) -> (Tensor<D>, Tensor<D>) {
+    use burn::tensor::activation::sigmoid;
     let alpha = sigmoid(lambda.clone()).sqrt();
     let sigma = sigmoid(lambda.neg()).sqrt();
     (alpha, sigma)

@@ -9,9 +9,12 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute;
 use tps::denoiser::{Denoiser, GaussianMixture};
-use tps::geometry::geodesic::{kl_from_point, straight_line};
+use tps::geometry::geodesic::straight_line;
 use tps::geometry::spacetime::{self, Probes};
-use tps::geometry::{Constraint, GeodesicConfig, diffusion_edit_distance, geodesic};
+use tps::geometry::{
+    AvoidRegion, Constraints, GeodesicConfig, LowVariance, Optimiser, diffusion_edit_distance,
+    geodesic, kl_from_point,
+};
 use tps::{Error, schedule};
 
 /// The paper's 1-D toy mixture.
@@ -25,12 +28,12 @@ fn toy() -> GaussianMixture {
     .unwrap()
 }
 
-fn config(constraint: Constraint) -> GeodesicConfig {
+fn config(constraints: Constraints) -> GeodesicConfig {
     GeodesicConfig {
         points: 64,
         nodes: 8,
         steps: 4000,
-        constraint,
+        constraints,
         ..GeodesicConfig::default()
     }
 }
@@ -44,13 +47,17 @@ fn low_variance_geodesic_stays_above_the_threshold_and_is_longer() {
     let gmm = toy();
     let dev = f64_autodiff();
     let (a, b) = ([4.0, -2.5], [4.0, 2.5]);
-    let free = geodesic(&gmm, &a, &b, &config(Constraint::None), 0, &dev).unwrap();
-    let low = Constraint::LowVariance {
-        min_lambda: 1.0,
-        weight: 10.0,
+    let free = geodesic(&gmm, &a, &b, &config(Constraints::none()), 0, &dev).unwrap();
+    let low = Constraints {
+        low_variance: Some(LowVariance {
+            min_lambda: 1.0,
+            weight: 1.0,
+            sharpness: 1.0,
+        }),
+        ..Constraints::none()
     };
     let held = geodesic(&gmm, &a, &b, &config(low), 0, &dev).unwrap();
-    let (_, straight) = straight_line(&gmm, &a, &b, &config(Constraint::None), &dev);
+    let (_, straight) = straight_line(&gmm, &a, &b, &config(Constraints::none()), &dev);
     assert!(
         min_lambda(&free.points) < -2.0,
         "the free geodesic goes through noise"
@@ -68,24 +75,27 @@ fn region_avoiding_geodesic_keeps_its_kl_distance_from_the_forbidden_point() {
     let gmm = toy();
     let dev = f64_autodiff();
     let (a, b) = ([4.0, -2.5], [4.0, 2.5]);
-    let base = config(Constraint::None);
+    let base = config(Constraints::none());
     let free = geodesic(&gmm, &a, &b, &base, 0, &dev).unwrap();
     // Forbid the middle of the free geodesic.
     let star = free.points[free.points.len() / 2].clone();
-    let kl_free = kl_from_point(&gmm, &star, &free.points, &base, &dev).unwrap();
+    let kl_free = kl_from_point(&gmm, &star, &free.points, &base.divergence, &dev).unwrap();
     let min_free = kl_free.iter().copied().fold(f64::INFINITY, f64::min);
     assert!(
         min_free < 0.05,
         "the free geodesic passes through θ*: {min_free}"
     );
     let min_kl = 2.0;
-    let avoid = Constraint::AvoidRegion {
-        point: star.clone(),
-        min_kl,
-        weight: 10.0,
+    let avoid = Constraints {
+        avoid: Some(AvoidRegion {
+            point: star.clone(),
+            min_kl,
+            weight: 1.0,
+        }),
+        ..Constraints::none()
     };
     let away = geodesic(&gmm, &a, &b, &config(avoid), 0, &dev).unwrap();
-    let kl = kl_from_point(&gmm, &star, &away.points, &base, &dev).unwrap();
+    let kl = kl_from_point(&gmm, &star, &away.points, &base.divergence, &dev).unwrap();
     let min_away = kl.iter().copied().fold(f64::INFINITY, f64::min);
     assert!(min_away > 0.8 * min_kl, "closest KL to θ* is {min_away}");
     assert!(away.length > free.length);
@@ -104,7 +114,14 @@ fn running_kl_matches_the_closed_form_for_a_gaussian() {
             vec![3.0 - 4.0 * s, -1.0 + 2.0 * s, 0.5 * s]
         })
         .collect();
-    let kl = kl_from_point(&gmm, &star, &curve, &config(Constraint::None), &dev).unwrap();
+    let kl = kl_from_point(
+        &gmm,
+        &star,
+        &curve,
+        &config(Constraints::none()).divergence,
+        &dev,
+    )
+    .unwrap();
     let post = |p: &[f64]| {
         let (a, s2) = (schedule::alpha(p[0]), schedule::sigma2(p[0]));
         (vec![a * p[1], a * p[2]], s2)
@@ -157,7 +174,7 @@ fn hutchinson_divergence_is_unbiased_and_exact_is_used_in_low_dimension() {
 fn diffusion_edit_distance_is_symmetric_zero_on_the_diagonal_and_grows_with_lambda() {
     let gmm = toy();
     let dev = f64_autodiff();
-    let cfg = config(Constraint::None);
+    let cfg = config(Constraints::none());
     let (ab, _) = diffusion_edit_distance(&gmm, &[-2.5], &[0.5], 4.0, &cfg, 0, &dev).unwrap();
     let (ba, _) = diffusion_edit_distance(&gmm, &[0.5], &[-2.5], 4.0, &cfg, 0, &dev).unwrap();
     let (aa, _) = diffusion_edit_distance(&gmm, &[0.5], &[0.5], 4.0, &cfg, 0, &dev).unwrap();
@@ -186,18 +203,14 @@ impl Denoiser for UndefinedBelowZero {
 }
 
 #[test]
-fn non_finite_energy_stops_with_a_clear_error_and_the_last_finite_curve() {
+fn non_finite_energy_stops_adam_with_a_clear_error_and_l_bfgs_stays_where_it_is_finite() {
     let den = UndefinedBelowZero(toy());
     let dev = f64_autodiff();
-    let err = geodesic(
-        &den,
-        &[4.0, -2.5],
-        &[4.0, 2.5],
-        &config(Constraint::None),
-        0,
-        &dev,
-    )
-    .unwrap_err();
+    let adam = GeodesicConfig {
+        optimiser: Optimiser::Adam,
+        ..config(Constraints::none())
+    };
+    let err = geodesic(&den, &[4.0, -2.5], &[4.0, 2.5], &adam, 0, &dev).unwrap_err();
     match err {
         Error::Diverged { message, last } => {
             assert!(message.contains("non-finite"), "{message}");
@@ -209,4 +222,11 @@ fn non_finite_energy_stops_with_a_clear_error_and_the_last_finite_curve() {
         }
         other => panic!("expected a divergence error, got {other}"),
     }
+    // The line search rejects non-finite trials: L-BFGS finishes inside the finite region,
+    // below the straight line's energy.
+    let lbfgs = config(Constraints::none());
+    let g = geodesic(&den, &[4.0, -2.5], &[4.0, 2.5], &lbfgs, 0, &dev).unwrap();
+    let (straight, _) = straight_line(&toy(), &[4.0, -2.5], &[4.0, 2.5], &lbfgs, &dev);
+    assert!(min_lambda(&g.points) > 0.0 && g.energy.is_finite());
+    assert!(g.energy < 0.5 * straight, "{} vs {straight}", g.energy);
 }

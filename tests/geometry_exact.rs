@@ -8,9 +8,14 @@ use common::{f64_autodiff, f64_device, rel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tps::compute;
+use tps::denoiser::Normalisation;
 use tps::denoiser::{Denoiser, GaussianMixture, MlpConfig};
 use tps::geometry::spacetime::{self, Parameters, Probes};
-use tps::geometry::{Constraint, CurveGrid, GeodesicConfig, GeodesicProblem, SplineBasis};
+use tps::geometry::{
+    AvoidRegion, Constraints, CurveGrid, EnergyAware, GeodesicConfig, GeodesicProblem, Landscape,
+    LowVariance, SplineBasis,
+};
+use tps::potential::MullerBrown;
 use tps::schedule;
 
 fn mixture(dim: usize, seed: u64) -> GaussianMixture {
@@ -184,28 +189,36 @@ fn curve_starts_and_ends_at_the_fixed_endpoints_whatever_the_coefficients() {
     );
 }
 
-fn check_gradient(denoiser: &dyn Denoiser, start: &[f64], end: &[f64], constraint: Constraint) {
+fn check_gradient(
+    denoiser: &dyn Denoiser,
+    landscape: Option<Landscape>,
+    start: &[f64],
+    end: &[f64],
+    constraints: Constraints,
+) {
     // 24 points: one pass; 80 points: two halves on two threads.
     for points in [24, 80] {
-        check_gradient_at(denoiser, start, end, constraint.clone(), points);
+        check_gradient_at(denoiser, landscape, start, end, constraints.clone(), points);
     }
 }
 
 fn check_gradient_at(
     denoiser: &dyn Denoiser,
+    landscape: Option<Landscape>,
     start: &[f64],
     end: &[f64],
-    constraint: Constraint,
+    constraints: Constraints,
     points: usize,
 ) {
     let device = f64_autodiff();
     let config = GeodesicConfig {
         points,
         nodes: 4,
-        constraint,
+        constraints,
         ..GeodesicConfig::default()
     };
-    let mut problem = GeodesicProblem::new(denoiser, start, end, &config, 0, &device).unwrap();
+    let mut problem =
+        GeodesicProblem::new(denoiser, landscape, start, end, &config, 0, &device).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let c: Vec<f64> = (0..problem.size())
         .map(|_| rng.random_range(-0.5..0.5))
@@ -228,39 +241,141 @@ fn check_gradient_at(
     }
 }
 
+fn low_variance(min_lambda: f64, sharpness: f64) -> Option<LowVariance> {
+    Some(LowVariance {
+        min_lambda,
+        weight: 3.0,
+        sharpness,
+    })
+}
+
+fn avoid() -> Option<AvoidRegion> {
+    Some(AvoidRegion {
+        point: vec![2.5, 0.0, 0.0],
+        min_kl: 5.0,
+        weight: 2.0,
+    })
+}
+
 #[test]
 fn energy_gradient_matches_finite_differences_for_the_mixture() {
     let gmm = mixture(2, 5);
-    check_gradient(&gmm, &[3.0, -1.0, 0.5], &[2.0, 1.0, -0.5], Constraint::None);
+    let (a, b) = ([3.0, -1.0, 0.5], [2.0, 1.0, -0.5]);
+    check_gradient(&gmm, None, &a, &b, Constraints::none());
+    for constraints in [
+        Constraints {
+            low_variance: low_variance(2.5, 1.0),
+            ..Constraints::none()
+        },
+        Constraints {
+            avoid: avoid(),
+            ..Constraints::none()
+        },
+        // Combined, as the paper pairs them, with a sharp floor.
+        Constraints {
+            low_variance: low_variance(2.5, 10.0),
+            avoid: avoid(),
+            ..Constraints::none()
+        },
+    ] {
+        check_gradient(&gmm, None, &a, &b, constraints);
+    }
+}
+
+/// Müller–Brown seen through a normalisation that puts the states of the test curve in its
+/// basins.
+fn muller_brown_landscape(norm: &Normalisation) -> Landscape<'_> {
+    Landscape {
+        potential: &MullerBrown,
+        kt: 10.0,
+        normalisation: norm,
+    }
+}
+
+#[test]
+fn energy_aware_penalty_gradient_matches_finite_differences_alone_and_combined() {
+    let gmm = mixture(2, 5);
+    let norm = Normalisation {
+        mean: vec![-0.2, 0.8],
+        scale: 0.4,
+    };
+    let land = muller_brown_landscape(&norm);
+    let (a, b) = ([3.0, -1.0, 1.5], [2.0, 2.0, -1.5]);
+    let energy = Some(EnergyAware { weight: 0.7 });
     check_gradient(
         &gmm,
-        &[3.0, -1.0, 0.5],
-        &[2.0, 1.0, -0.5],
-        Constraint::LowVariance {
-            min_lambda: 2.5,
-            weight: 3.0,
+        Some(land),
+        &a,
+        &b,
+        Constraints {
+            energy: energy.clone(),
+            ..Constraints::none()
         },
     );
     check_gradient(
         &gmm,
-        &[3.0, -1.0, 0.5],
-        &[2.0, 1.0, -0.5],
-        Constraint::AvoidRegion {
-            point: vec![2.5, 0.0, 0.0],
-            min_kl: 5.0,
-            weight: 2.0,
+        Some(land),
+        &a,
+        &b,
+        Constraints {
+            low_variance: low_variance(2.5, 10.0),
+            energy: energy.clone(),
+            avoid: avoid(),
         },
     );
 }
 
 #[test]
+fn penalties_are_integrals_whose_value_does_not_depend_on_the_number_of_points() {
+    let gmm = mixture(2, 5);
+    let norm = Normalisation {
+        mean: vec![-0.2, 0.8],
+        scale: 0.4,
+    };
+    let land = muller_brown_landscape(&norm);
+    let (a, b) = ([3.0, -1.0, 1.5], [2.0, 2.0, -1.5]);
+    let device = f64_autodiff();
+    let coefficients: Vec<f64> = (0..12).map(|k| 0.3 * ((k as f64) * 1.7).sin()).collect();
+    for constraints in [
+        Constraints {
+            low_variance: low_variance(2.8, 1.0),
+            ..Constraints::none()
+        },
+        Constraints {
+            energy: Some(EnergyAware { weight: 1.0 }),
+            ..Constraints::none()
+        },
+    ] {
+        let penalty = |points: usize| {
+            let config = GeodesicConfig {
+                points,
+                nodes: 4,
+                constraints: constraints.clone(),
+                ..GeodesicConfig::default()
+            };
+            let mut p =
+                GeodesicProblem::new(&gmm, Some(land), &a, &b, &config, 0, &device).unwrap();
+            let e = p.evaluate(&coefficients);
+            // Penalties are relative to the straight line's energy, which is N-independent too.
+            (e.objective - e.energy) / p.line_energy()
+        };
+        let (coarse, fine) = (penalty(200), penalty(800));
+        assert!(coarse > 1e-3, "{constraints:?}: penalty {coarse}");
+        assert!(
+            rel(coarse, fine) < 0.01,
+            "{constraints:?}: {coarse} at N = 200, {fine} at N = 800"
+        );
+    }
+}
+
+#[test]
 fn energy_gradient_matches_finite_differences_for_a_small_mlp() {
     let config = MlpConfig {
-        dim: 2,
         hidden: 16,
         blocks: 2,
         embedding: 8,
         input_scale: 2.0,
+        ..MlpConfig::new(2)
     };
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mlp = config.init(&mut rng, &f64_device()).unwrap();
@@ -271,7 +386,13 @@ fn energy_gradient_matches_finite_differences_for_a_small_mlp() {
         p.iter_mut().for_each(|v| *v = rng.random_range(-0.5..0.5));
     }
     let mlp = tps::denoiser::Mlp::from_host(config, &params, &f64_device()).unwrap();
-    check_gradient(&mlp, &[2.0, -1.0, 0.5], &[1.0, 1.0, -0.5], Constraint::None);
+    check_gradient(
+        &mlp,
+        None,
+        &[2.0, -1.0, 0.5],
+        &[1.0, 1.0, -0.5],
+        Constraints::none(),
+    );
 }
 
 /// Fisher-Rao distance between `N(m1, v1 I)` and `N(m2, v2 I)` in `d` dimensions: hyperbolic.
@@ -293,6 +414,7 @@ fn geodesic_of_a_gaussian_has_the_hyperbolic_length() {
         points: 128,
         nodes: 10,
         steps: 3000,
+        constraints: Constraints::none(),
         ..GeodesicConfig::default()
     };
     let g = tps::geometry::geodesic(&gmm, &start, &end, &config, 0, &device).unwrap();

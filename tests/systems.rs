@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use tps::barrier::{grid_minimax, minimum_energy_path};
-use tps::systems::{MullerBrown, Potential, SystemFile, Tabulated};
+use tps::potential::{MullerBrown, Potential, Tabulated};
+use tps::systems::SystemFile;
 
 fn grad(p: &dyn Potential, x: &[f64]) -> Vec<f64> {
     let mut g = vec![0.0; x.len()];

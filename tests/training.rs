@@ -34,11 +34,11 @@ fn samples(n: usize, seed: u64) -> Vec<Vec<f64>> {
 
 fn small() -> MlpConfig {
     MlpConfig {
-        dim: 2,
         hidden: 64,
         blocks: 2,
         embedding: 16,
         input_scale: 1.0,
+        ..MlpConfig::new(2)
     }
 }
 

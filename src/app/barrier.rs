@@ -117,7 +117,7 @@ pub fn relaxed_map_text(md: &Path, near: &[f64]) -> Result<String> {
 /// energy of the minimum in `a`'s basin. Returns `(barrier, grid points per angle)`.
 fn barrier_on_relaxed_map(md: &Path, text: &str, a: &[f64], b: &[f64]) -> Result<(f64, usize)> {
     use crate::mm::backmap::basin_minimum;
-    use crate::systems::Tabulated;
+    use crate::potential::Tabulated;
     let mol = crate::mm::config::Molecule::load(md)?;
     let cv = crate::mm::Backbone::dipeptide(&mol.topology)?;
     let surface = Tabulated::parse(text, "relaxed map", true)?;

@@ -10,7 +10,6 @@ use tracing::{info, warn};
 use super::sample::{GeodesicSummary, solve_geodesic};
 use super::{load_denoiser, parse_point, publish_dir, staging_dir, write_json};
 use crate::error::{Error, Result};
-use crate::geometry::Constraint;
 use crate::output::{plot, table};
 use crate::systems::System;
 
@@ -40,7 +39,7 @@ pub fn run(
     path: &Path,
     start: &str,
     end: &str,
-    constraint: Option<Constraint>,
+    constraints: &super::ConstraintOptions,
     seed: u64,
     out_root: &Path,
 ) -> Result<(GeodesicReport, PathBuf)> {
@@ -61,22 +60,15 @@ pub fn run(
                 .collect()
         };
         let mut config = system.file.geodesic.clone();
-        if let Some(c) = constraint {
-            config.constraint = match c {
-                Constraint::AvoidRegion {
-                    point,
-                    min_kl,
-                    weight,
-                } => Constraint::AvoidRegion {
-                    point: to_model(&point),
-                    min_kl,
-                    weight,
-                },
-                other => other,
-            };
-        }
-        let (points, summary) =
-            solve_geodesic(&loaded, &to_model(&s), &to_model(&e), &config, seed)?;
+        config.constraints = constraints.apply(&config.constraints)?;
+        let (points, summary) = solve_geodesic(
+            &loaded,
+            &system,
+            &to_model(&s),
+            &to_model(&e),
+            &config,
+            seed,
+        )?;
         let data: Vec<Vec<f64>> = points
             .iter()
             .map(|p| std::iter::once(p[0]).chain(norm.to_data(&p[1..])).collect())

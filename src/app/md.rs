@@ -15,7 +15,7 @@ use crate::mm::config::Molecule;
 use crate::mm::metadynamics::Metadynamics;
 use crate::mm::{Backbone, Langevin, State};
 use crate::output::{plot, table, trajectory::MoleculeTopology};
-use crate::systems::{Potential, Tabulated};
+use crate::potential::{Potential, Tabulated};
 
 /// Free-energy facts from a metadynamics run.
 #[derive(Debug, Clone, Serialize)]

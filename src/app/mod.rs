@@ -17,11 +17,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::compute::{self, Backend, Precision};
-use crate::denoiser::{Denoiser, Mlp};
+use crate::denoiser::{Denoiser, Mlp, Normalisation};
 use crate::error::{Error, Result};
+use crate::geometry::{AvoidRegion, Constraints, EnergyAware, LowVariance};
 use crate::model_file;
 use crate::systems::System;
-use crate::training::Normalisation;
 
 /// What made an output: recorded in every summary and model.
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +48,54 @@ impl Provenance {
             system_file: system.path.display().to_string(),
             system_config: std::fs::read_to_string(&system.path).unwrap_or_default(),
         }
+    }
+}
+
+/// Geodesic constraints given on the command line, applied over the system file's.
+#[derive(Debug, Clone, Default)]
+pub struct ConstraintOptions {
+    /// Start from no constraint (the paper's plain geodesic) instead of the file's.
+    pub plain: bool,
+    /// Low-variance floor on λ (model units).
+    pub low_variance: Option<f64>,
+    /// Energy-aware constraint with this weight.
+    pub energy_weight: Option<f64>,
+    /// Region-avoiding: the point `(λ, x…)` in data units and the smallest KL.
+    pub avoid: Option<(Vec<f64>, f64)>,
+    /// Weight of the low-variance and region-avoiding penalties given here.
+    pub penalty_weight: f64,
+    /// Sharpness of the low-variance penalty given here.
+    pub sharpness: f64,
+}
+
+impl ConstraintOptions {
+    /// The constraints to use: the file's (unless `plain`) with these on top, validated.
+    pub fn apply(&self, file: &Constraints) -> Result<Constraints> {
+        let mut c = if self.plain {
+            Constraints::none()
+        } else {
+            file.clone()
+        };
+        if let Some(min_lambda) = self.low_variance {
+            c.low_variance = Some(LowVariance {
+                min_lambda,
+                weight: self.penalty_weight,
+                sharpness: self.sharpness,
+            });
+        }
+        if let Some(weight) = self.energy_weight {
+            c.energy = Some(EnergyAware { weight });
+        }
+        if let Some((point, min_kl)) = &self.avoid {
+            c.avoid = Some(AvoidRegion {
+                point: point.clone(),
+                min_kl: *min_kl,
+                weight: self.penalty_weight,
+            });
+        }
+        c.validate()
+            .map_err(|(f, m)| Error::Invalid(format!("constraint {f}: {m}")))?;
+        Ok(c)
     }
 }
 

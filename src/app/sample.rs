@@ -14,7 +14,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::geometry::geodesic::straight_line;
-use crate::geometry::{Constraint, GeodesicConfig, GeodesicProblem};
+use crate::geometry::{Constraints, GeodesicConfig, GeodesicProblem, Landscape};
 use crate::mm::Backbone;
 use crate::mm::backmap::{backmap, basin_minimum, heavy_atoms, kabsch_rmsd};
 use crate::mm::config::Molecule;
@@ -32,8 +32,8 @@ pub struct SampleOptions {
     /// Overrides `transition.paths`.
     pub paths: Option<usize>,
     pub seed: u64,
-    /// Overrides the geodesic constraint.
-    pub constraint: Option<Constraint>,
+    /// Geodesic constraints over the file's.
+    pub constraints: super::ConstraintOptions,
     /// Root of the outputs (`out`).
     pub out_root: PathBuf,
     /// Trajectory files are written for at most this many paths.
@@ -47,10 +47,12 @@ pub struct GeodesicSummary {
     pub length: f64,
     pub straight_line_energy: f64,
     pub straight_line_length: f64,
-    pub adam_steps: usize,
+    pub iterations: usize,
+    pub evaluations: usize,
     pub converged: bool,
     pub lowest_lambda: f64,
-    pub constraint: Constraint,
+    /// The constraints used (avoid point in data units).
+    pub constraints: Constraints,
 }
 
 /// Per-path results.
@@ -230,16 +232,29 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// The optimised geodesic in model space, with its summary.
+/// The optimised geodesic in model space, with its summary; `config`'s constraints are in
+/// data units (the avoid point) and mapped here.
 pub fn solve_geodesic(
     loaded: &LoadedDenoiser,
+    system: &System,
     start: &[f64],
     end: &[f64],
     config: &GeodesicConfig,
     seed: u64,
 ) -> Result<(Vec<Vec<f64>>, GeodesicSummary)> {
+    let landscape = Landscape {
+        potential: system.potential.as_ref(),
+        kt: system.kt(),
+        normalisation: &loaded.normalisation,
+    };
+    let model_config = GeodesicConfig {
+        constraints: config.constraints.in_model_units(&loaded.normalisation),
+        ..config.clone()
+    };
+    let config = &model_config;
     let mut problem = GeodesicProblem::new(
         loaded.denoiser.as_ref(),
+        Some(landscape),
         start,
         end,
         config,
@@ -272,10 +287,11 @@ pub fn solve_geodesic(
         length: g.length,
         straight_line_energy: se,
         straight_line_length: sl,
-        adam_steps: g.steps,
+        iterations: g.steps,
+        evaluations: g.evaluations,
         converged: g.converged,
         lowest_lambda: g.points.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min),
-        constraint: config.constraint.clone(),
+        constraints: config.constraints.clone(),
     };
     Ok((g.points, summary))
 }
@@ -304,9 +320,7 @@ pub fn run(path: &Path, options: &SampleOptions) -> Result<(Summary, PathBuf)> {
     let result = (|| {
         let loaded = load_denoiser(&system)?;
         let mut geo_config = file.geodesic.clone();
-        if let Some(c) = &options.constraint {
-            geo_config.constraint = c.clone();
-        }
+        geo_config.constraints = options.constraints.apply(&geo_config.constraints)?;
         let lm = file.transition.lambda_max;
         let norm = &loaded.normalisation;
         let start: Vec<f64> = std::iter::once(lm).chain(norm.to_model(&a)).collect();
@@ -314,7 +328,7 @@ pub fn run(path: &Path, options: &SampleOptions) -> Result<(Summary, PathBuf)> {
 
         let t0 = Instant::now();
         let (geodesic, geo_summary) =
-            solve_geodesic(&loaded, &start, &end, &geo_config, options.seed)?;
+            solve_geodesic(&loaded, &system, &start, &end, &geo_config, options.seed)?;
         let t_geodesic = t0.elapsed().as_secs_f64();
 
         let mut transition = file.transition.clone();
@@ -436,7 +450,7 @@ pub fn run(path: &Path, options: &SampleOptions) -> Result<(Summary, PathBuf)> {
 struct Outputs<'a> {
     system: &'a System,
     geodesic: &'a [Vec<f64>],
-    norm: &'a crate::training::Normalisation,
+    norm: &'a crate::denoiser::Normalisation,
     paths: &'a [TransitionPath],
     reference: &'a Reference,
     options: &'a SampleOptions,

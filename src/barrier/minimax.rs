@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::error::{Error, Result};
-use crate::systems::Potential;
+use crate::potential::Potential;
 
 /// The minimax path between two grid nodes.
 #[derive(Debug, Clone)]

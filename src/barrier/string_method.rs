@@ -3,7 +3,7 @@
 //! highest image is then refined to the saddle point by Newton's method.
 
 use crate::error::{Error, Result};
-use crate::systems::Potential;
+use crate::potential::Potential;
 
 /// A minimum-energy path and its saddle.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 use super::Denoiser;
 use crate::compute;
 use crate::error::{Error, Result};
+use crate::potential::log_sum_exp;
 use crate::schedule;
 
 /// `q(x_0) = Σ_k w_k N(c_k, s_k² I)` in `D` dimensions.
@@ -208,13 +209,4 @@ impl Denoiser for GaussianMixture {
             .reshape([b, d]);
         (denoised, jv.reshape([p * b, d]))
     }
-}
-
-/// `log Σ exp(t_i)` without overflow.
-pub fn log_sum_exp(terms: &[f64]) -> f64 {
-    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY {
-        return m;
-    }
-    m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
 }

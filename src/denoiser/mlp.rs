@@ -1,9 +1,18 @@
-//! The paper's denoiser network: sinusoidal embeddings of every coordinate and of λ, a linear
-//! lift, residual GELU blocks and a linear read-out, with a forward-mode JVP written by hand.
+//! The denoiser networks, with forward-mode JVPs written by hand.
 //!
-//! The network predicts `x_0` through a Gaussian skip: `D(x, λ) = α x + σ F(x, λ)`. For data of
-//! unit variance (the trainer normalises) `α x` is the exact denoiser of `N(0, I)`, so the network
-//! only learns the correction, and `D → x` as λ → ∞ whatever `F` does.
+//! Both embed every coordinate (times `input_scale`) and λ with sinusoidal features of
+//! `embedding` sizes, `(sin(u ω_k), cos(u ω_k))`, and lift them with one linear layer to
+//! `hidden` features; they differ after that:
+//!
+//! * `tps` (default): the lift has no activation; each of `blocks` residual blocks adds
+//!   `W₂ GELU(W₁ h + b₁) + b₂`; the read-out is `W GELU(h) + b`, and the denoiser is a
+//!   Gaussian skip `D(x, λ) = α x + σ F(x, λ)`. For data of unit variance (the trainer
+//!   normalises) `α x` is the exact denoiser of `N(0, I)`, so the network learns only the
+//!   correction, and `D → x` as λ → ∞ whatever `F` does. Frequencies `ω_k = 10⁻⁴ᵏᐟʰ`, `h` half
+//!   the embedding.
+//! * `authors`: the spacetime paper's published network: `h = GELU(W x_emb + b)`, blocks
+//!   `h ← h + GELU(W h + b)` (one linear each), a linear read-out that is `D(x, λ)` itself (no
+//!   skip), on raw data; frequencies `ω_k = 10⁻⁴ᵏᐟ⁽ʰ⁻¹⁾`.
 
 use burn::module::{Module, Param};
 use burn::tensor::activation::gelu;
@@ -16,52 +25,59 @@ use crate::compute;
 use crate::error::{Error, Result};
 use crate::schedule;
 
+/// Which network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// Two linears per residual block and a Gaussian skip (see the module documentation).
+    #[default]
+    Tps,
+    /// The spacetime paper's network, for like-for-like reproductions.
+    Authors,
+}
+
 /// Architecture of the denoiser network (stored with every trained model).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MlpConfig {
     /// Data dimension.
     pub dim: usize,
+    /// Which network.
+    #[serde(default)]
+    pub network: Network,
     /// Width of the hidden layers.
-    #[serde(default = "default_hidden")]
     pub hidden: usize,
-    /// Number of residual GELU blocks.
-    #[serde(default = "default_blocks")]
+    /// Number of residual blocks.
     pub blocks: usize,
     /// Size of each sinusoidal embedding (even).
-    #[serde(default = "default_embedding")]
     pub embedding: usize,
-    /// Scale applied to coordinates before embedding.
-    #[serde(default = "default_input_scale")]
+    /// Scale applied to coordinates before embedding (λ is embedded unscaled).
     pub input_scale: f64,
 }
 
-fn default_hidden() -> usize {
-    128
-}
-fn default_blocks() -> usize {
-    3
-}
-fn default_embedding() -> usize {
-    128
-}
-fn default_input_scale() -> f64 {
-    25.0
-}
-
 impl MlpConfig {
-    /// The paper's alanine-dipeptide sizes for data of dimension `dim`.
-    pub fn paper(dim: usize) -> Self {
+    /// The default `tps` network for data of dimension `dim`: the paper's sizes (width 128,
+    /// 3 blocks, embeddings of 128, input scale 25).
+    pub fn new(dim: usize) -> Self {
         Self {
             dim,
-            hidden: default_hidden(),
-            blocks: default_blocks(),
-            embedding: default_embedding(),
-            input_scale: default_input_scale(),
+            network: Network::Tps,
+            hidden: 128,
+            blocks: 3,
+            embedding: 128,
+            input_scale: 25.0,
         }
     }
 
-    /// Checks sizes; `context` names where the config came from.
+    /// The spacetime paper's own network at its sizes.
+    pub fn authors(dim: usize) -> Self {
+        Self {
+            network: Network::Authors,
+            ..Self::new(dim)
+        }
+    }
+
+    /// Checks sizes.
     pub fn validate(&self) -> Result<()> {
         let bad =
             |field: &str, message: &str| Err(Error::Invalid(format!("model.{field}: {message}")));
@@ -71,8 +87,8 @@ impl MlpConfig {
         if self.hidden == 0 {
             return bad("hidden", "must be at least 1");
         }
-        if self.embedding < 2 || !self.embedding.is_multiple_of(2) {
-            return bad("embedding", "must be an even number of at least 2");
+        if self.embedding < 4 || !self.embedding.is_multiple_of(2) {
+            return bad("embedding", "must be an even number of at least 4");
         }
         if !(self.input_scale > 0.0 && self.input_scale.is_finite()) {
             return bad("input_scale", "must be positive");
@@ -80,84 +96,90 @@ impl MlpConfig {
         Ok(())
     }
 
-    /// Frequencies `ω_k = exp(−ln(10⁴) k / half)` of the sinusoidal embedding.
+    /// Frequencies `ω_k` of the sinusoidal embedding.
     fn frequencies(&self) -> Vec<f64> {
         let half = self.embedding / 2;
+        let denominator = match self.network {
+            Network::Tps => half,
+            Network::Authors => half - 1,
+        } as f64;
         (0..half)
-            .map(|k| (-(1.0e4f64).ln() * k as f64 / half as f64).exp())
+            .map(|k| (-(1.0e4f64).ln() * k as f64 / denominator).exp())
             .collect()
     }
 
-    /// A freshly initialised network (PyTorch's default uniform fan-in init; zero read-out so
-    /// the untrained denoiser is the Gaussian one).
+    /// Linear layers per residual block.
+    fn layers_per_block(&self) -> usize {
+        match self.network {
+            Network::Tps => 2,
+            Network::Authors => 1,
+        }
+    }
+
+    /// A freshly initialised network (PyTorch's default uniform fan-in init; for `tps`, a
+    /// zero read-out so that the untrained denoiser is the Gaussian one).
     pub fn init(&self, rng: &mut impl Rng, device: &Device) -> Result<Mlp> {
         self.validate()?;
-        let (d, h, e) = (self.dim, self.hidden, self.embedding);
-        let mut uniform = |rows: usize, cols: usize, fan_in: usize| -> Vec<f64> {
-            let bound = 1.0 / (fan_in as f64).sqrt();
-            (0..rows * cols)
-                .map(|_| rng.random_range(-bound..bound))
-                .collect()
-        };
-        let mut params = vec![
-            uniform((d + 1) * e, h, (d + 1) * e),
-            uniform(1, h, (d + 1) * e),
-        ];
-        for _ in 0..self.blocks {
-            params.push(uniform(h, h, h));
-            params.push(uniform(1, h, h));
-            params.push(uniform(h, h, h));
-            params.push(uniform(1, h, h));
-        }
-        params.push(vec![0.0; h * d]);
-        params.push(vec![0.0; d]);
+        let shapes = self.parameter_shapes();
+        let last = shapes.len() - 2;
+        let params: Vec<Vec<f64>> = shapes
+            .iter()
+            .enumerate()
+            .map(|(k, &(rows, cols))| {
+                if k >= last && self.network == Network::Tps {
+                    return vec![0.0; rows * cols];
+                }
+                // Weights and their biases share the weight's fan-in.
+                let fan_in = if k % 2 == 0 { rows } else { shapes[k - 1].0 };
+                let bound = 1.0 / (fan_in as f64).sqrt();
+                (0..rows * cols)
+                    .map(|_| rng.random_range(-bound..bound))
+                    .collect()
+            })
+            .collect();
         Mlp::from_host(self.clone(), &params, device)
     }
 
-    /// Shapes of the parameter tensors, in storage order: `(rows, cols)`; biases have one row.
+    /// Shapes of the parameter tensors, in storage order: `(rows, cols)`, each weight followed
+    /// by its bias (one row).
     pub fn parameter_shapes(&self) -> Vec<(usize, usize)> {
         let (d, h, e) = (self.dim, self.hidden, self.embedding);
         let mut shapes = vec![((d + 1) * e, h), (1, h)];
-        for _ in 0..self.blocks {
-            shapes.extend([(h, h), (1, h), (h, h), (1, h)]);
+        for _ in 0..self.blocks * self.layers_per_block() {
+            shapes.extend([(h, h), (1, h)]);
         }
         shapes.extend([(h, d), (1, d)]);
         shapes
     }
 }
 
-/// One residual block: `h + W₂ GELU(W₁ h + b₁) + b₂`.
+/// A linear layer `h W + b`.
 #[derive(Module, Debug)]
-pub struct ResidualBlock {
-    w1: Param<Tensor<2>>,
-    b1: Param<Tensor<1>>,
-    w2: Param<Tensor<2>>,
-    b2: Param<Tensor<1>>,
+pub struct Dense {
+    w: Param<Tensor<2>>,
+    b: Param<Tensor<1>>,
+}
+
+impl Dense {
+    fn forward(&self, h: Tensor<2>) -> Tensor<2> {
+        h.matmul(self.w.val()) + self.b.val().unsqueeze_dim::<2>(0)
+    }
 }
 
 /// The denoiser network.
 #[derive(Module, Debug)]
 pub struct Mlp {
-    w_in: Param<Tensor<2>>,
-    b_in: Param<Tensor<1>>,
-    blocks: Vec<ResidualBlock>,
-    w_out: Param<Tensor<2>>,
-    b_out: Param<Tensor<1>>,
+    input: Dense,
+    /// The residual blocks' layers, `layers_per_block` consecutive ones per block.
+    hidden: Vec<Dense>,
+    output: Dense,
     #[module(skip)]
     config: MlpConfig,
     #[module(skip)]
     frequencies: Vec<f64>,
 }
 
-fn param2(values: &[f64], rows: usize, cols: usize, device: &Device) -> Param<Tensor<2>> {
-    Param::from_tensor(compute::matrix(values, rows, cols, device))
-}
-
-fn param1(values: &[f64], device: &Device) -> Param<Tensor<1>> {
-    Param::from_tensor(compute::vector(values, device))
-}
-
-/// Exact GELU `z Φ(z)` (burn's fused op is used where no slope is needed) and its derivative `Φ(z) + z φ(z)` at once.
+/// Exact GELU `z Φ(z)` and its derivative `Φ(z) + z φ(z)` at once.
 fn gelu_with_slope(z: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
     let cdf = (z.clone().mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf() + 1.0).mul_scalar(0.5);
     let pdf = z
@@ -170,15 +192,19 @@ fn gelu_with_slope(z: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
     (value, cdf + z * pdf)
 }
 
-fn linear(h: Tensor<2>, w: &Param<Tensor<2>>, b: &Param<Tensor<1>>) -> Tensor<2> {
-    h.matmul(w.val()) + b.val().unsqueeze_dim::<2>(0)
-}
-
 /// Multiplies `[P·B, H]` row-blocks by a `[B, H]` factor shared by all `P` blocks.
 fn scale_rows(stacked: Tensor<2>, factor: Tensor<2>) -> Tensor<2> {
     let [b, h] = factor.dims();
     let p = stacked.dims()[0] / b;
     (stacked.reshape([p, b, h]) * factor.unsqueeze_dim::<3>(0)).reshape([p * b, h])
+}
+
+/// Intermediate values of a forward pass that the JVP reuses: the embedding angles' sine and
+/// cosine and every activation's slope, in order.
+struct Trace {
+    sin: Tensor<3>,
+    cos: Tensor<3>,
+    slopes: Vec<Tensor<2>>,
 }
 
 impl Mlp {
@@ -196,37 +222,20 @@ impl Mlp {
                 "network parameters do not match the architecture".into(),
             ));
         }
-        let mut it = params.iter().zip(&shapes);
-        let mut next2 = || {
-            let (p, &(r, c)) = it.next().expect("length checked");
-            (p, r, c)
-        };
-        let (p, r, c) = next2();
-        let w_in = param2(p, r, c, device);
-        let (p, _, _) = next2();
-        let b_in = param1(p, device);
-        let mut blocks = Vec::with_capacity(config.blocks);
-        for _ in 0..config.blocks {
-            let (p, r, c) = next2();
-            let w1 = param2(p, r, c, device);
-            let (p, _, _) = next2();
-            let b1 = param1(p, device);
-            let (p, r, c) = next2();
-            let w2 = param2(p, r, c, device);
-            let (p, _, _) = next2();
-            let b2 = param1(p, device);
-            blocks.push(ResidualBlock { w1, b1, w2, b2 });
-        }
-        let (p, r, c) = next2();
-        let w_out = param2(p, r, c, device);
-        let (p, _, _) = next2();
-        let b_out = param1(p, device);
+        let mut layers: Vec<Dense> = params
+            .chunks(2)
+            .zip(shapes.chunks(2))
+            .map(|(p, s)| Dense {
+                w: Param::from_tensor(compute::matrix(&p[0], s[0].0, s[0].1, device)),
+                b: Param::from_tensor(compute::vector(&p[1], device)),
+            })
+            .collect();
+        let output = layers.pop().expect("at least two layers");
+        let input = layers.remove(0);
         Ok(Self {
-            w_in,
-            b_in,
-            blocks,
-            w_out,
-            b_out,
+            input,
+            hidden: layers,
+            output,
             frequencies: config.frequencies(),
             config,
         })
@@ -234,19 +243,11 @@ impl Mlp {
 
     /// Parameters as host vectors in [`MlpConfig::parameter_shapes`] order.
     pub fn to_host(&self) -> Vec<Vec<f64>> {
-        let mut out = vec![
-            compute::to_host(self.w_in.val()),
-            compute::to_host(self.b_in.val()),
-        ];
-        for block in &self.blocks {
-            out.push(compute::to_host(block.w1.val()));
-            out.push(compute::to_host(block.b1.val()));
-            out.push(compute::to_host(block.w2.val()));
-            out.push(compute::to_host(block.b2.val()));
-        }
-        out.push(compute::to_host(self.w_out.val()));
-        out.push(compute::to_host(self.b_out.val()));
-        out
+        std::iter::once(&self.input)
+            .chain(&self.hidden)
+            .chain(std::iter::once(&self.output))
+            .flat_map(|l| [compute::to_host(l.w.val()), compute::to_host(l.b.val())])
+            .collect()
     }
 
     /// The architecture.
@@ -263,55 +264,58 @@ impl Mlp {
     /// sine and cosine for the JVP.
     fn embed(&self, u: Tensor<2>) -> (Tensor<2>, Tensor<3>, Tensor<3>) {
         let [b, c] = u.dims();
-        let angles = u.unsqueeze_dim::<3>(2) * self.frequencies(&self.w_in.val().device());
+        let angles = u.unsqueeze_dim::<3>(2) * self.frequencies(&self.input.w.val().device());
         let (sin, cos) = (angles.clone().sin(), angles.cos());
         let features =
             Tensor::cat(vec![sin.clone(), cos.clone()], 2).reshape([b, c * self.config.embedding]);
         (features, sin, cos)
     }
 
-    /// The network's correction `F(x, λ)` alone (training and sampling).
-    fn correction(&self, lambda: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
-        let (emb_x, _, _) = self.embed(x.mul_scalar(self.config.input_scale));
-        let (emb_l, _, _) = self.embed(lambda);
-        let mut h = linear(Tensor::cat(vec![emb_x, emb_l], 1), &self.w_in, &self.b_in);
-        for block in &self.blocks {
-            let act = gelu(linear(h.clone(), &block.w1, &block.b1));
-            h = h + linear(act, &block.w2, &block.b2);
-        }
-        linear(gelu(h), &self.w_out, &self.b_out)
-    }
-
-    /// `F(x, λ)` with the activation slopes and embedding angles that the JVP reuses.
-    fn correction_traced(&self, lambda: Tensor<2>, x: Tensor<2>) -> (Tensor<2>, Trace) {
+    /// The network's output: `F` for `tps`, `D` for `authors`; with the trace for the JVP if
+    /// `traced` (else burn's fused GELU).
+    fn network(&self, lambda: Tensor<2>, x: Tensor<2>, traced: bool) -> (Tensor<2>, Trace) {
         let (emb_x, sin, cos) = self.embed(x.mul_scalar(self.config.input_scale));
         let (emb_l, _, _) = self.embed(lambda);
-        let mut h = linear(Tensor::cat(vec![emb_x, emb_l], 1), &self.w_in, &self.b_in);
-        let mut slopes = Vec::with_capacity(self.blocks.len());
-        for block in &self.blocks {
-            let (act, slope) = gelu_with_slope(linear(h.clone(), &block.w1, &block.b1));
-            slopes.push(slope);
-            h = h + linear(act, &block.w2, &block.b2);
-        }
-        let (act, out_slope) = gelu_with_slope(h);
-        let f = linear(act, &self.w_out, &self.b_out);
-        let trace = Trace {
-            sin,
-            cos,
-            slopes,
-            out_slope,
+        let mut slopes = Vec::new();
+        let mut act = |z: Tensor<2>| {
+            if traced {
+                let (v, s) = gelu_with_slope(z);
+                slopes.push(s);
+                v
+            } else {
+                gelu(z)
+            }
         };
-        (f, trace)
+        let lifted = self.input.forward(Tensor::cat(vec![emb_x, emb_l], 1));
+        let out = match self.config.network {
+            Network::Tps => {
+                let mut h = lifted;
+                for block in self.hidden.chunks(2) {
+                    let a = act(block[0].forward(h.clone()));
+                    h = h + block[1].forward(a);
+                }
+                self.output.forward(act(h))
+            }
+            Network::Authors => {
+                let mut h = act(lifted);
+                for layer in &self.hidden {
+                    h = h.clone() + act(layer.forward(h));
+                }
+                self.output.forward(h)
+            }
+        };
+        (out, Trace { sin, cos, slopes })
     }
 
-    /// `∂F/∂x · v` for stacked tangents `[P·B, D]`.
-    fn correction_jvp(&self, trace: Trace, tangents: Tensor<2>) -> Tensor<2> {
-        let [b, d, half] = trace.sin.dims();
+    /// The network output's JVP `∂out/∂x · v` for stacked tangents `[P·B, D]`.
+    fn network_jvp(&self, trace: Trace, tangents: Tensor<2>) -> Tensor<2> {
+        let [b, d, _] = trace.sin.dims();
         let pb = tangents.dims()[0];
         let p = pb / b;
         let e = self.config.embedding;
         let device = tangents.device();
-        // d/du [sin(uω), cos(uω)] = [cos(uω) ω, −sin(uω) ω], with u = scale · x.
+        // d/du [sin(uω), cos(uω)] = [cos(uω) ω, −sin(uω) ω], with u = scale · x; λ has no
+        // tangent, so only the coordinates' rows of the lift matter.
         let dv = tangents
             .mul_scalar(self.config.input_scale)
             .reshape([p, b, d, 1])
@@ -319,23 +323,27 @@ impl Mlp {
         let d_sin = dv.clone() * trace.cos.unsqueeze_dim::<4>(0);
         let d_cos = dv.neg() * trace.sin.unsqueeze_dim::<4>(0);
         let d_emb = Tensor::cat(vec![d_sin, d_cos], 3).reshape([pb, d * e]);
-        debug_assert_eq!(2 * half, e);
-        let w_in_x = self.w_in.val().narrow(0, 0, d * e);
-        let mut jh = d_emb.matmul(w_in_x);
-        for (block, slope) in self.blocks.iter().zip(trace.slopes) {
-            let inner = scale_rows(jh.clone().matmul(block.w1.val()), slope);
-            jh = jh + inner.matmul(block.w2.val());
+        let lift = d_emb.matmul(self.input.w.val().narrow(0, 0, d * e));
+        let mut slopes = trace.slopes.into_iter();
+        let mut next = || slopes.next().expect("one slope per activation");
+        match self.config.network {
+            Network::Tps => {
+                let mut jh = lift;
+                for block in self.hidden.chunks(2) {
+                    let inner = scale_rows(jh.clone().matmul(block[0].w.val()), next());
+                    jh = jh + inner.matmul(block[1].w.val());
+                }
+                scale_rows(jh, next()).matmul(self.output.w.val())
+            }
+            Network::Authors => {
+                let mut jh = scale_rows(lift, next());
+                for layer in &self.hidden {
+                    jh = jh.clone() + scale_rows(jh.matmul(layer.w.val()), next());
+                }
+                jh.matmul(self.output.w.val())
+            }
         }
-        scale_rows(jh, trace.out_slope).matmul(self.w_out.val())
     }
-}
-
-/// Intermediate values of a forward pass that the JVP reuses.
-struct Trace {
-    sin: Tensor<3>,
-    cos: Tensor<3>,
-    slopes: Vec<Tensor<2>>,
-    out_slope: Tensor<2>,
 }
 
 impl Denoiser for Mlp {
@@ -344,9 +352,14 @@ impl Denoiser for Mlp {
     }
 
     fn denoise(&self, lambda: Tensor<2>, x: Tensor<2>) -> Tensor<2> {
-        let (alpha, sigma) = schedule::alpha_sigma(lambda.clone());
-        let f = self.correction(lambda, x.clone());
-        alpha * x + sigma * f
+        let (out, _) = self.network(lambda.clone(), x.clone(), false);
+        match self.config.network {
+            Network::Tps => {
+                let (alpha, sigma) = schedule::alpha_sigma(lambda);
+                alpha * x + sigma * out
+            }
+            Network::Authors => out,
+        }
     }
 
     fn denoise_jvp(
@@ -355,13 +368,18 @@ impl Denoiser for Mlp {
         x: Tensor<2>,
         tangents: Tensor<2>,
     ) -> (Tensor<2>, Tensor<2>) {
-        let (alpha, sigma) = schedule::alpha_sigma(lambda.clone());
-        let (f, trace) = self.correction_traced(lambda, x.clone());
-        let jf = self.correction_jvp(trace, tangents.clone());
-        let [b, d] = x.dims();
-        let p = tangents.dims()[0] / b;
-        let jv = tangents.reshape([p, b, d]) * alpha.clone().unsqueeze_dim::<3>(0)
-            + jf.reshape([p, b, d]) * sigma.clone().unsqueeze_dim::<3>(0);
-        (alpha * x + sigma * f, jv.reshape([p * b, d]))
+        let (out, trace) = self.network(lambda.clone(), x.clone(), true);
+        let jout = self.network_jvp(trace, tangents.clone());
+        match self.config.network {
+            Network::Tps => {
+                let (alpha, sigma) = schedule::alpha_sigma(lambda);
+                let [b, d] = x.dims();
+                let p = tangents.dims()[0] / b;
+                let jv = tangents.reshape([p, b, d]) * alpha.clone().unsqueeze_dim::<3>(0)
+                    + jout.reshape([p, b, d]) * sigma.clone().unsqueeze_dim::<3>(0);
+                (alpha * x + sigma * out, jv.reshape([p * b, d]))
+            }
+            Network::Authors => (out, jout),
+        }
     }
 }

@@ -6,11 +6,13 @@
 
 pub mod gaussian_mixture;
 pub mod mlp;
+pub mod normalisation;
 
 use burn::tensor::Tensor;
 
 pub use gaussian_mixture::GaussianMixture;
-pub use mlp::{Mlp, MlpConfig};
+pub use mlp::{Mlp, MlpConfig, Network};
+pub use normalisation::Normalisation;
 
 /// A denoiser in `dim()` dimensions.
 ///

@@ -3,11 +3,13 @@
 
 use burn::tensor::Device;
 
+use super::constraint::Constraints;
 use super::geodesic::{Geodesic, GeodesicConfig, geodesic};
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
 
 /// DiffED between `a` and `b` at log-SNR `lambda_max`, with the geodesic that realises it.
+/// DiffED is the length of the plain geodesic: `config`'s constraints are not used.
 pub fn diffusion_edit_distance(
     denoiser: &dyn Denoiser,
     a: &[f64],
@@ -28,6 +30,10 @@ pub fn diffusion_edit_distance(
     let end: Vec<f64> = std::iter::once(lambda_max)
         .chain(b.iter().copied())
         .collect();
-    let g = geodesic(denoiser, &start, &end, config, seed, device)?;
+    let plain = GeodesicConfig {
+        constraints: Constraints::none(),
+        ..config.clone()
+    };
+    let g = geodesic(denoiser, &start, &end, &plain, seed, device)?;
     Ok((g.length, g))
 }

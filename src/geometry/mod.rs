@@ -1,11 +1,17 @@
 //! Spacetime geometry of a diffusion model: parameters, curves, geodesics and distances.
 
+pub mod constraint;
 pub mod distance;
 pub mod geodesic;
+pub mod optimiser;
 pub mod spacetime;
 pub mod spline;
 
+pub use constraint::{
+    AvoidRegion, Constraints, EnergyAware, Landscape, LowVariance, kl_from_point,
+};
 pub use distance::diffusion_edit_distance;
-pub use geodesic::{Constraint, Geodesic, GeodesicConfig, GeodesicProblem, geodesic};
+pub use geodesic::{Geodesic, GeodesicConfig, GeodesicProblem, geodesic};
+pub use optimiser::Optimiser;
 pub use spacetime::{DivergenceConfig, Parameters, Probes};
 pub use spline::{CurveGrid, SplineBasis};

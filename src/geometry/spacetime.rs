@@ -49,6 +49,7 @@ impl DivergenceConfig {
 }
 
 /// Tangent vectors for the trace estimate `div D ≈ w Σ_p v_pᵀ J v_p`.
+#[derive(Clone)]
 pub struct Probes {
     tangents: Tensor<2>,
     count: usize,

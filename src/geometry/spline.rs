@@ -110,6 +110,9 @@ pub struct CurveGrid {
     basis: SplineBasis,
     line: Tensor<2>,
     basis_matrix: Tensor<2>,
+    /// Host copies of the line and basis matrix (row-major), for host-side terms.
+    line_host: Vec<f64>,
+    basis_host: Vec<f64>,
 }
 
 impl CurveGrid {
@@ -133,6 +136,8 @@ impl CurveGrid {
             line: compute::matrix(&line, points, cols, device),
             basis_matrix: compute::matrix(&b, points, nodes, device),
             basis,
+            line_host: line,
+            basis_host: b,
         }
     }
 
@@ -176,5 +181,34 @@ impl CurveGrid {
     /// Curve points `[N, 1 + D]` for node coefficients `[nodes, 1 + D]`.
     pub fn evaluate(&self, coefficients: Tensor<2>) -> Tensor<2> {
         self.line.clone() + self.basis_matrix.clone().matmul(coefficients)
+    }
+
+    /// Curve points on the host (row-major `N × (1 + D)`) for row-major coefficients.
+    pub fn evaluate_host(&self, coefficients: &[f64]) -> Vec<f64> {
+        let (cols, nodes) = (self.columns(), self.nodes());
+        let mut out = self.line_host.clone();
+        for (row, b) in out.chunks_mut(cols).zip(self.basis_host.chunks(nodes)) {
+            for (j, bj) in b.iter().enumerate() {
+                for (o, c) in row.iter_mut().zip(&coefficients[j * cols..(j + 1) * cols]) {
+                    *o += bj * c;
+                }
+            }
+        }
+        out
+    }
+
+    /// Pulls a gradient with respect to the curve points (row-major `N × (1 + D)`) back to the
+    /// coefficients: `Bᵀ G`, as the curve is linear in them.
+    pub fn pull_back(&self, gradient: &[f64]) -> Vec<f64> {
+        let (cols, nodes) = (self.columns(), self.nodes());
+        let mut out = vec![0.0; nodes * cols];
+        for (g, b) in gradient.chunks(cols).zip(self.basis_host.chunks(nodes)) {
+            for (j, bj) in b.iter().enumerate() {
+                for (o, gk) in out[j * cols..(j + 1) * cols].iter_mut().zip(g) {
+                    *o += bj * gk;
+                }
+            }
+        }
+        out
     }
 }

@@ -11,10 +11,10 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::denoiser::Normalisation;
+use crate::potential::Potential;
 use crate::schedule;
-use crate::systems::Potential;
 use crate::systems::config::TransitionConfig;
-use crate::training::Normalisation;
 
 /// One transition path in data coordinates.
 #[derive(Debug, Clone, Serialize)]

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use crate::systems::Potential;
+use crate::potential::Potential;
 use crate::systems::config::SamplingConfig;
 
 /// Samples of the target temperature with sampler diagnostics.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::denoiser::MlpConfig;
+use crate::denoiser::{MlpConfig, Network};
 use crate::error::{Error, Result};
 use crate::geometry::GeodesicConfig;
 use crate::training::TrainingConfig;
@@ -98,43 +98,29 @@ impl Default for SamplingConfig {
     }
 }
 
-/// Network sizes (the dimension comes from the potential).
+/// The `[model]` section: the network (the dimension comes from the potential) and where the
+/// trained model lives.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
-    #[serde(default = "d_hidden")]
+    pub network: Network,
     pub hidden: usize,
-    #[serde(default = "d_blocks")]
     pub blocks: usize,
-    #[serde(default = "d_embedding")]
     pub embedding: usize,
-    #[serde(default = "d_input_scale")]
     pub input_scale: f64,
-    /// Where the trained model lives (relative to the working directory);
-    /// default `models/<name>.tpsmodel`.
+    /// Where the trained model lives; default `models/<name>.tpsmodel`.
     pub path: Option<PathBuf>,
-}
-
-fn d_hidden() -> usize {
-    128
-}
-fn d_blocks() -> usize {
-    3
-}
-fn d_embedding() -> usize {
-    128
-}
-fn d_input_scale() -> f64 {
-    25.0
 }
 
 impl Default for ModelSection {
     fn default() -> Self {
+        let m = MlpConfig::new(1);
         Self {
-            hidden: d_hidden(),
-            blocks: d_blocks(),
-            embedding: d_embedding(),
-            input_scale: d_input_scale(),
+            network: m.network,
+            hidden: m.hidden,
+            blocks: m.blocks,
+            embedding: m.embedding,
+            input_scale: m.input_scale,
             path: None,
         }
     }
@@ -423,6 +409,7 @@ impl SystemFile {
     pub fn model_config(&self) -> MlpConfig {
         MlpConfig {
             dim: self.dim(),
+            network: self.model.network,
             hidden: self.model.hidden,
             blocks: self.model.blocks,
             embedding: self.model.embedding,

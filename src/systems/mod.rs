@@ -1,20 +1,13 @@
 //! Systems: an energy surface, a temperature and named states, read from a TOML file.
 
 pub mod config;
-pub mod mixture;
-pub mod muller_brown;
-pub mod potential;
-pub mod tabulated;
 
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 
+use crate::potential::{MixturePotential, MullerBrown, Potential, Tabulated};
 pub use config::{PotentialSpec, SystemFile};
-pub use mixture::MixturePotential;
-pub use muller_brown::MullerBrown;
-pub use potential::Potential;
-pub use tabulated::Tabulated;
 
 use crate::denoiser::GaussianMixture;
 use crate::error::Result;

@@ -2,7 +2,6 @@
 //! by an adaptive importance sampler over [−12, 12], AdamW, on normalised data.
 
 pub mod lambda_sampler;
-pub mod normalisation;
 
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -14,11 +13,10 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::compute;
-use crate::denoiser::{Denoiser, Mlp, MlpConfig};
+use crate::denoiser::{Denoiser, Mlp, MlpConfig, Network, Normalisation};
 use crate::error::{Error, Result};
 use crate::schedule::{self, LAMBDA_MAX, LAMBDA_MIN};
 pub use lambda_sampler::LambdaSampler;
-pub use normalisation::Normalisation;
 
 /// Training hyper-parameters (paper defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,7 +124,11 @@ impl Trainer {
         if !device.is_autodiff() {
             return Err(Error::Device("training needs an autodiff device".into()));
         }
-        let normalisation = Normalisation::fit(data)?;
+        // The authors' network works on raw data, as they trained it.
+        let normalisation = match architecture.network {
+            Network::Tps => Normalisation::fit(data)?,
+            Network::Authors => Normalisation::identity(dim),
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mlp = architecture.init(&mut rng, device)?;
         Ok(Self {

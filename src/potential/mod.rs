@@ -1,4 +1,13 @@
-//! The energy surface a system samples and reports barriers on.
+//! Energy surfaces: the `Potential` trait that sampling, barriers, geodesic constraints and
+//! Langevin paths work on, and the analytic and tabulated surfaces `tps` ships.
+
+pub mod mixture;
+pub mod muller_brown;
+pub mod tabulated;
+
+pub use mixture::{MixturePotential, log_sum_exp};
+pub use muller_brown::MullerBrown;
+pub use tabulated::Tabulated;
 
 /// A potential energy `U(x)` on `R^D` (or a torus), in the system's energy unit.
 pub trait Potential: Send + Sync {

@@ -1,8 +1,7 @@
 //! A Gaussian mixture as a system: `U(x) = −log q(x)` in units of kT, sampled exactly and
 //! denoised exactly (no training).
 
-use super::potential::Potential;
-use crate::denoiser::gaussian_mixture::log_sum_exp;
+use super::Potential;
 
 /// Host-side mixture density, used as a potential.
 #[derive(Debug, Clone)]
@@ -47,4 +46,13 @@ impl Potential for MixturePotential {
         }
         -lse
     }
+}
+
+/// `log Σ exp(t_i)` without overflow.
+pub fn log_sum_exp(terms: &[f64]) -> f64 {
+    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
 }

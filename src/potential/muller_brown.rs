@@ -1,6 +1,6 @@
 //! The Müller–Brown surface: four anisotropic Gaussians, three minima and two saddles.
 
-use super::potential::Potential;
+use super::Potential;
 
 const A: [f64; 4] = [-200.0, -100.0, -170.0, 15.0];
 const AA: [f64; 4] = [-1.0, -1.0, -6.5, 0.7];

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::potential::Potential;
+use super::Potential;
 use crate::error::{Error, Result};
 
 /// A tabulated surface.
