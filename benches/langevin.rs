@@ -3,9 +3,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tps::denoiser::Normalisation;
-use tps::paths::annealed_langevin;
+use tps::paths::{Keep, TransitionConfig, annealed_langevin};
 use tps::potential::{MullerBrown, Potential, Tabulated};
-use tps::systems::config::TransitionConfig;
 
 fn torus() -> Tabulated {
     let n = 89;
@@ -51,8 +50,10 @@ fn bench(c: &mut Criterion) {
                     &geodesic,
                     &[-1.0, 0.5],
                     &config,
+                    &Keep::default(),
                     0,
                 )
+                .unwrap()
             })
         });
     }

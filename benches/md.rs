@@ -5,7 +5,7 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use tps::mm::{ForceField, Langevin, LangevinConfig, Prmtop, State};
+use tps::mm::{ForceField, Langevin, MdConfig, Prmtop, State};
 
 fn bench(c: &mut Criterion) {
     let p = Prmtop::read(Path::new(concat!(
@@ -32,10 +32,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("energy_and_forces", |b| {
         b.iter(|| ff.compute(&x, &mut f).total())
     });
-    let config = LangevinConfig {
-        temperature: 300.0,
-        friction: 1.0,
+    let config = MdConfig {
         timestep: 0.002,
+        ..MdConfig::default()
     };
     let mut integrator = Langevin::new(&config, &top.masses, 0);
     let mut state = State {

@@ -1,6 +1,6 @@
 //! One error type for the library; the CLI prints it and exits non-zero.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong in `tps`, with enough context to act on.
 #[derive(Debug, thiserror::Error)]
@@ -8,38 +8,51 @@ pub enum Error {
     /// A configuration value is missing, of the wrong type or out of range.
     #[error("{file}: field `{field}`: {message}")]
     Config {
+        /// The file (or option) the value came from.
         file: String,
+        /// The field, dotted (`md.timestep`), or a line (`line 12`).
         field: String,
+        /// What was expected.
         message: String,
     },
     /// A file could not be parsed (syntax, unknown keys, wrong types).
     #[error("{file}: {message}")]
-    Parse { file: String, message: String },
+    Parse {
+        /// The file.
+        file: String,
+        /// What is wrong, with its line where known.
+        message: String,
+    },
     /// Arguments to a library call are inconsistent (shapes, dimensions, ranges).
     #[error("invalid input: {0}")]
     Invalid(String),
     /// A model file cannot be used (missing, corrupt, or trained for something else).
     #[error("model {path}: {message}")]
-    Model { path: PathBuf, message: String },
+    Model {
+        /// The model file.
+        path: PathBuf,
+        /// Why it cannot be used, and what to do.
+        message: String,
+    },
     /// The compute device could not be set up as requested.
     #[error("device: {0}")]
     Device(String),
-    /// An optimisation produced a non-finite value; the last finite state is kept by the caller.
+    /// A computation produced non-finite or exploding values (unstable dynamics, a diverged
+    /// optimisation).
     #[error("{0}")]
     NonFinite(String),
-    /// An optimisation diverged; `last` is the last finite result.
-    #[error("{message}")]
-    Diverged {
-        message: String,
-        last: Box<crate::geometry::Geodesic>,
-    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+    /// The user interrupted the run; nothing was published.
+    #[error("interrupted; nothing was written")]
+    Interrupted,
 }
 
 /// Result alias used throughout the crate.
@@ -51,6 +64,23 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// A configuration error in `file` at `field`.
+    pub fn config(file: &Path, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config {
+            file: file.display().to_string(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A parse error in `file`.
+    pub fn parse(file: &Path, message: impl Into<String>) -> Self {
+        Error::Parse {
+            file: file.display().to_string(),
+            message: message.into(),
         }
     }
 }

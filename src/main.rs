@@ -1,5 +1,6 @@
 //! The `tps` command line: a thin layer over `tps::app`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,11 +16,30 @@ use tps::app;
 #[derive(Parser)]
 #[command(name = "tps", version, about, long_about)]
 struct Cli {
-    /// Only print warnings and errors.
+    /// Only print warnings and errors (no progress).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Device of the model work (training, geodesics, distances); Langevin paths and
+    /// molecular dynamics always run on the CPU. `gpu` needs a build with `--features wgpu`.
+    #[arg(long, global = true, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DeviceArg {
+    Cpu,
+    Gpu,
+}
+
+impl DeviceArg {
+    fn backend(self) -> tps::compute::Backend {
+        match self {
+            DeviceArg::Cpu => tps::compute::Backend::Flex,
+            DeviceArg::Gpu => tps::compute::Backend::Wgpu,
+        }
+    }
 }
 
 /// Geodesic constraints on the command line: they replace or add to the system file's.
@@ -175,21 +195,39 @@ enum Command {
 }
 
 fn run(cli: Cli) -> tps::Result<()> {
+    let progress = app::Display::new(cli.quiet);
+    let backend = cli.device.backend();
     match cli.command {
         Command::Train { system, seed } => {
-            let r = app::train::run(&system, seed)?;
-            match r.model {
-                Some(m) => println!(
-                    "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, final loss {:.4})",
-                    m.display(),
-                    r.samples,
-                    r.sampling_evaluations,
-                    r.sampling_seconds,
-                    r.training_seconds,
-                    r.final_loss
-                ),
-                None => println!("exact Gaussian-mixture denoiser: nothing to train"),
+            let Some(r) = app::train::run(&system, seed, backend, &progress)? else {
+                println!("exact Gaussian-mixture denoiser: nothing to train");
+                return Ok(());
+            };
+            progress.finish();
+            let l = &r.learnt;
+            if let Some(f) = &r.free_energy {
+                for b in &f.barriers {
+                    println!(
+                        "free-energy barrier {} → {}: {:.2} kJ/mol",
+                        b.from, b.to, b.barrier
+                    );
+                }
+                if !f.converged {
+                    println!(
+                        "warning: the free-energy surface is not converged (drift {:.2} kJ/mol over the last quarter of the run)",
+                        f.drift
+                    );
+                }
             }
+            println!(
+                "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, final loss {:.4})",
+                r.model.display(),
+                l.samples,
+                l.sampling_evaluations,
+                l.sampling_seconds,
+                l.training_seconds,
+                l.final_loss
+            );
         }
         Command::Sample {
             system,
@@ -209,11 +247,19 @@ fn run(cli: Cli) -> tps::Result<()> {
                 constraints: constraint.options()?,
                 out_root: out,
                 max_trajectories,
+                backend,
             };
-            let (s, dir) = app::sample::run(&system, &options)?;
+            let (s, dir) = app::sample::run(&system, &options, &progress)?;
+            progress.finish();
             let p = &s.path_results;
+            let unit = if s.energy_unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", s.energy_unit)
+            };
             println!(
-                "{} paths {} → {}: per-path maximum energy {:.3} ± {:.3}; reference saddle {:.3}{}; {:.0}% reach {}",
+                "{} paths {} → {}: per-path maximum energy {:.3} ± {:.3}{unit} (mean ± std of single paths); \
+                 reference saddle {:.3}{unit}{}; {:.0}% end in {}",
                 s.paths,
                 s.from,
                 s.to,
@@ -222,11 +268,26 @@ fn run(cli: Cli) -> tps::Result<()> {
                 s.reference.saddle_energy,
                 s.reference
                     .minimax
-                    .map(|m| format!(", grid minimax {m:.3}"))
+                    .map(|m| format!(", grid minimax bound {m:.3}{unit}"))
                     .unwrap_or_default(),
                 100.0 * p.fraction_reaching_target,
                 s.to
             );
+            if let Some(r) = s.reference.relaxed_potential_barrier {
+                println!("relaxed potential-energy barrier: {r:.2} kJ/mol");
+            }
+            if let Some(m) = &s.molecule {
+                println!(
+                    "all-atom: last structures {:.2} Å (heavy-atom RMSD) from the {} minimum on average",
+                    m.rmsd_to_target_mean_angstrom, s.to
+                );
+            }
+            for w in &s.warnings {
+                println!("warning: {w}");
+            }
+            for n in &s.notes {
+                println!("note: {n}");
+            }
             println!("outputs: {}", dir.display());
         }
         Command::Barrier {
@@ -235,20 +296,34 @@ fn run(cli: Cli) -> tps::Result<()> {
             to,
             out,
         } => {
-            let (r, dir) = app::barrier::run(&system, &from, &to, &out)?;
+            let (r, dir) = app::barrier::run(&system, &from, &to, &out, &progress)?;
+            progress.finish();
+            let rf = &r.reference;
+            let unit = if r.energy_unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", r.energy_unit)
+            };
             println!(
-                "saddle at ({}) with energy {:.4}; barrier {:.4} above {from}{}",
-                r.saddle
+                "saddle at ({}) with energy {:.4}{unit}; barrier {:.4}{unit} above {from}{}",
+                rf.saddle
                     .iter()
                     .map(|v| format!("{v:.4}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                r.saddle_energy,
-                r.barrier,
-                r.minimax
-                    .map(|m| format!("; grid minimax bound {m:.4}"))
+                rf.saddle_energy,
+                rf.barrier,
+                rf.minimax
+                    .map(|m| format!("; grid minimax bound {m:.4}{unit}"))
                     .unwrap_or_default()
             );
+            if let Some(b) = rf.relaxed_potential_barrier {
+                println!(
+                    "relaxed potential-energy barrier {b:.2} kJ/mol above the {from} minimum ({} × {} restrained minimisations)",
+                    rf.relaxed_map_grid.unwrap_or(0),
+                    rf.relaxed_map_grid.unwrap_or(0)
+                );
+            }
             println!("outputs: {}", dir.display());
         }
         Command::Distance {
@@ -258,7 +333,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             lambda_max,
             seed,
         } => {
-            let d = app::distance::run(&system, &a, &b, lambda_max, seed)?;
+            let d = app::distance::run(&system, &a, &b, lambda_max, seed, backend)?;
             println!("{d:.6}");
         }
         Command::Md {
@@ -267,23 +342,37 @@ fn run(cli: Cli) -> tps::Result<()> {
             seed,
             out,
         } => {
-            let (r, dir) = app::md::run(&system, steps, seed, &out)?;
+            let (r, dir) = app::md::run(&system, steps, seed, &out, &progress)?;
+            progress.finish();
             println!(
-                "{} walkers × {} steps: {:.0} steps/s, {:.1} ns/day",
-                r.walkers, r.steps_per_walker, r.steps_per_second, r.ns_per_day
+                "{} walkers × {} steps of {} ps: {:.0} steps/s, {:.1} ns/day",
+                r.walkers, r.steps_per_walker, r.timestep_ps, r.steps_per_second, r.ns_per_day
             );
             if let Some(f) = &r.free_energy {
-                println!(
-                    "free energy: C7ax {:.2} kJ/mol above C7eq; barrier C7eq → C7ax {:.2} kJ/mol ({} hills)",
-                    f.c7ax.2 - f.c7eq.2,
-                    f.barrier_c7eq_to_c7ax,
-                    f.hills
-                );
+                for b in &f.basins {
+                    println!("free energy of {}: {:.2} kJ/mol", b.state, b.free_energy);
+                }
+                for b in &f.barriers {
+                    println!(
+                        "free-energy barrier {} → {}: {:.2} kJ/mol",
+                        b.from, b.to, b.barrier
+                    );
+                }
+                if !f.converged {
+                    println!(
+                        "warning: not converged: free energies moved by {:.2} kJ/mol over the last quarter of the run; raise --steps",
+                        f.drift
+                    );
+                }
             }
             println!("outputs: {}", dir.display());
         }
         Command::Energy { system, trajectory } => {
-            print!("{}", app::energy::run(&system, &trajectory)?);
+            let (csv, warnings) = app::energy::run(&system, &trajectory)?;
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+            print!("{csv}");
         }
         Command::Geodesic {
             system,
@@ -293,8 +382,16 @@ fn run(cli: Cli) -> tps::Result<()> {
             out,
             constraint,
         } => {
-            let (r, dir) =
-                app::geodesic::run(&system, &start, &end, &constraint.options()?, seed, &out)?;
+            let (r, dir) = app::geodesic::run(
+                &system,
+                (&start, &end),
+                &constraint.options()?,
+                seed,
+                &out,
+                backend,
+                &progress,
+            )?;
+            progress.finish();
             let g = &r.geodesic;
             println!(
                 "geodesic: energy {:.4}, length {:.4}; straight line: energy {:.4}, length {:.4}",
@@ -314,8 +411,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
+    tps::atomic::clean_up_on_interrupt();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,5 +1,6 @@
-//! Trained models on disk: a JSON header (architecture, normalisation, provenance) followed by
-//! the parameters as little-endian f64, with a SHA-256 of the payload to catch corruption.
+//! Trained models on disk: a JSON header (architecture, normalisation, what the model was
+//! trained on and how) followed by the parameters as little-endian f64, with a SHA-256 of the
+//! payload to catch corruption.
 //!
 //! Layout: `TPSMODEL` magic, header length (u64 LE), header JSON, payload.
 
@@ -13,21 +14,25 @@ use crate::atomic;
 use crate::denoiser::Normalisation;
 use crate::denoiser::{Mlp, MlpConfig};
 use crate::error::{Error, Result};
+use crate::provenance::Provenance;
 use crate::training::TrainingConfig;
 
 const MAGIC: &[u8; 8] = b"TPSMODEL";
-/// Version of the file layout.
-pub const FORMAT: u32 = 1;
+/// Version of the file layout (2: kT, surface hash and provenance recorded).
+pub const FORMAT: u32 = 2;
 
 /// Everything about a model except its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelMetadata {
     /// File layout version.
     pub format: u32,
-    /// `tps` version that wrote the file.
-    pub tps_version: String,
     /// Name of the system the model was trained for.
     pub system: String,
+    /// The thermal energy of the Boltzmann samples it learnt.
+    pub kt: f64,
+    /// SHA-256 of the energy surface file the samples were drawn from (a molecule's free-energy
+    /// surface, a tabulated potential), if there was one.
+    pub surface_sha256: Option<String>,
     /// Network architecture.
     pub architecture: MlpConfig,
     /// Data ↔ model-space map.
@@ -38,16 +43,23 @@ pub struct ModelMetadata {
     pub data_sha256: String,
     /// Number of training samples.
     pub data_samples: usize,
-    /// Seed of sampling and training.
-    pub seed: u64,
     /// Potential evaluations spent generating the training data.
     pub sampling_evaluations: u64,
-    /// Command line that produced the model.
-    pub command: String,
     /// Mean weighted loss per training step.
     pub loss_history: Vec<f64>,
     /// SHA-256 of the parameter payload.
     pub payload_sha256: String,
+    /// Command, system file and seed that made it.
+    pub provenance: Provenance,
+}
+
+/// What a model must have been trained for to be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected<'a> {
+    pub system: &'a str,
+    pub kt: f64,
+    pub surface_sha256: Option<&'a str>,
+    pub architecture: &'a MlpConfig,
 }
 
 /// SHA-256 (hex) of a data set, row by row, as little-endian f64.
@@ -67,6 +79,11 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Writes a model atomically; `metadata.payload_sha256` is filled in here.
 pub fn save(path: &Path, metadata: &ModelMetadata, mlp: &Mlp) -> Result<()> {
+    atomic::write(path, &encode(metadata, mlp)?)
+}
+
+/// The bytes of a model file; `metadata.payload_sha256` is filled in here.
+pub fn encode(metadata: &ModelMetadata, mlp: &Mlp) -> Result<Vec<u8>> {
     let mut payload = Vec::new();
     for param in mlp.to_host() {
         for v in param {
@@ -83,7 +100,7 @@ pub fn save(path: &Path, metadata: &ModelMetadata, mlp: &Mlp) -> Result<()> {
     bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&header);
     bytes.extend_from_slice(&payload);
-    atomic::write(path, &bytes)
+    Ok(bytes)
 }
 
 /// Reads only the header of a model file.
@@ -127,31 +144,43 @@ pub fn load(path: &Path, device: &Device) -> Result<(ModelMetadata, Mlp)> {
 }
 
 impl ModelMetadata {
-    /// Fails unless the model was trained for `system` with `architecture`.
-    pub fn check_compatible(
-        &self,
-        path: &Path,
-        system: &str,
-        architecture: &MlpConfig,
-    ) -> Result<()> {
-        if self.system != system {
-            return Err(Error::Model {
+    /// Fails unless the model was trained for `expected`: the same system, temperature,
+    /// surface and architecture.
+    pub fn check_compatible(&self, path: &Path, expected: &Expected) -> Result<()> {
+        let bad = |message: String| {
+            Err(Error::Model {
                 path: path.to_path_buf(),
-                message: format!(
-                    "trained for system `{}`, not `{system}`; run `tps train` for this system",
-                    self.system
-                ),
-            });
+                message,
+            })
+        };
+        if self.system != expected.system {
+            return bad(format!(
+                "trained for system `{}`, not `{}`; run `tps train` for this system",
+                self.system, expected.system
+            ));
         }
-        if &self.architecture != architecture {
-            return Err(Error::Model {
-                path: path.to_path_buf(),
-                message: format!(
-                    "trained with architecture {:?}, but the configuration asks for {:?}; \
-                     retrain with `tps train`",
-                    self.architecture, architecture
-                ),
-            });
+        if (self.kt - expected.kt).abs() > 1e-9 * expected.kt.abs() {
+            return bad(format!(
+                "trained on samples at kT = {}, but the system is at kT = {}; retrain with \
+                 `tps train`",
+                self.kt, expected.kt
+            ));
+        }
+        if let Some(want) = expected.surface_sha256
+            && self.surface_sha256.as_deref() != Some(want)
+        {
+            return bad(
+                "trained on another energy surface than the system's current one (its \
+                 free-energy surface changed since); retrain with `tps train`"
+                    .into(),
+            );
+        }
+        if &self.architecture != expected.architecture {
+            return bad(format!(
+                "trained with architecture {:?}, but the configuration asks for {:?}; retrain \
+                 with `tps train`",
+                self.architecture, expected.architecture
+            ));
         }
         Ok(())
     }
@@ -182,13 +211,20 @@ fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<(ModelMetadata, &'a [u8])> 
     let header = bytes
         .get(16..16usize.saturating_add(len))
         .ok_or_else(|| bad("truncated header: the file is corrupt"))?;
-    let meta: ModelMetadata = serde_json::from_slice(header)
+    #[derive(Deserialize)]
+    struct Format {
+        format: u32,
+    }
+    let format: Format = serde_json::from_slice(header)
         .map_err(|e| bad(&format!("unreadable header ({e}): the file is corrupt")))?;
-    if meta.format != FORMAT {
+    if format.format != FORMAT {
         return Err(bad(&format!(
-            "model format {} is not supported by this tps (format {FORMAT})",
-            meta.format
+            "model format {} is not supported by this tps (format {FORMAT}); retrain with \
+             `tps train`",
+            format.format
         )));
     }
+    let meta: ModelMetadata = serde_json::from_slice(header)
+        .map_err(|e| bad(&format!("unreadable header ({e}): the file is corrupt")))?;
     Ok((meta, &bytes[16 + len..]))
 }

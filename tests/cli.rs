@@ -1,7 +1,14 @@
-//! The `tps` binary end to end on a tiny Müller–Brown configuration, and every bad-input case.
+//! The `tps` binary end to end on tiny 2-D configurations: the journey, the physical channel,
+//! and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+
+use common::{ROOT, Sandbox, failed_with, json, ok, stdout};
+use tps::compute::Backend;
+use tps::geometry::{DivergenceConfig, kl_from_point};
+use tps::systems::System;
 
 const TINY: &str = r#"
 name = "mb_tiny"
@@ -24,14 +31,13 @@ hidden = 32
 blocks = 1
 embedding = 16
 input_scale = 4.0
-path = "MODEL"
+path = "m/mb_tiny.tpsmodel"
 [training]
 steps = 200
 batch = 128
 [geodesic]
 points = 32
 nodes = 4
-steps = 300
 [transition]
 steps_per_point = 32
 step_size = 5e-4
@@ -41,73 +47,18 @@ images = 48
 grid = 200
 "#;
 
-struct Sandbox {
-    dir: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("tps-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self { dir }
-    }
-
-    fn system(&self, file: &str, text: &str, model: &str) -> PathBuf {
-        let p = self.dir.join(file);
-        let model = self.dir.join(model);
-        std::fs::write(&p, text.replace("MODEL", model.to_str().unwrap())).unwrap();
-        p
-    }
-
-    fn tps(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tps"))
-            .args(args)
-            .current_dir(&self.dir)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn ok(o: &Output) {
-    assert!(o.status.success(), "failed: {}", stderr(o));
-}
-
-fn failed_with(o: &Output, needles: &[&str]) {
-    assert!(!o.status.success(), "should have failed");
-    assert_eq!(o.status.code(), Some(1));
-    let e = stderr(o);
-    assert!(
-        !e.contains("panicked") && !e.contains("RUST_BACKTRACE"),
-        "{e}"
-    );
-    for n in needles {
-        assert!(e.contains(n), "`{n}` not in: {e}");
-    }
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+/// The Müller–Brown saddles: S1 between A and C, S2 between C and B.
+const S1: [f64; 2] = [-0.822, 0.624];
+const SADDLE_S1: f64 = -40.665;
+const SADDLE_S2: f64 = -72.249;
 
 #[test]
 fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectories() {
     let sb = Sandbox::new("journey");
-    let sys = sb.system("mb.toml", TINY, "m/mb_tiny.tpsmodel");
+    let sys = sb.write("mb.toml", TINY);
     let s = sys.to_str().unwrap();
     ok(&sb.tps(&["train", s, "--seed", "3"]));
-    let model = sb.dir.join("m/mb_tiny.tpsmodel");
+    let model = sb.path("m/mb_tiny.tpsmodel");
     let first = std::fs::read(&model).unwrap();
     ok(&sb.tps(&["train", s, "--seed", "3"]));
     assert_eq!(
@@ -117,12 +68,11 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     );
 
     ok(&sb.tps(&["sample", s, "--from", "A", "--to", "B", "--seed", "1"]));
-    let out = sb.dir.join("out/mb_tiny/A-B");
+    let out = sb.path("out/mb_tiny/A-B");
     let summary = json(&out.join("summary.json"));
     let results = &summary["path_results"];
     assert_eq!(summary["paths"], 4);
     for k in 0..4 {
-        assert_eq!(results["start_states"][k], "A");
         assert_eq!(results["end_states"][k], "B");
     }
     assert_eq!(results["fraction_reaching_target"], 1.0);
@@ -133,11 +83,18 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
             .unwrap()
             .contains("mb_tiny")
     );
-    assert!((summary["reference"]["saddle_energy"].as_f64().unwrap() + 40.66).abs() < 0.05);
+    assert!(
+        summary["frames"]
+            .as_str()
+            .unwrap()
+            .contains("not a unit of physical time")
+    );
+    assert!((summary["reference"]["saddle_energy"].as_f64().unwrap() - SADDLE_S1).abs() < 0.05);
     let frames = 32 * 32 + 1;
     assert_eq!(summary["evaluations"]["langevin"], 4 * frames);
+    assert_eq!(summary["trajectories_written"], 4);
 
-    // The DCD reads back through chemfiles with the XYZ's coordinates, starting exactly at A.
+    // The DCD reads back (strict reader) equal to the XYZ, starting exactly at A.
     let dcd = tps::output::trajectory::read_positions(&out.join("path_000.dcd")).unwrap();
     let xyz = tps::output::trajectory::read_positions(&out.join("path_000.xyz")).unwrap();
     assert_eq!(dcd.len(), frames as usize);
@@ -158,11 +115,23 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
         .map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]))
         .fold(0.0, f64::max);
     assert!(biggest < 0.2, "largest step {biggest}");
+    // Files a viewer reads without surprises: no zero unit cell, nothing executable.
     let pdb = std::fs::read_to_string(out.join("topology.pdb")).unwrap();
     assert!(pdb.contains("ATOM") || pdb.contains("HETATM"));
+    assert!(!pdb.contains("CRYST1"), "{pdb}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join("path_000.dcd"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0, "DCD files are not executable");
+    }
     for f in [
         "geodesic.csv",
         "mep.csv",
+        "paths.csv",
         "surface.png",
         "energy_profile.png",
     ] {
@@ -172,14 +141,30 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     ok(&sb.tps(&[
         "sample", s, "--from", "A", "--to", "B", "--seed", "1", "--out", "again",
     ]));
-    let again = json(&sb.dir.join("again/mb_tiny/A-B/summary.json"));
+    let again = json(&sb.path("again/mb_tiny/A-B/summary.json"));
     assert_eq!(again["path_results"]["max_energy"], results["max_energy"]);
 
+    // Fewer trajectory files than paths is said.
+    let o = sb.tps(&[
+        "sample",
+        s,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--paths",
+        "6",
+        "--max-trajectories",
+        "2",
+    ]);
+    ok(&o);
+    assert!(stdout(&o).contains("2 of 6 paths"), "{}", stdout(&o));
+    assert!(!sb.path("out/mb_tiny/A-B/path_002.dcd").exists());
+
     // A model trained for another system is refused.
-    let other = sb.system(
+    let other = sb.write(
         "other.toml",
-        &TINY.replace("mb_tiny", "other"),
-        "m/mb_tiny.tpsmodel",
+        &TINY.replace("name = \"mb_tiny\"", "name = \"other\""),
     );
     let o = sb.tps(&[
         "sample",
@@ -190,7 +175,11 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
         "B",
     ]);
     failed_with(&o, &["trained for system `mb_tiny`", "mb_tiny.tpsmodel"]);
-    assert!(!sb.dir.join("out/other").join("A-B").exists());
+    assert!(!sb.path("out/other/A-B").exists());
+    // So is one trained at another temperature.
+    let hot = sb.write("hot.toml", &TINY.replace("kT = 10.0", "kT = 12.0"));
+    let o = sb.tps(&["sample", hot.to_str().unwrap(), "--from", "A", "--to", "B"]);
+    failed_with(&o, &["kT = 10", "kT = 12"]);
 
     // So is a corrupt one, without partial output.
     let mut bytes = std::fs::read(&model).unwrap();
@@ -199,96 +188,350 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     std::fs::write(&model, bytes).unwrap();
     let o = sb.tps(&["sample", s, "--from", "B", "--to", "A"]);
     failed_with(&o, &["corrupt", "mb_tiny.tpsmodel"]);
-    assert!(!sb.dir.join("out/mb_tiny/B-A").exists());
+    assert!(!sb.path("out/mb_tiny/B-A").exists());
+}
+
+/// Runs 32 paths and returns the mean per-path maximum, the share passing within 0.15 of S1
+/// and the summary.
+fn channel(sb: &Sandbox, system: &str, from: &str, to: &str) -> (f64, f64, serde_json::Value) {
+    let o = sb.tps(&[
+        "sample", system, "--from", from, "--to", to, "--paths", "32", "--seed", "2",
+    ]);
+    ok(&o);
+    let dir = sb.path(&format!("out/mb_tiny/{from}-{to}"));
+    let summary = json(&dir.join("summary.json"));
+    let p = &summary["path_results"];
+    let near: Vec<f64> = p["closest_to_saddle"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let within = near.iter().filter(|d| **d < 0.15).count() as f64 / near.len() as f64;
+    (p["max_energy_mean"].as_f64().unwrap(), within, summary)
+}
+
+#[test]
+fn muller_brown_paths_cross_the_physical_saddles_within_a_kt_and_a_half() {
+    let sb = Sandbox::new("channel");
+    let sys = sb.write("mb.toml", TINY);
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["train", s, "--seed", "3"]));
+    let kt = 10.0;
+    // A → B goes through S1 (the higher saddle) and C, not straight over the A–C ridge.
+    let (max, within, summary) = channel(&sb, s, "A", "B");
+    assert!(
+        max <= SADDLE_S1 + 1.5 * kt,
+        "A → B: mean per-path maximum {max}"
+    );
+    assert!(
+        within >= 0.9,
+        "A → B: {within} of the paths pass within 0.15 of S1"
+    );
+    assert!(
+        summary["warnings"].as_array().unwrap().is_empty(),
+        "{summary}"
+    );
+    let (max, _, _) = channel(&sb, s, "A", "C");
+    assert!(max <= SADDLE_S1 + 1.5 * kt, "A → C: {max}");
+    let (max, _, _) = channel(&sb, s, "C", "B");
+    assert!(max <= SADDLE_S2 + 1.5 * kt, "C → B: {max}");
+    // The paper's plain geodesic does not: the run is flagged, not passed off as fine.
+    let o = sb.tps(&[
+        "sample", s, "--from", "A", "--to", "B", "--paths", "16", "--plain",
+    ]);
+    ok(&o);
+    let plain = json(&sb.path("out/mb_tiny/A-B/summary.json"));
+    let excess = plain["path_results"]["excess_over_minimax_kt"]
+        .as_f64()
+        .unwrap();
+    if excess > 2.0 {
+        assert!(
+            stdout(&o).contains("paths cross higher than the lowest pass"),
+            "{}",
+            stdout(&o)
+        );
+        assert!(!plain["warnings"].as_array().unwrap().is_empty());
+    }
+    let _ = S1;
+}
+
+/// A periodic surface where the straight route is wrong, as alanine dipeptide's can be: wells
+/// of 10 kT at (∓1.5, 0), walls of 12 kT along x = 0 and x = ±π (blocking the direct line and
+/// its periodic image) with a pass through each at y = 2.3, and a gentle rise away from y = 0.
+fn detour_surface() -> String {
+    let n = 90;
+    let h = std::f64::consts::TAU / n as f64;
+    let mut s = String::new();
+    for j in 0..n {
+        for i in 0..n {
+            let (x, y) = (
+                -std::f64::consts::PI + i as f64 * h,
+                -std::f64::consts::PI + j as f64 * h,
+            );
+            let well = |cx: f64| -10.0 * (-((1.0 - (x - cx).cos()) + (1.0 - y.cos())) / 0.3).exp();
+            let gap = 1.0 - (-(1.0 - (y - 2.3).cos()) / 0.4).exp();
+            let wall = 12.0 * (-(1.0 - (2.0 * x).cos()) / 0.06).exp() * gap;
+            let v = well(-1.5) + well(1.5) + wall + (1.0 - y.cos());
+            s.push_str(&format!("{x} {y} {v}\n"));
+        }
+    }
+    s
+}
+
+#[test]
+fn an_alanine_like_surface_whose_straight_route_is_wrong_is_crossed_at_its_pass() {
+    let sb = Sandbox::new("detour");
+    sb.write("detour.dat", &detour_surface());
+    let text = TINY
+        .replace("name = \"mb_tiny\"", "name = \"detour\"")
+        .replace("kT = 10.0", "kT = 1.0")
+        .replace(
+            "domain = [[-1.7, 1.3], [-0.5, 2.2]]",
+            "domain = [[-3.141592653589793, 3.141592653589793], [-3.141592653589793, 3.141592653589793]]",
+        )
+        .replace(
+            "kind = \"muller-brown\"",
+            "kind = \"tabulated\"\nfile = \"detour.dat\"\nperiodic = true",
+        )
+        .replace(
+            "A = [-0.558, 1.442]\nB = [0.623, 0.028]\nC = [-0.050, 0.467]",
+            "A = [-1.5, 0.0]\nB = [1.5, 0.0]",
+        )
+        .replace("path = \"m/mb_tiny.tpsmodel\"", "path = \"m/detour.tpsmodel\"")
+        // A narrow pass between deep wells: a stiffer restraint (λ = 6) that the walkers can
+        // follow (ds · stiffness ≈ 0.5, several relaxation times per point), and a stronger
+        // pull of the energy towards the pass.
+        .replace(
+            "step_size = 5e-4",
+            "step_size = 2e-3\nlambda_max = 6.0\nsteps_per_point = 64",
+        )
+        .replace("steps_per_point = 32\n", "")
+        .replace("nodes = 4", "nodes = 4\nconstraints = { energy = { weight = 10.0 }, low_variance = { below_ends = 0.5, weight = 10.0, sharpness = 10.0 } }");
+    let sys = sb.write("detour.toml", &text);
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["train", s, "--seed", "1"]));
+    let o = sb.tps(&["sample", s, "--from", "A", "--to", "B", "--paths", "32"]);
+    ok(&o);
+    let summary = json(&sb.path("out/detour/A-B/summary.json"));
+    let r = &summary["reference"];
+    let (saddle, minimax) = (
+        r["saddle_energy"].as_f64().unwrap(),
+        r["minimax"].as_f64().unwrap(),
+    );
+    let line = {
+        // The highest point of the straight line between the states.
+        let surface = tps::potential::Tabulated::parse(&detour_surface(), "detour", true).unwrap();
+        use tps::potential::Potential;
+        (0..=200)
+            .map(|k| {
+                let t = k as f64 / 200.0;
+                surface.energy(&[-1.5 + 3.0 * t, 0.0])
+            })
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    assert!(
+        line > minimax + 4.0,
+        "the straight route must be wrong: {line} vs pass {minimax}"
+    );
+    let max = summary["path_results"]["max_energy_mean"].as_f64().unwrap();
+    assert!(
+        max <= saddle + 1.5,
+        "mean per-path maximum {max} vs saddle {saddle}"
+    );
+    assert_eq!(summary["path_results"]["fraction_reaching_target"], 1.0);
 }
 
 #[test]
 fn bad_inputs_fail_cleanly_with_a_message_naming_the_problem() {
     let sb = Sandbox::new("bad");
-    let sys = sb.system("mb.toml", TINY, "m/absent.tpsmodel");
+    let sys = sb.write("mb.toml", &TINY.replace("m/mb_tiny", "m/absent"));
     let s = sys.to_str().unwrap();
     let o = sb.tps(&["sample", s, "--from", "A", "--to", "Z"]);
     failed_with(&o, &["unknown state `Z`", "A, B, C"]);
     let o = sb.tps(&["sample", s, "--from", "A", "--to", "B"]);
     failed_with(&o, &["absent.tpsmodel", "tps train"]);
-    assert!(
-        !sb.dir.join("out/mb_tiny/A-B").exists(),
-        "no partial output"
-    );
+    assert!(!sb.path("out/mb_tiny/A-B").exists(), "no partial output");
     // An output root that cannot be a directory (it is a file).
-    std::fs::write(sb.dir.join("blocked"), "").unwrap();
-    let o = sb.tps(&["sample", s, "--from", "A", "--to", "B", "--out", "blocked"]);
+    std::fs::write(sb.path("blocked"), "").unwrap();
+    let o = sb.tps(&["barrier", s, "--from", "A", "--to", "B", "--out", "blocked"]);
     failed_with(&o, &["blocked"]);
     let o = sb.tps(&["train", "missing.toml"]);
     failed_with(&o, &["missing.toml"]);
-    let bad = sb.system(
-        "bad.toml",
-        &TINY.replace("kT = 10.0", "kT = 10.0\ntemperature = 3"),
-        "x",
-    );
-    let o = sb.tps(&["train", bad.to_str().unwrap()]);
-    failed_with(&o, &["bad.toml", "temperature"]);
     let o = sb.tps(&["geodesic", s, "--start", "4,0.1", "--end", "4,0,0"]);
     failed_with(&o, &["--start", "λ followed by 2"]);
+    // Values that cannot be right are refused before any work, naming file and field.
+    for (from, to, field) in [
+        ("kT = 10.0", "kT = 10.0\ntemperature = 3", "temperature"),
+        ("kT = 10.0", "kT = inf", "kT"),
+        (
+            "steps = 200",
+            "steps = 200\nlearning_rate = -1",
+            "training.learning_rate",
+        ),
+        ("step_size = 5e-4", "step_size = 0", "transition.step_size"),
+        (
+            "step_size = 5e-4",
+            "step_size = nan",
+            "transition.step_size",
+        ),
+        (
+            "points = 32",
+            "points = 32\nconstraints = \"paper\"",
+            "constraints",
+        ),
+        (
+            "points = 32",
+            "points = 32\nconstraints = { energy = { weight = -1 } }",
+            "geodesic.constraints.energy",
+        ),
+        (
+            "nodes = 4",
+            "nodes = 4\n[geodesic.constraints.low_variance]\nmin_lambda = 3\nweigth = 2",
+            "weigth",
+        ),
+    ] {
+        let bad = sb.write("bad.toml", &TINY.replace(from, to));
+        let o = sb.tps(&["train", bad.to_str().unwrap()]);
+        failed_with(&o, &["bad.toml", field]);
+        assert!(!sb.path("m").exists(), "nothing written for {to}");
+    }
+    // A step size the restraint cannot take is refused with the largest that would do.
+    ok(&sb.tps(&[
+        "train",
+        &sb.write("ok.toml", TINY).to_string_lossy(),
+        "--seed",
+        "1",
+    ]));
+    let big = sb.write(
+        "big.toml",
+        &TINY.replace("step_size = 5e-4", "step_size = 0.05"),
+    );
+    let o = sb.tps(&["sample", big.to_str().unwrap(), "--from", "A", "--to", "B"]);
+    failed_with(&o, &["transition.step_size", "too large"]);
+}
+
+#[test]
+fn sample_avoid_takes_its_point_in_data_units() {
+    let sb = Sandbox::new("avoid");
+    let sys = sb.write("mb.toml", TINY);
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["train", s, "--seed", "3"]));
+    // Forbid the spacetime point at C (data units), which the plain-constrained curve visits.
+    let point = [4.0, -0.05, 0.467];
+    let arg = point.map(|v| v.to_string()).join(",");
+    ok(&sb.tps(&[
+        "sample",
+        s,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--avoid",
+        &arg,
+        "--min-kl",
+        "3",
+        "--penalty-weight",
+        "50",
+    ]));
+    let summary = json(&sb.path("out/mb_tiny/A-B/summary.json"));
+    assert_eq!(
+        summary["geodesic"]["constraints"]["avoid"]["point"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect::<Vec<_>>(),
+        point.to_vec()
+    );
+    // The KL from the point (mapped to model units as the model sees it) stays away from 0
+    // along the sampled geodesic.
+    let system = System::load(&sys).unwrap();
+    let loaded = system.denoiser(Backend::Flex).unwrap();
+    let norm = &loaded.normalisation;
+    let star: Vec<f64> = std::iter::once(point[0])
+        .chain(norm.to_model(&point[1..]))
+        .collect();
+    let text = std::fs::read_to_string(sb.path("out/mb_tiny/A-B/geodesic.csv")).unwrap();
+    let curve: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let kl = kl_from_point(
+        loaded.denoiser.as_ref(),
+        &star,
+        &curve,
+        &DivergenceConfig::default(),
+        &loaded.device,
+    )
+    .unwrap();
+    let closest = kl.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(closest > 1.0, "the geodesic comes within KL {closest} of C");
 }
 
 #[test]
 fn barrier_command_finds_the_muller_brown_saddle() {
     let sb = Sandbox::new("barrier");
-    let sys = sb.system("mb.toml", TINY, "m/x.tpsmodel");
+    let sys = sb.write("mb.toml", TINY);
     let o = sb.tps(&["barrier", sys.to_str().unwrap(), "--from", "A", "--to", "B"]);
     ok(&o);
-    let r = json(&sb.dir.join("out/mb_tiny/barrier-A-B/barrier.json"));
-    assert!((r["saddle_energy"].as_f64().unwrap() + 40.66).abs() < 0.01);
-    assert!((r["saddle"][0].as_f64().unwrap() + 0.822).abs() < 2e-3);
-    assert!((r["saddle"][1].as_f64().unwrap() - 0.624).abs() < 2e-3);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("-40.66"));
+    let r = &json(&sb.path("out/mb_tiny/barrier-A-B/barrier.json"))["reference"];
+    assert!((r["saddle_energy"].as_f64().unwrap() - SADDLE_S1).abs() < 0.01);
+    assert!((r["saddle"][0].as_f64().unwrap() - S1[0]).abs() < 2e-3);
+    assert!((r["saddle"][1].as_f64().unwrap() - 0.6243).abs() < 2e-3);
+    assert!(stdout(&o).contains("-40.66"));
 }
 
 #[test]
 fn gmm_geodesic_and_distance_commands_need_no_model() {
     let sb = Sandbox::new("gmm");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/systems/gmm1d.toml"))
-        .unwrap();
-    let sys = sb.system("gmm1d.toml", &text, "unused");
+    let text = std::fs::read_to_string(format!("{ROOT}/systems/gmm1d.toml")).unwrap();
+    let sys = sb.write("gmm1d.toml", &text);
     let s = sys.to_str().unwrap();
     let o = sb.tps(&["geodesic", s, "--start", "4,-2.5", "--end", "4,2.5"]);
     ok(&o);
-    let r = json(&sb.dir.join("out/gmm1d/geodesic/geodesic.json"));
+    let r = json(&sb.path("out/gmm1d/geodesic/geodesic.json"));
     let g = &r["geodesic"];
     assert!(g["length"].as_f64().unwrap() < 0.5 * g["straight_line_length"].as_f64().unwrap());
     assert!(g["lowest_lambda"].as_f64().unwrap() < 0.0);
-    assert!(sb.dir.join("out/gmm1d/geodesic/geodesic.png").exists());
+    assert!(sb.path("out/gmm1d/geodesic/geodesic.png").exists());
     let o = sb.tps(&["distance", s, "--a", "-2.5", "--b", "0.5"]);
     ok(&o);
-    let d: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    let d: f64 = stdout(&o).trim().parse().unwrap();
     let o = sb.tps(&["distance", s, "--a", "0.5", "--b", "-2.5"]);
-    let back: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    let back: f64 = stdout(&o).trim().parse().unwrap();
     assert!(d > 0.5 && (d - back).abs() < 1e-3 * d, "{d} vs {back}");
     let o = sb.tps(&["train", s]);
     ok(&o);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("nothing to train"));
+    assert!(stdout(&o).contains("nothing to train"));
 }
 
 #[test]
 fn help_explains_every_subcommand_and_option() {
     let sb = Sandbox::new("help");
-    let top = String::from_utf8_lossy(&sb.tps(&["--help"]).stdout).to_string();
-    for cmd in ["train", "sample", "barrier", "distance", "geodesic"] {
+    let top = stdout(&sb.tps(&["--help"]));
+    for cmd in [
+        "train", "sample", "barrier", "distance", "geodesic", "md", "energy",
+    ] {
         assert!(top.contains(cmd), "{cmd} missing from --help");
-        let h = String::from_utf8_lossy(&sb.tps(&[cmd, "--help"]).stdout).to_string();
-        assert!(h.contains("System file"), "{cmd} --help: {h}");
+        let h = stdout(&sb.tps(&[cmd, "--help"]));
+        assert!(h.contains("ystem file"), "{cmd} --help: {h}");
     }
-    let h = String::from_utf8_lossy(&sb.tps(&["sample", "--help"]).stdout).to_string();
+    let h = stdout(&sb.tps(&["sample", "--help"]));
     for opt in [
         "--from",
         "--to",
         "--paths",
         "--seed",
+        "--plain",
         "--low-variance",
+        "--energy-weight",
         "--avoid",
         "--min-kl",
+        "--device",
     ] {
         assert!(h.contains(opt), "sample --help lacks {opt}");
     }
+    let _ = Path::new(ROOT);
 }

@@ -1,18 +1,16 @@
 //! Alanine dipeptide end to end on a tiny budget: metadynamics FES → model → paths back-mapped
-//! to atoms; the all-atom trajectories must be continuous, physical and agree with the CSV.
+//! to atoms; the all-atom trajectories must be continuous, physical and agree with the CSV, and
+//! the model must refuse a surface it was not trained on.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn write_system(dir: &Path) -> PathBuf {
-    let root = env!("CARGO_MANIFEST_DIR");
-    std::fs::write(
-        dir.join("md.toml"),
-        format!(
-            r#"name = "aldp_tiny"
-[molecule]
-prmtop = "{root}/systems/aldp/aldp.prmtop"
-coordinates = "{root}/systems/aldp/aldp.pdb"
+use common::{Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr};
+use tps::mm::{Dihedrals, chfl};
+
+fn system(sb: &Sandbox, training: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"name = "aldp_tiny"
+{}
 [md]
 temperature = 300.0
 timestep = 0.002
@@ -23,20 +21,6 @@ report_every = 5000
 [metadynamics]
 height = 2.0
 pace = 250
-"#
-        ),
-    )
-    .unwrap();
-    let p = dir.join("aldp.toml");
-    std::fs::write(
-        &p,
-        r#"name = "aldp_tiny"
-kT = 2.494339
-domain = [[-3.141592653589793, 3.141592653589793], [-3.141592653589793, 3.141592653589793]]
-[potential]
-kind = "molecule"
-md = "md.toml"
-fes = "fes.dat"
 [states]
 C7eq = [-1.37, 0.98]
 C7ax = [1.05, -0.72]
@@ -54,51 +38,38 @@ path = "aldp_tiny.tpsmodel"
 [training]
 steps = 150
 batch = 128
+{training}
 [geodesic]
 points = 24
 nodes = 4
-steps = 200
 [transition]
 steps_per_point = 32
 paths = 2
 backmap_every = 8
 "#,
-    )
-    .unwrap();
-    p
-}
-
-fn tps(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tps"))
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn dihedral(x: &[[f64; 3]], a: [usize; 4]) -> f64 {
-    tps::mm::forcefield::dihedral(x, a)
+        aldp_molecule("fes.dat")
+    );
+    sb.write("aldp.toml", &text)
 }
 
 #[test]
 fn aldp_paths_are_continuous_physical_all_atom_movies() {
-    let dir = std::env::temp_dir().join(format!("tps-aldp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let sys = write_system(&dir);
+    let sb = Sandbox::new("aldp");
+    let sys = system(&sb, "");
     let s = sys.to_str().unwrap();
-    let o = tps(&dir, &["sample", s, "--from", "C7eq", "--to", "C7ax"]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("run `tps train"));
-    let o = tps(&dir, &["train", s]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(dir.join("fes.dat").exists());
-    let o = tps(&dir, &["sample", s, "--from", "C7eq", "--to", "C7ax"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = dir.join("out/aldp_tiny/C7eq-C7ax");
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let o = sb.tps(&["sample", s, "--from", "C7eq", "--to", "C7ax"]);
+    failed_with(&o, &["run `tps train"]);
+    ok(&sb.tps(&["train", s]));
+    assert!(sb.path("fes.dat").exists() && sb.path("fes_relaxed.dat").exists());
+    assert!(
+        !sb.path("out").exists(),
+        "tps train writes nothing under out/"
+    );
+    // (a failed `tps sample` before it did not either: it stopped before staging anything)
+    let o = sb.tps(&["sample", s, "--from", "C7eq", "--to", "C7ax"]);
+    ok(&o);
+    let out = sb.path("out/aldp_tiny/C7eq-C7ax");
+    let summary = json(&out.join("summary.json"));
     // The relaxed-map barrier depends on the force field only: ≈ 36.4 kJ/mol for this molecule.
     let relaxed = summary["reference"]["relaxed_potential_barrier"]
         .as_f64()
@@ -107,25 +78,38 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
         (relaxed - 36.4).abs() < 1.5,
         "relaxed-map barrier {relaxed}"
     );
+    assert_eq!(summary["energy_unit"], "kJ/mol");
+    let inputs = summary["provenance"]["inputs"].as_object().unwrap();
+    assert_eq!(
+        inputs.len(),
+        3,
+        "model, surface and relaxed map hashed: {inputs:?}"
+    );
     let mol = &summary["molecule"];
     assert!(mol["max_backmap_deviation_rad"].as_f64().unwrap() < 0.1);
-    // This tiny model's paths end in the C7ax basin, not necessarily at its minimum.
     assert_eq!(summary["path_results"]["end_states"][0], "C7ax");
-    let rmsd = mol["rmsd_to_target_mean_nm"].as_f64().unwrap();
-    assert!(rmsd > 0.0 && rmsd < 0.2, "heavy-atom RMSD {rmsd}");
-    let mut within = 0;
+    let rmsd = mol["rmsd_to_target_mean_angstrom"].as_f64().unwrap();
+    assert!(rmsd > 0.0 && rmsd < 2.0, "heavy-atom RMSD {rmsd} Å");
 
-    let p = tps::mm::Prmtop::read(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/systems/aldp/aldp.prmtop"
-    )))
-    .unwrap();
-    let (top, ff) = tps::mm::ForceField::from_prmtop(&p).unwrap();
-    let cv = tps::mm::Backbone::dipeptide(&top).unwrap();
+    let (top, ff) = aldp();
+    let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
+    let mut within = 0;
     for k in 0..2 {
-        let frames =
-            tps::output::trajectory::read_molecule_frames(&out.join(format!("path_{k:03}.dcd")))
-                .unwrap();
+        let frames = chfl::read(&out.join(format!("path_{k:03}.dcd")), &top)
+            .unwrap()
+            .frames;
+        // The XYZ names elements (what MDAnalysis and mdtraj take as species).
+        let xyz = std::fs::read_to_string(out.join(format!("path_{k:03}.xyz"))).unwrap();
+        let species: Vec<&str> = xyz
+            .lines()
+            .skip(2)
+            .take(22)
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert!(
+            species.iter().all(|s| ["H", "C", "N", "O"].contains(s)),
+            "{species:?}"
+        );
         let csv = std::fs::read_to_string(out.join(format!("path_{k:03}.csv"))).unwrap();
         let rows: Vec<Vec<f64>> = csv
             .lines()
@@ -134,15 +118,12 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
             .collect();
         assert_eq!(frames.len(), rows.len());
         let last = rows.last().unwrap();
-        let d = tps::mm::cv::angle_difference(last[1], 1.05)
-            .hypot(tps::mm::cv::angle_difference(last[2], -0.72));
-        within += usize::from(d <= 0.75);
-        assert_eq!(frames[0].len(), 22);
+        within += usize::from(tps::mm::cv::angle_distance(&last[1..3], &[1.05, -0.72]) <= 0.75);
         for (x, row) in frames.iter().zip(&rows) {
             // The DCD's dihedrals are the CSV's (float32 coordinates).
-            let (phi, psi) = (dihedral(x, cv.phi), dihedral(x, cv.psi));
-            assert!(tps::mm::cv::angle_difference(phi, row[3]).abs() < 1e-3);
-            assert!(tps::mm::cv::angle_difference(psi, row[4]).abs() < 1e-3);
+            let v = cv.values(x);
+            assert!(tps::mm::cv::angle_difference(v[0], row[3]).abs() < 1e-3);
+            assert!(tps::mm::cv::angle_difference(v[1], row[4]).abs() < 1e-3);
             for b in &ff.bonds {
                 let d: f64 = (0..3)
                     .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))
@@ -157,7 +138,7 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
                 );
             }
         }
-        // Continuous: after superposition, no atom moves more than 0.1 nm between frames.
+        // Continuous: after superposition, no atom moves more than 0.05 nm between frames.
         let all: Vec<usize> = (0..22).collect();
         for w in frames.windows(2) {
             let rmsd = tps::mm::backmap::kabsch_rmsd(&w[0], &w[1], &all);
@@ -170,5 +151,33 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
     );
     let pdb = std::fs::read_to_string(out.join("topology.pdb")).unwrap();
     assert!(pdb.contains("ALA") && pdb.contains("NME") && pdb.contains("CONECT"));
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!pdb.contains("CRYST1"));
+
+    // The same system file serves `tps energy`.
+    let o = sb.tps(&["energy", s, out.join("path_000.dcd").to_str().unwrap()]);
+    ok(&o);
+
+    // A training run that cannot succeed is refused before it touches the surface.
+    let fes = std::fs::read(sb.path("fes.dat")).unwrap();
+    let bad = system(&sb, "learning_rate = -1");
+    failed_with(
+        &sb.tps(&["train", bad.to_str().unwrap()]),
+        &["training.learning_rate"],
+    );
+    assert_eq!(std::fs::read(sb.path("fes.dat")).unwrap(), fes);
+    // A surface changed behind the model's back is refused.
+    let good = system(&sb, "");
+    let mut text = String::from_utf8(fes).unwrap();
+    text = text.replacen(" 0.000000\n", " 0.500000\n", 1);
+    std::fs::write(sb.path("fes.dat"), text).unwrap();
+    let o = sb.tps(&[
+        "sample",
+        good.to_str().unwrap(),
+        "--from",
+        "C7eq",
+        "--to",
+        "C7ax",
+    ]);
+    failed_with(&o, &["another energy surface", "tps train"]);
+    let _ = stderr(&o);
 }

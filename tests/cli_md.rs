@@ -1,51 +1,64 @@
-//! `tps md` and `tps energy` end to end.
+//! `tps md` and `tps energy` end to end, and everything a molecule's input can get wrong.
+
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn sandbox(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tps-md-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{ROOT, Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr, stdout};
+use tps::mm::chfl;
 
-fn system(dir: &Path, extra: &str) -> PathBuf {
-    let root = env!("CARGO_MANIFEST_DIR");
+/// A molecular system file with a short run: `md` lines replace the defaults' keys, `extra`
+/// is appended.
+fn system(sb: &Sandbox, md: &str, extra: &str) -> PathBuf {
+    let mut lines: Vec<String> = [
+        "temperature = 300.0",
+        "timestep = 0.001",
+        "steps = 4000",
+        "walkers = 2",
+        "report_every = 1000",
+    ]
+    .map(String::from)
+    .to_vec();
+    for l in md.lines().filter(|l| !l.trim().is_empty()) {
+        let key = l.split('=').next().unwrap().trim();
+        lines.retain(|x| x.split('=').next().unwrap().trim() != key);
+        lines.push(l.to_string());
+    }
+    let md = lines.join("\n");
     let text = format!(
         r#"name = "aldp_test"
-[molecule]
-prmtop = "{root}/systems/aldp/aldp.prmtop"
-coordinates = "{root}/systems/aldp/aldp.pdb"
+{}
 [md]
-temperature = 300.0
-timestep = 0.001
-steps = 4000
-walkers = 2
-report_every = 1000
-{extra}"#
+{md}
+[states]
+C7eq = [-1.37, 0.98]
+C7ax = [1.05, -0.72]
+{extra}"#,
+        aldp_molecule("fes.dat")
     );
-    let p = dir.join("aldp.toml");
-    std::fs::write(&p, text).unwrap();
-    p
+    sb.write("aldp.toml", &text)
 }
 
-fn tps(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tps"))
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
+fn bond_lengths(x: &[[f64; 3]], ff: &tps::mm::ForceField) -> Vec<(f64, f64, bool)> {
+    ff.bonds
+        .iter()
+        .map(|b| {
+            let d = (0..3)
+                .map(|k| (x[b.i][k] - x[b.j][k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            (d, b.r0, b.hydrogen)
+        })
+        .collect()
 }
 
 #[test]
 fn md_writes_readable_trajectories_and_energy_reproduces_them() {
-    let dir = sandbox("run");
-    let sys = system(&dir, "[metadynamics]\npace = 500\n");
-    let o = tps(&dir, &["md", sys.to_str().unwrap(), "--seed", "4"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = dir.join("out/aldp_test/md");
+    let sb = Sandbox::new("md-run");
+    let sys = system(&sb, "", "[metadynamics]\npace = 500\n");
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["md", s, "--seed", "4"]));
+    let out = sb.path("out/aldp_test/md");
     for f in [
         "topology.pdb",
         "walker_000.dcd",
@@ -58,37 +71,20 @@ fn md_writes_readable_trajectories_and_energy_reproduces_them() {
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
-    let frames =
-        tps::output::trajectory::read_molecule_frames(&out.join("walker_000.dcd")).unwrap();
+    let (top, ff) = aldp();
+    let frames = chfl::read(&out.join("walker_000.dcd"), &top)
+        .unwrap()
+        .frames;
     assert_eq!(frames.len(), 4);
-    // Bond lengths stay physical (0.09–0.16 nm for every bond of the molecule).
-    let p = tps::mm::Prmtop::read(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/systems/aldp/aldp.prmtop"
-    )))
-    .unwrap();
-    let (_, ff) = tps::mm::ForceField::from_prmtop(&p).unwrap();
     for x in &frames {
-        for b in &ff.bonds {
-            let d: f64 = (0..3)
-                .map(|k| (x[b.i][k] - x[b.j][k]).powi(2))
-                .sum::<f64>()
-                .sqrt();
-            assert!((0.09..0.16).contains(&d), "bond {}-{} at {d} nm", b.i, b.j);
+        for (d, _, _) in bond_lengths(x, &ff) {
+            assert!((0.09..0.16).contains(&d), "bond at {d} nm");
         }
     }
     // `tps energy` on the DCD matches the energies recorded during the run (DCD is float32).
-    let o = tps(
-        &dir,
-        &[
-            "energy",
-            sys.to_str().unwrap(),
-            out.join("walker_000.dcd").to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let csv = String::from_utf8_lossy(&o.stdout).to_string();
-    let totals: Vec<f64> = csv
+    let o = sb.tps(&["energy", s, out.join("walker_000.dcd").to_str().unwrap()]);
+    ok(&o);
+    let totals: Vec<f64> = stdout(&o)
         .lines()
         .skip(1)
         .map(|l| l.split(',').nth(6).unwrap().parse().unwrap())
@@ -104,38 +100,267 @@ fn md_writes_readable_trajectories_and_energy_reproduces_them() {
     for (a, b) in totals.iter().zip(&run_totals) {
         assert!((a - b).abs() < 0.05, "{a} vs {b}");
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["free_energy"]["hills"], 16);
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["hills"], 16);
     assert_eq!(summary["provenance"]["seed"], 4);
-    let _ = std::fs::remove_dir_all(&dir);
+    // 4 ps of metadynamics is far from converged, and the summary says so.
+    assert_eq!(summary["free_energy"]["converged"], false);
+    assert!(stdout(&sb.tps(&["md", s, "--seed", "4"])).contains("not converged"));
+}
+
+#[test]
+fn h_bond_constraints_take_effect_in_md() {
+    let sb = Sandbox::new("md-shake");
+    let sys = system(&sb, "constraints = \"h-bonds\"\ntimestep = 0.002", "");
+    ok(&sb.tps(&["md", sys.to_str().unwrap()]));
+    let (top, ff) = aldp();
+    let frames = chfl::read(&sb.path("out/aldp_test/md/walker_001.dcd"), &top)
+        .unwrap()
+        .frames;
+    for x in &frames {
+        for (d, r0, hydrogen) in bond_lengths(x, &ff) {
+            if hydrogen {
+                // Rigid to the DCD's float32 precision (Å in the file).
+                assert!((d - r0).abs() < 2e-6, "H bond {d} vs {r0}");
+            }
+        }
+    }
+}
+
+#[test]
+fn unstable_dynamics_stop_with_a_clear_error_and_publish_nothing() {
+    let sb = Sandbox::new("md-unstable");
+    let sys = system(&sb, "timestep = 0.01", "");
+    let o = sb.tps(&["md", sys.to_str().unwrap()]);
+    failed_with(&o, &["unstable", "md.timestep", "h-bonds"]);
+    assert!(!sb.path("out/aldp_test/md").exists());
+    assert_eq!(
+        std::fs::read_dir(sb.path("out/aldp_test")).unwrap().count(),
+        0,
+        "no staging directory left"
+    );
+    for (line, field) in [
+        ("timestep = inf", "md.timestep"),
+        ("temperature = inf", "md.temperature"),
+        ("friction = inf", "md.friction"),
+        ("timestep = 0.05", "md.timestep"),
+    ] {
+        let sys = system(&sb, line, "");
+        failed_with(
+            &sb.tps(&["md", sys.to_str().unwrap()]),
+            &["aldp.toml", field],
+        );
+    }
+}
+
+#[test]
+fn a_short_run_is_as_long_as_asked() {
+    let sb = Sandbox::new("md-short");
+    let sys = system(&sb, "", "");
+    ok(&sb.tps(&["md", sys.to_str().unwrap(), "--steps", "500"]));
+    let summary = json(&sb.path("out/aldp_test/md/summary.json"));
+    assert_eq!(summary["steps_per_walker"], 500);
+    let cv = std::fs::read_to_string(sb.path("out/aldp_test/md/cv.csv")).unwrap();
+    assert_eq!(
+        cv.lines().count(),
+        1 + 2,
+        "one record per walker at step 500"
+    );
+    assert!(cv.lines().nth(1).unwrap().starts_with("0.5,"), "{cv}");
+}
+
+/// The shipped PDB with the atoms of lines `a` and `b` (0-based atom indices) swapped.
+fn swapped_pdb(a: usize, b: usize) -> String {
+    let text = std::fs::read_to_string(format!("{ROOT}/systems/aldp/aldp.pdb")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let atoms: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].starts_with("ATOM") || lines[i].starts_with("HETATM"))
+        .collect();
+    let (i, j) = (atoms[a], atoms[b]);
+    // Swap the records' coordinates and identities but keep the serial numbers in order.
+    let (li, lj) = (lines[i].clone(), lines[j].clone());
+    lines[i] = format!("{}{}", &li[..11], &lj[11..]);
+    lines[j] = format!("{}{}", &lj[..11], &li[11..]);
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn structures_in_another_atom_order_are_refused_with_the_atom_named() {
+    let sb = Sandbox::new("md-order");
+    let sys = system(&sb, "", "");
+    let s = sys.to_str().unwrap();
+    // Atoms 5 (C of ACE) and 7 (N of ALA) swapped: names and elements disagree with the prmtop.
+    sb.write("swapped.pdb", &swapped_pdb(4, 6));
+    let o = sb.tps(&["energy", s, "swapped.pdb"]);
+    failed_with(&o, &["swapped.pdb", "atom 5", "ACE1:C"]);
+    let text = std::fs::read_to_string(&sys)
+        .unwrap()
+        .replace(&format!("{ROOT}/systems/aldp/aldp.pdb"), "swapped.pdb");
+    std::fs::write(&sys, text).unwrap();
+    let o = sb.tps(&["md", s]);
+    failed_with(&o, &["swapped.pdb", "atom 5"]);
+    assert!(!sb.path("out/aldp_test/md").exists());
+    // An XYZ in reversed order (element symbols only) is refused too.
+    let sys = system(&sb, "", "");
+    let (top, _) = aldp();
+    let x = chfl::read(Path::new(&format!("{ROOT}/systems/aldp/aldp.pdb")), &top)
+        .unwrap()
+        .frames
+        .remove(0);
+    let mut xyz = format!("{}\nreversed\n", x.len());
+    for i in (0..x.len()).rev() {
+        xyz += &format!(
+            "{} {} {} {}\n",
+            top.element(i),
+            10.0 * x[i][0],
+            10.0 * x[i][1],
+            10.0 * x[i][2]
+        );
+    }
+    sb.write("reversed.xyz", &xyz);
+    let o = sb.tps(&["energy", sys.to_str().unwrap(), "reversed.xyz"]);
+    failed_with(&o, &["reversed.xyz", "atom 1"]);
+    // Coordinates in nm where Å belong: computed, but with a warning.
+    let mut nm = format!("{}\nnm\n", x.len());
+    for (i, p) in x.iter().enumerate() {
+        nm += &format!("{} {} {} {}\n", top.element(i), p[0], p[1], p[2]);
+    }
+    sb.write("nm.xyz", &nm);
+    let o = sb.tps(&["energy", sys.to_str().unwrap(), "nm.xyz"]);
+    ok(&o);
+    assert!(stderr(&o).contains("nm"), "{}", stderr(&o));
+}
+
+#[test]
+fn broken_trajectories_are_errors_not_crashes_or_half_reads() {
+    let sb = Sandbox::new("md-dcd");
+    let sys = system(&sb, "", "");
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["md", s, "--steps", "4000"]));
+    let dcd = std::fs::read(sb.path("out/aldp_test/md/walker_000.dcd")).unwrap();
+    // Header only (the first three records).
+    let header = 4 + 84 + 4 + (4 + 4 + 80 * 2 + 4) + 12;
+    let cut_header = sb.write("header.dcd", "");
+    std::fs::write(&cut_header, &dcd[..header.min(dcd.len())]).unwrap();
+    let o = sb.tps(&["energy", s, "header.dcd"]);
+    failed_with(&o, &["header.dcd"]);
+    // Cut in half.
+    let half = sb.write("half.dcd", "");
+    std::fs::write(&half, &dcd[..dcd.len() / 2]).unwrap();
+    let o = sb.tps(&["energy", s, "half.dcd"]);
+    failed_with(&o, &["half.dcd", "truncated"]);
+    // The same file whole reads.
+    let whole = sb.write("whole.dcd", "");
+    std::fs::write(&whole, &dcd).unwrap();
+    let o = sb.tps(&["energy", s, "whole.dcd"]);
+    ok(&o);
+    assert_eq!(stdout(&o).lines().count(), 1 + 4);
+}
+
+#[test]
+fn a_dcd_without_unit_cell_from_mdanalysis_reads() {
+    // tests/fixtures/make_mdanalysis_dcd.py: the shipped structure written by MDAnalysis with
+    // no box (its unit-cell record holds zeros), and the energies OpenMM gives for it.
+    let sb = Sandbox::new("md-mda");
+    let sys = system(&sb, "", "");
+    let fixture = format!("{ROOT}/tests/fixtures/aldp_mdanalysis.dcd");
+    let o = sb.tps(&["energy", sys.to_str().unwrap(), &fixture]);
+    ok(&o);
+    let expected = json(Path::new(&format!(
+        "{ROOT}/tests/fixtures/aldp_mdanalysis.json"
+    )));
+    let totals: Vec<f64> = stdout(&o)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(6).unwrap().parse().unwrap())
+        .collect();
+    let want: Vec<f64> = expected["openmm_total_kj_per_mol"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(totals.len(), want.len());
+    for (a, b) in totals.iter().zip(&want) {
+        // float32 coordinates: agreement to a few 1e-3 kJ/mol.
+        assert!((a - b).abs() < 0.05, "{a} vs OpenMM {b}");
+    }
 }
 
 #[test]
 fn md_inputs_are_checked() {
-    let dir = sandbox("bad");
-    let sys = system(&dir, "[metadynamics]\nheigth = 1.0\n");
-    let o = tps(&dir, &["md", sys.to_str().unwrap()]);
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && e.contains("heigth") && e.contains("aldp.toml"),
-        "{e}"
+    let sb = Sandbox::new("md-bad");
+    let sys = system(&sb, "", "[metadynamics]\nheigth = 1.0\n");
+    failed_with(
+        &sb.tps(&["md", sys.to_str().unwrap()]),
+        &["heigth", "aldp.toml"],
     );
-    let sys = system(&dir, "");
-    std::fs::write(dir.join("one.xyz"), "1\n\nC 0 0 0\n").unwrap();
-    let o = tps(&dir, &["energy", sys.to_str().unwrap(), "one.xyz"]);
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && e.contains("1 atoms") && e.contains("22"),
-        "{e}"
+    let sys = system(&sb, "", "");
+    sb.write("one.xyz", "1\n\nC 0 0 0\n");
+    failed_with(
+        &sb.tps(&["energy", sys.to_str().unwrap(), "one.xyz"]),
+        &["1 atoms", "22"],
     );
     let text = std::fs::read_to_string(&sys)
         .unwrap()
         .replace("aldp.prmtop", "missing.prmtop");
     std::fs::write(&sys, text).unwrap();
-    let o = tps(&dir, &["md", sys.to_str().unwrap()]);
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && e.contains("missing.prmtop"), "{e}");
-    assert!(!dir.join("out/aldp_test/md").exists());
-    let _ = std::fs::remove_dir_all(&dir);
+    failed_with(&sb.tps(&["md", sys.to_str().unwrap()]), &["missing.prmtop"]);
+    assert!(!sb.path("out/aldp_test/md").exists());
+    // A collective variable naming an atom the molecule does not have.
+    let sys = system(&sb, "", "");
+    let text = std::fs::read_to_string(&sys)
+        .unwrap()
+        .replace("\"2:CA\", \"2:C\"]", "\"2:CX\", \"2:C\"]");
+    std::fs::write(&sys, text).unwrap();
+    failed_with(
+        &sb.tps(&["md", sys.to_str().unwrap()]),
+        &["molecule.cv", "no atom CX"],
+    );
+}
+
+#[test]
+fn an_interrupt_leaves_no_staging_directory_and_the_previous_result() {
+    let sb = Sandbox::new("md-interrupt");
+    let sys = system(&sb, "", "");
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["md", s, "--steps", "1000"]));
+    let before = std::fs::read(sb.path("out/aldp_test/md/summary.json")).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tps"))
+        .args(["md", s, "--steps", "100000000"])
+        .current_dir(&sb.dir)
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until its staging directory exists, then interrupt it.
+    let parent = sb.path("out/aldp_test");
+    for _ in 0..200 {
+        if std::fs::read_dir(&parent).unwrap().count() > 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    let left: Vec<_> = std::fs::read_dir(&parent)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("md")], "{left:?}");
+    assert_eq!(
+        std::fs::read(sb.path("out/aldp_test/md/summary.json")).unwrap(),
+        before
+    );
 }

@@ -12,8 +12,8 @@ use tps::denoiser::{Denoiser, GaussianMixture};
 use tps::geometry::geodesic::straight_line;
 use tps::geometry::spacetime::{self, Probes};
 use tps::geometry::{
-    AvoidRegion, Constraints, GeodesicConfig, LowVariance, Optimiser, diffusion_edit_distance,
-    geodesic, kl_from_point,
+    AvoidRegion, Constraints, GeodesicConfig, GeodesicProblem, LowVariance, Optimiser,
+    diffusion_edit_distance, geodesic, kl_from_point,
 };
 use tps::{Error, schedule};
 
@@ -50,7 +50,8 @@ fn low_variance_geodesic_stays_above_the_threshold_and_is_longer() {
     let free = geodesic(&gmm, &a, &b, &config(Constraints::none()), 0, &dev).unwrap();
     let low = Constraints {
         low_variance: Some(LowVariance {
-            min_lambda: 1.0,
+            min_lambda: Some(1.0),
+            below_ends: None,
             weight: 1.0,
             sharpness: 1.0,
         }),
@@ -210,18 +211,20 @@ fn non_finite_energy_stops_adam_with_a_clear_error_and_l_bfgs_stays_where_it_is_
         optimiser: Optimiser::Adam,
         ..config(Constraints::none())
     };
-    let err = geodesic(&den, &[4.0, -2.5], &[4.0, 2.5], &adam, 0, &dev).unwrap_err();
-    match err {
-        Error::Diverged { message, last } => {
-            assert!(message.contains("non-finite"), "{message}");
-            assert!(last.energy.is_finite() && last.steps > 0);
-            assert!(
-                min_lambda(&last.points) > 0.0,
-                "the kept curve is the finite one"
-            );
-        }
-        other => panic!("expected a divergence error, got {other}"),
-    }
+    let mut problem =
+        GeodesicProblem::new(&den, None, &[4.0, -2.5], &[4.0, 2.5], &adam, 0, &dev).unwrap();
+    let err = problem.solve(|_, _| {}).unwrap_err();
+    assert!(err.message.contains("non-finite"), "{}", err.message);
+    let last = err.last.expect("a finite curve before the divergence");
+    assert!(last.energy.is_finite() && last.steps > 0);
+    assert!(
+        min_lambda(&last.points) > 0.0,
+        "the kept curve is the finite one"
+    );
+    assert!(matches!(
+        Error::from(problem.solve(|_, _| {}).unwrap_err()),
+        Error::NonFinite(_)
+    ));
     // The line search rejects non-finite trials: L-BFGS finishes inside the finite region,
     // below the straight line's energy.
     let lbfgs = config(Constraints::none());

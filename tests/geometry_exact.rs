@@ -243,7 +243,8 @@ fn check_gradient_at(
 
 fn low_variance(min_lambda: f64, sharpness: f64) -> Option<LowVariance> {
     Some(LowVariance {
-        min_lambda,
+        min_lambda: Some(min_lambda),
+        below_ends: None,
         weight: 3.0,
         sharpness,
     })

@@ -1,64 +1,27 @@
 //! Langevin thermostat, minimiser, collective variables and the metadynamics bias.
 
-use std::path::Path;
+mod common;
 
+use common::{aldp as load, fixture_frame as frame};
 use tps::mm::cv::angle_difference;
 use tps::mm::dynamics::Bias;
 use tps::mm::metadynamics::MetadynamicsConfig;
-use tps::mm::{
-    Backbone, DihedralRestraints, ForceField, Langevin, LangevinConfig, Prmtop, State, Topology,
-    minimise,
-};
+use tps::mm::{Dihedrals, Langevin, MdConfig, State, minimise};
 
-fn load() -> (Topology, ForceField) {
-    let p = Prmtop::read(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/systems/aldp/aldp.prmtop"
-    )))
-    .unwrap();
-    ForceField::from_prmtop(&p).unwrap()
-}
-
-fn frame(label: &str) -> (Vec<[f64; 3]>, f64) {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/aldp_energies.json"
-    ))
-    .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let f = doc["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["label"] == label)
-        .unwrap()
-        .clone();
-    let x = f["positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let v: Vec<f64> = p
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c.as_f64().unwrap())
-                .collect();
-            [v[0], v[1], v[2]]
-        })
-        .collect();
-    (x, f["energy"]["total"].as_f64().unwrap())
+fn langevin(temperature: f64, friction: f64, timestep: f64) -> MdConfig {
+    MdConfig {
+        temperature,
+        friction,
+        timestep,
+        ..MdConfig::default()
+    }
 }
 
 #[test]
 fn kinetic_temperature_averages_to_the_target() {
     let (top, ff) = load();
     let (x, _) = frame("minimum C7eq");
-    let config = LangevinConfig {
-        temperature: 300.0,
-        friction: 5.0,
-        timestep: 0.001,
-    };
+    let config = langevin(300.0, 5.0, 0.001);
     let mut integrator = Langevin::new(&config, &top.masses, 11);
     let mut state = State {
         positions: x,
@@ -90,7 +53,7 @@ fn kinetic_temperature_averages_to_the_target() {
 #[test]
 fn minimiser_finds_the_c7eq_c5_and_c7ax_minima() {
     let (top, ff) = load();
-    let cv = Backbone::dipeptide(&top).unwrap();
+    let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
     let mut rng = 12345u64;
     for label in ["minimum C7eq", "minimum C5", "minimum C7ax"] {
         let (x, e_ref) = frame(label);
@@ -113,14 +76,16 @@ fn minimiser_finds_the_c7eq_c5_and_c7ax_minima() {
             "{label}: {} vs OpenMM {e_ref}",
             m.energy
         );
-        let (a, b) = (cv.angles(&m.positions), cv.angles(&x));
+        let (a, b) = (cv.values(&m.positions), cv.values(&x));
         assert!(
-            angle_difference(a.0, b.0).abs() < 0.02 && angle_difference(a.1, b.1).abs() < 0.02,
+            angle_difference(a[0], b[0]).abs() < 0.02 && angle_difference(a[1], b[1]).abs() < 0.02,
             "{label}: {a:?} vs {b:?}"
         );
     }
     let (c7ax, _) = frame("minimum C7ax");
-    let (phi, psi) = cv.angles(&c7ax);
+    let [phi, psi] = cv.values(&c7ax)[..] else {
+        unreachable!()
+    };
     assert!(
         phi > 0.5 && phi < 1.8 && psi < -0.3 && psi > -1.6,
         "C7ax at ({phi}, {psi})"
@@ -152,13 +117,15 @@ fn check_bias_forces(bias: &mut dyn Bias, x0: &[[f64; 3]]) {
 #[test]
 fn restraints_pull_to_the_target_and_their_forces_are_gradients() {
     let (top, ff) = load();
-    let cv = Backbone::dipeptide(&top).unwrap();
+    let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
     let (x, _) = frame("minimum C7eq");
-    let mut r = DihedralRestraints::backbone(&cv, 1.0, -0.8, 500.0);
+    let mut r = cv.restraints(&[1.0, -0.8], 500.0);
     check_bias_forces(&mut r, &x);
     // Restrained minimisation lands near the target (φ, ψ).
     let m = minimise(&ff, &x, 1e-2, 5000, Some(&mut r));
-    let (phi, psi) = cv.angles(&m.positions);
+    let [phi, psi] = cv.values(&m.positions)[..] else {
+        unreachable!()
+    };
     assert!(
         angle_difference(phi, 1.0).abs() < 0.1 && angle_difference(psi, -0.8).abs() < 0.1,
         "({phi}, {psi})"
@@ -168,13 +135,9 @@ fn restraints_pull_to_the_target_and_their_forces_are_gradients() {
 #[test]
 fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
     let (top, ff) = load();
-    let cv = Backbone::dipeptide(&top).unwrap();
+    let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
     let (x, _) = frame("minimum C7eq");
-    let md = LangevinConfig {
-        temperature: 300.0,
-        friction: 1.0,
-        timestep: 0.001,
-    };
+    let md = langevin(300.0, 1.0, 0.001);
     let config = MetadynamicsConfig {
         pace: 200,
         ..MetadynamicsConfig::default()
@@ -191,17 +154,16 @@ fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
         })
         .collect();
     let mut run = tps::mm::metadynamics::Metadynamics::new(cv, &md, &config);
-    run.advance(&ff, &mut walkers, 100);
+    for _ in 0..100 {
+        run.advance(&ff, &mut walkers, config.pace);
+        run.deposit(&walkers);
+    }
     let free_energy = run.free_energy();
     assert_eq!(run.hills, 200);
     assert_eq!(free_energy.len(), 96 * 96);
-    // Hills shrink as the bias grows (well-tempered): the last are lower than the first.
-    let bias_at_deposit: Vec<f64> = run.cv_series.iter().map(|s| s.4).collect();
-    assert!(
-        bias_at_deposit.last().unwrap() > &5.0,
-        "bias grew to {}",
-        bias_at_deposit.last().unwrap()
-    );
+    // The bias under the walkers grew well beyond one hill.
+    let bias = run.bias_of(&walkers[0].1.positions);
+    assert!(bias > 5.0, "bias grew to {bias}");
     // The free-energy estimate is lowest around the C7eq start, where the hills went.
     let n = run.grid_size();
     let h = std::f64::consts::TAU / n as f64;
@@ -234,12 +196,13 @@ fn constrained_temperature(dt: f64) -> (f64, f64) {
         .map(|b| (b.i, b.j, b.r0))
         .collect();
     assert_eq!(rigid.len(), 12);
-    let config = LangevinConfig {
-        temperature: 300.0,
-        friction: 5.0,
-        timestep: dt,
+    let config = langevin(300.0, 5.0, dt);
+    let config = MdConfig {
+        constraints: tps::mm::Constraints::HBonds,
+        ..config
     };
-    let mut integrator = Langevin::new(&config, &top.masses, 3).with_constraints(rigid.clone());
+    let mut integrator = Langevin::for_molecule(&config, &ff, &top.masses, 3);
+    assert_eq!(integrator.constraint_count(), rigid.len());
     let mut state = State {
         positions: x,
         velocities: vec![[0.0; 3]; top.len()],

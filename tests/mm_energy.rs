@@ -1,44 +1,10 @@
 //! The force field against OpenMM's Reference platform (tests/fixtures/aldp_energies.json,
 //! made by tests/fixtures/make_aldp_energies.py) and against finite differences.
 
-use std::path::Path;
+mod common;
 
-use tps::mm::{ForceField, Prmtop, Term};
-
-fn load() -> (tps::mm::Topology, ForceField) {
-    let p = Prmtop::read(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/systems/aldp/aldp.prmtop"
-    )))
-    .unwrap();
-    ForceField::from_prmtop(&p).unwrap()
-}
-
-fn fixture() -> serde_json::Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/aldp_energies.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn positions(frame: &serde_json::Value) -> Vec<[f64; 3]> {
-    frame["positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let v: Vec<f64> = p
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c.as_f64().unwrap())
-                .collect();
-            [v[0], v[1], v[2]]
-        })
-        .collect()
-}
+use common::{aldp as load, fixture, positions};
+use tps::mm::{AtomSpec, ForceField, Prmtop, Term};
 
 #[test]
 fn topology_is_alanine_dipeptide() {
@@ -47,7 +13,16 @@ fn topology_is_alanine_dipeptide() {
     assert_eq!(top.residue_names, ["ACE", "ALA", "NME"]);
     assert_eq!(ff.bonds.len(), 21);
     assert!((top.charges.iter().sum::<f64>()).abs() < 1e-6, "neutral");
-    assert!(top.find("ALA", "CA").is_some() && top.find("NME", "N").is_some());
+    let named = |s: &str| top.find(&AtomSpec::Named(s.into()));
+    assert_eq!(named("ALA2:CA").unwrap(), named("2:CA").unwrap());
+    assert_eq!(top.names[named("3:N").unwrap()], "N");
+    assert_eq!(top.find(&AtomSpec::Serial(1)).unwrap(), 0);
+    let e = named("GLY2:CA").unwrap_err().to_string();
+    assert!(
+        e.contains("residue 2 is ALA") && e.contains("ACE1 ALA2 NME3"),
+        "{e}"
+    );
+    assert!(top.find(&AtomSpec::Serial(23)).is_err());
 }
 
 #[test]

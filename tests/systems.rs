@@ -263,7 +263,7 @@ fn replica_exchange_samples_the_boltzmann_distribution_of_a_double_well() {
             4.0 * (x[0] * x[0] - 1.0).powi(2) + x[1] * x[1]
         }
     }
-    let config = tps::systems::config::SamplingConfig {
+    let config = tps::sampling::SamplingConfig {
         chains: 8,
         replicas: 4,
         max_temperature: 6.0,
@@ -279,7 +279,7 @@ fn replica_exchange_samples_the_boltzmann_distribution_of_a_double_well() {
         &[[0.5, 1.5], [-0.5, 0.5]],
         &config,
         3,
-        None,
+        &|_| {},
     );
     let n = s.points.len() as f64;
     let x2 = s.points.iter().map(|p| p[0] * p[0]).sum::<f64>() / n;

@@ -8,7 +8,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use tps::compute::{self, Backend, Precision};
 use tps::denoiser::{Denoiser, GaussianMixture, MlpConfig};
-use tps::model_file::{self, ModelMetadata};
+use tps::model_file::{self, Expected, ModelMetadata};
+use tps::provenance::Provenance;
 use tps::schedule;
 use tps::training::{TrainingConfig, train};
 
@@ -51,7 +52,15 @@ fn trained_denoiser_agrees_with_the_exact_mixture_denoiser() {
         batch: 256,
         ..TrainingConfig::default()
     };
-    let trained = train(&data, &small(), &config, 7, &dev.clone().autodiff(), None).unwrap();
+    let trained = train(
+        &data,
+        &small(),
+        &config,
+        7,
+        &dev.clone().autodiff(),
+        |_, _| {},
+    )
+    .unwrap();
     let norm = &trained.normalisation;
     // The exact denoiser of the same mixture seen in model space.
     let means = MEANS.iter().map(|m| norm.to_model(m)).collect();
@@ -109,9 +118,9 @@ fn tiny_training() -> TrainingConfig {
 fn same_seed_same_model_and_another_seed_another() {
     let dev = device().autodiff();
     let data = samples(500, 2);
-    let a = train(&data, &small(), &tiny_training(), 5, &dev, None).unwrap();
-    let b = train(&data, &small(), &tiny_training(), 5, &dev, None).unwrap();
-    let c = train(&data, &small(), &tiny_training(), 6, &dev, None).unwrap();
+    let a = train(&data, &small(), &tiny_training(), 5, &dev, |_, _| {}).unwrap();
+    let b = train(&data, &small(), &tiny_training(), 5, &dev, |_, _| {}).unwrap();
+    let c = train(&data, &small(), &tiny_training(), 6, &dev, |_, _| {}).unwrap();
     assert_eq!(a.mlp.to_host(), b.mlp.to_host());
     assert_eq!(a.loss_history, b.loss_history);
     assert_ne!(a.mlp.to_host(), c.mlp.to_host());
@@ -120,18 +129,18 @@ fn same_seed_same_model_and_another_seed_another() {
 fn metadata(trained: &tps::training::Trained, data: &[Vec<f64>]) -> ModelMetadata {
     ModelMetadata {
         format: model_file::FORMAT,
-        tps_version: env!("CARGO_PKG_VERSION").into(),
         system: "two-gaussians".into(),
+        kt: 1.0,
+        surface_sha256: Some("abc".into()),
         architecture: small(),
         normalisation: trained.normalisation.clone(),
         training: tiny_training(),
         data_sha256: model_file::data_hash(data),
         data_samples: data.len(),
-        seed: 5,
         sampling_evaluations: 0,
-        command: "test".into(),
         loss_history: trained.loss_history.clone(),
         payload_sha256: String::new(),
+        provenance: Provenance::new(std::path::Path::new("none.toml"), 5),
     }
 }
 
@@ -145,7 +154,7 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
         &tiny_training(),
         5,
         &dev.clone().autodiff(),
-        None,
+        |_, _| {},
     )
     .unwrap();
     let dir = std::env::temp_dir().join(format!("tps-model-test-{}", std::process::id()));
@@ -155,11 +164,22 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
     assert_eq!(meta.normalisation, trained.normalisation);
     assert_eq!(meta.data_sha256, model_file::data_hash(&data));
     assert_eq!(mlp.to_host(), trained.mlp.to_host());
-    meta.check_compatible(&path, "two-gaussians", &small())
-        .unwrap();
-
+    let arch = small();
+    let expected = Expected {
+        system: "two-gaussians",
+        kt: 1.0,
+        surface_sha256: Some("abc"),
+        architecture: &arch,
+    };
+    meta.check_compatible(&path, &expected).unwrap();
     let other_system = meta
-        .check_compatible(&path, "muller-brown", &small())
+        .check_compatible(
+            &path,
+            &Expected {
+                system: "muller-brown",
+                ..expected.clone()
+            },
+        )
         .unwrap_err();
     assert!(
         other_system
@@ -171,12 +191,45 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
         ..small()
     };
     let other_arch = meta
-        .check_compatible(&path, "two-gaussians", &wider)
+        .check_compatible(
+            &path,
+            &Expected {
+                architecture: &wider,
+                ..expected.clone()
+            },
+        )
         .unwrap_err();
     assert!(
         other_arch.to_string().contains("architecture"),
         "{other_arch}"
     );
+
+    // Another temperature or another surface than the one the samples came from.
+    let hotter = meta
+        .check_compatible(
+            &path,
+            &Expected {
+                kt: 10.0,
+                ..expected.clone()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        hotter.contains("kT = 1") && hotter.contains("kT = 10"),
+        "{hotter}"
+    );
+    let moved = meta
+        .check_compatible(
+            &path,
+            &Expected {
+                surface_sha256: Some("def"),
+                ..expected.clone()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(moved.contains("another energy surface"), "{moved}");
 
     // Flip one byte of the weights.
     let mut bytes = std::fs::read(&path).unwrap();
@@ -207,4 +260,28 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
     let missing = model_file::load(&dir.join("none.tpsmodel"), &dev).unwrap_err();
     assert!(missing.to_string().contains("tps train"), "{missing}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_diverging_run_is_an_error_not_a_model() {
+    let dev = device().autodiff();
+    let data = samples(500, 4);
+    let config = TrainingConfig {
+        steps: 200,
+        batch: 64,
+        learning_rate: 1.0,
+        weight_decay: 0.0,
+        ..TrainingConfig::default()
+    };
+    let err = match train(&data, &small(), &config, 5, &dev, |_, _| {}) {
+        Ok(t) => panic!(
+            "a learning rate of 1 must diverge; losses {:?}",
+            &t.loss_history[t.loss_history.len() - 5..]
+        ),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("diverged") || err.contains("non-finite"),
+        "{err}"
+    );
 }

@@ -1,29 +1,36 @@
 //! A tps alanine-dipeptide trajectory as mdtraj reads it (fixture from
 //! tests/fixtures/check_aldp_trajectory.py): chemfiles + our dihedrals agree with mdtraj's.
 
+mod common;
+
 use std::path::Path;
+
+use common::{ROOT as root, aldp};
+use tps::mm::{Dihedrals, chfl};
 
 #[test]
 fn dcd_dihedrals_agree_with_mdtraj() {
-    let root = env!("CARGO_MANIFEST_DIR");
     let fixture: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{root}/tests/fixtures/aldp_path_mdtraj.json")).unwrap(),
     )
     .unwrap();
-    let frames = tps::output::trajectory::read_molecule_frames(Path::new(&format!(
-        "{root}/tests/fixtures/aldp_path.dcd"
-    )))
-    .unwrap();
-    let p = tps::mm::Prmtop::read(Path::new(&format!("{root}/systems/aldp/aldp.prmtop"))).unwrap();
-    let (top, _) = tps::mm::ForceField::from_prmtop(&p).unwrap();
-    let cv = tps::mm::Backbone::dipeptide(&top).unwrap();
+    let (top, _) = aldp();
+    let frames = chfl::read(
+        Path::new(&format!("{root}/tests/fixtures/aldp_path.dcd")),
+        &top,
+    )
+    .unwrap()
+    .frames;
+    let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
     let (phi, psi) = (
         fixture["phi"].as_array().unwrap(),
         fixture["psi"].as_array().unwrap(),
     );
     assert_eq!(frames.len(), phi.len());
     for (k, x) in frames.iter().enumerate() {
-        let (a, b) = cv.angles(x);
+        let [a, b] = cv.values(x)[..] else {
+            unreachable!()
+        };
         assert!(
             tps::mm::cv::angle_difference(a, phi[k].as_f64().unwrap()).abs() < 1e-5,
             "frame {k} φ"

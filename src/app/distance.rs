@@ -2,14 +2,23 @@
 
 use std::path::Path;
 
-use super::{load_denoiser, parse_point};
+use super::parse_point;
+use crate::compute::Backend;
 use crate::error::{Error, Result};
 use crate::geometry::diffusion_edit_distance;
 use crate::systems::System;
 
-/// DiffED between `a` and `b` (data coordinates, comma-separated) at `lambda_max`
-/// (default: the system's `transition.lambda_max`).
-pub fn run(path: &Path, a: &str, b: &str, lambda_max: Option<f64>, seed: u64) -> Result<f64> {
+/// DiffED between `a` and `b` (data coordinates, comma-separated) at `lambda_max` (default:
+/// the system's `transition.lambda_max`). On periodic coordinates `b` is taken at its image
+/// nearest to `a`.
+pub fn run(
+    path: &Path,
+    a: &str,
+    b: &str,
+    lambda_max: Option<f64>,
+    seed: u64,
+    backend: Backend,
+) -> Result<f64> {
     let system = System::load(path)?;
     let dim = system.file.dim();
     let (a, b) = (parse_point(a, "--a")?, parse_point(b, "--b")?);
@@ -19,7 +28,15 @@ pub fn run(path: &Path, a: &str, b: &str, lambda_max: Option<f64>, seed: u64) ->
             system.file.name
         )));
     }
-    let loaded = load_denoiser(&system)?;
+    let b: Vec<f64> = match system.potential() {
+        Ok(p) => a
+            .iter()
+            .zip(p.displacement(&a, &b))
+            .map(|(x, d)| x + d)
+            .collect(),
+        Err(_) => b,
+    };
+    let loaded = system.denoiser(backend)?;
     let lm = lambda_max.unwrap_or(system.file.transition.lambda_max);
     let norm = &loaded.normalisation;
     let (d, _) = diffusion_edit_distance(

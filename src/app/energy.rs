@@ -4,25 +4,25 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::mm::config::Molecule;
-use crate::output::trajectory::read_molecule_frames;
+use crate::mm::chfl;
+use crate::systems::System;
 
-/// CSV text: `frame,bond,angle,torsion,lj,coulomb,total` in kJ/mol.
-pub fn run(system: &Path, trajectory: &Path) -> Result<String> {
-    let mol = Molecule::load(system)?;
-    let frames = read_molecule_frames(trajectory)?;
+/// CSV text (`frame,bond,angle,torsion,lj,coulomb,total`, kJ/mol) and warnings about the
+/// trajectory.
+pub fn run(system: &Path, trajectory: &Path) -> Result<(String, Vec<String>)> {
+    let system = System::load(system)?;
+    let m = system.molecule.as_ref().ok_or_else(|| {
+        Error::Invalid(format!(
+            "{}: `tps energy` needs a system with a [molecule]",
+            system.path.display()
+        ))
+    })?;
+    let m = &m.molecule;
+    let structures = chfl::read(trajectory, &m.topology)?;
     let mut out = String::from("frame,bond,angle,torsion,lj,coulomb,total\n");
-    let mut forces = vec![[0.0; 3]; mol.topology.len()];
-    for (k, x) in frames.iter().enumerate() {
-        if x.len() != mol.topology.len() {
-            return Err(Error::Invalid(format!(
-                "{}: frame {k} has {} atoms, the molecule has {}",
-                trajectory.display(),
-                x.len(),
-                mol.topology.len()
-            )));
-        }
-        let e = mol.forcefield.compute(x, &mut forces);
+    let mut forces = vec![[0.0; 3]; m.topology.len()];
+    for (k, x) in structures.frames.iter().enumerate() {
+        let e = m.forcefield.compute(x, &mut forces);
         let _ = writeln!(
             out,
             "{k},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
@@ -34,5 +34,5 @@ pub fn run(system: &Path, trajectory: &Path) -> Result<String> {
             e.total()
         );
     }
-    Ok(out)
+    Ok((out, structures.warnings))
 }

@@ -5,24 +5,30 @@ use std::path::{Path, PathBuf};
 
 use plotters::style::RGBColor;
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::warn;
 
-use super::sample::{GeodesicSummary, solve_geodesic};
-use super::{load_denoiser, parse_point, publish_dir, staging_dir, write_json};
+use super::{ConstraintOptions, parse_point, write_json};
+use crate::atomic::Staged;
+use crate::compute::{self, Backend, Precision};
 use crate::error::{Error, Result};
-use crate::output::{plot, table};
+use crate::output::plot::{self, ColourScale, Curve};
+use crate::output::table;
+use crate::progress::Progress;
+use crate::provenance::Provenance;
 use crate::systems::System;
+use crate::transition::{self, GeodesicSummary};
 
 /// Result of `tps geodesic`.
 #[derive(Debug, Clone, Serialize)]
 pub struct GeodesicReport {
+    /// `(λ, x…)`, data units for x.
     pub start: Vec<f64>,
     pub end: Vec<f64>,
     pub geodesic: GeodesicSummary,
-    pub provenance: super::Provenance,
+    pub provenance: Provenance,
 }
 
-/// Parses `λ,x1,…` in data coordinates into a model-space spacetime point.
+/// Parses `λ,x1,…` (data units).
 fn spacetime_point(text: &str, what: &str, dim: usize) -> Result<Vec<f64>> {
     let p = parse_point(text, what)?;
     if p.len() != dim + 1 {
@@ -37,122 +43,125 @@ fn spacetime_point(text: &str, what: &str, dim: usize) -> Result<Vec<f64>> {
 /// Runs `tps geodesic`; returns the report and the output directory.
 pub fn run(
     path: &Path,
-    start: &str,
-    end: &str,
-    constraints: &super::ConstraintOptions,
+    endpoints: (&str, &str),
+    constraints: &ConstraintOptions,
     seed: u64,
     out_root: &Path,
+    backend: Backend,
+    progress: &dyn Progress,
 ) -> Result<(GeodesicReport, PathBuf)> {
     let system = System::load(path)?;
     let dim = system.file.dim();
     let (s, e) = (
-        spacetime_point(start, "--start", dim)?,
-        spacetime_point(end, "--end", dim)?,
+        spacetime_point(endpoints.0, "--start", dim)?,
+        spacetime_point(endpoints.1, "--end", dim)?,
     );
-    let target = out_root.join(&system.file.name).join("geodesic");
-    let staging = staging_dir(&target)?;
-    let result = (|| {
-        let loaded = load_denoiser(&system)?;
-        let norm = loaded.normalisation.clone();
-        let to_model = |p: &[f64]| -> Vec<f64> {
-            std::iter::once(p[0])
-                .chain(norm.to_model(&p[1..]))
-                .collect()
-        };
-        let mut config = system.file.geodesic.clone();
-        config.constraints = constraints.apply(&config.constraints)?;
-        let (points, summary) = solve_geodesic(
-            &loaded,
-            &system,
-            &to_model(&s),
-            &to_model(&e),
-            &config,
-            seed,
-        )?;
-        let data: Vec<Vec<f64>> = points
-            .iter()
-            .map(|p| std::iter::once(p[0]).chain(norm.to_data(&p[1..])).collect())
-            .collect();
-        let mut header = vec!["lambda".to_string()];
-        header.extend(table::coordinate_names("x", dim));
-        table::write_csv(&staging.join("geodesic.csv"), &header, &data)?;
-        let straight: Vec<[f64; 2]> = vec![[s[1], s[0]], [e[1], e[0]]];
+    let staged = Staged::new(&out_root.join(&system.file.name).join("geodesic"))?;
+    let loaded = system.denoiser(backend)?;
+    let norm = loaded.normalisation.clone();
+    let to_model = |p: &[f64]| -> Vec<f64> {
+        std::iter::once(p[0])
+            .chain(norm.to_model(&p[1..]))
+            .collect()
+    };
+    let constraints = constraints.apply(&system.file.geodesic.constraints)?;
+    progress.stage("geodesic", system.file.geodesic.steps as u64);
+    let (points, summary) = transition::geodesic(
+        &system,
+        &loaded,
+        (&to_model(&s), &to_model(&e)),
+        &constraints,
+        None,
+        seed,
+        |step, _| progress.set(step as u64),
+    )?;
+    let data: Vec<Vec<f64>> = points
+        .iter()
+        .map(|p| std::iter::once(p[0]).chain(norm.to_data(&p[1..])).collect())
+        .collect();
+    let dir = staged.path();
+    let mut header = vec!["lambda".to_string()];
+    header.extend(system.file.coordinate_names());
+    table::write_csv(&dir.join("geodesic.csv"), &header, &data)?;
+    if dim == 1 {
+        match system.exact_denoiser(&compute::device(Backend::Flex, Precision::F64)?) {
+            Some(Ok(mixture)) => {
+                let lam: Vec<f64> = data.iter().map(|p| p[0]).chain([s[0], e[0]]).collect();
+                let (lo, hi) = lam
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                        (a.min(*v), b.max(*v))
+                    });
+                let d = system.file.domain()[0];
+                plot::map_with_curves(
+                    &dir.join("geodesic.png"),
+                    "geodesic over −log p(x; λ) (dark = likely)",
+                    ("x", "λ (log-SNR)"),
+                    d,
+                    [lo - 1.0, hi + 1.0],
+                    &|x, l| -mixture.log_density_at(&[x], l),
+                    &ColourScale {
+                        low: 0.0,
+                        high: 12.0,
+                        label: "−log p(x; λ)".into(),
+                    },
+                    &[
+                        Curve {
+                            label: "straight line".into(),
+                            color: RGBColor(255, 255, 255),
+                            points: vec![[s[1], s[0]], [e[1], e[0]]],
+                            width: 2,
+                            dashed: true,
+                        },
+                        Curve {
+                            label: "geodesic".into(),
+                            color: RGBColor(230, 40, 40),
+                            points: data.iter().map(|p| [p[1], p[0]]).collect(),
+                            width: 3,
+                            dashed: false,
+                        },
+                    ],
+                    &[],
+                )?;
+            }
+            _ => warn!("no log-density to draw for a trained 1-D model; plot skipped"),
+        }
+    } else if dim == 2 {
+        let d = system.file.domain();
+        let potential = system.potential()?;
         let kt = system.kt();
-        if dim == 1 {
-            let Some(Ok(mixture)) = system.exact_denoiser(&crate::compute::device(
-                crate::compute::Backend::Flex,
-                crate::compute::Precision::F64,
-            )?) else {
-                warn!("no log-density to draw for a trained 1-D model; plot skipped");
-                return Ok(summary);
-            };
-            let lam: Vec<f64> = data.iter().map(|p| p[0]).chain([s[0], e[0]]).collect();
-            let (lo, hi) = lam
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(*v), b.max(*v))
-                });
-            let d = &system.file.domain[0];
-            plot::map_with_curves(
-                &staging.join("geodesic.png"),
-                "geodesic over −log p(x; λ) (dark = likely)",
-                ("x", "λ (log-SNR)"),
-                *d,
-                [lo - 1.0, hi + 1.0],
-                &|x, l| -mixture.log_density_at(&[x], l),
-                12.0,
-                &[
-                    plot::Curve {
-                        label: "straight line".into(),
-                        color: RGBColor(255, 255, 255),
-                        points: straight,
-                        width: 2,
-                    },
-                    plot::Curve {
-                        label: "geodesic".into(),
-                        color: RGBColor(230, 40, 40),
-                        points: data.iter().map(|p| [p[1], p[0]]).collect(),
-                        width: 3,
-                    },
-                ],
-            )?;
-        } else if dim == 2 {
-            let d = &system.file.domain;
-            let potential = system.potential.as_ref();
-            plot::map_with_curves(
-                &staging.join("geodesic.png"),
-                "geodesic (x part) over U/kT = −log q(x) + const",
-                ("x1", "x2"),
-                d[0],
-                d[1],
-                &|x, y| potential.energy(&[x, y]) / kt,
-                25.0,
-                &[plot::Curve {
-                    label: "geodesic".into(),
-                    color: RGBColor(230, 40, 40),
-                    points: data.iter().map(|p| [p[1], p[2]]).collect(),
-                    width: 3,
-                }],
-            )?;
-        }
-        Ok(summary)
-    })();
-    match result {
-        Ok(summary) => {
-            let report = GeodesicReport {
-                start: s,
-                end: e,
-                geodesic: summary,
-                provenance: super::Provenance::new(&system, seed),
-            };
-            write_json(&staging.join("geodesic.json"), &report)?;
-            publish_dir(&staging, &target)?;
-            info!("geodesic written to {}", target.display());
-            Ok((report, target))
-        }
-        Err(err) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(err)
-        }
+        let a = super::sample::axes(&system);
+        plot::map_with_curves(
+            &dir.join("geodesic.png"),
+            "geodesic (x part) over U/kT = −log q(x) + const",
+            (&a[0], &a[1]),
+            d[0],
+            d[1],
+            &|x, y| potential.energy(&[x, y]) / kt,
+            &{
+                let c = super::sample::colour_scale(&system)?;
+                ColourScale {
+                    low: c.low / kt,
+                    high: c.high / kt,
+                    label: "U/kT".into(),
+                }
+            },
+            &[Curve {
+                label: "geodesic (x part)".into(),
+                color: RGBColor(230, 40, 40),
+                points: data.iter().map(|p| [p[1], p[2]]).collect(),
+                width: 3,
+                dashed: false,
+            }],
+            &[],
+        )?;
     }
+    let report = GeodesicReport {
+        start: s,
+        end: e,
+        geodesic: summary,
+        provenance: Provenance::new(&system.path, seed),
+    };
+    write_json(&dir.join("geodesic.json"), &report)?;
+    Ok((report, staged.publish()?))
 }

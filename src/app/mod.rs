@@ -1,5 +1,5 @@
-//! The commands behind the CLI, as library functions: each loads a system, runs a stage of the
-//! pipeline and writes its outputs. `main.rs` only parses arguments and prints errors.
+//! The commands behind the CLI: each parses its options, calls the library, reports and
+//! writes. No command calls another; the domain lives below.
 
 pub mod barrier;
 pub mod distance;
@@ -9,47 +9,17 @@ pub mod md;
 pub mod sample;
 pub mod train;
 
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::compute::{self, Backend, Precision};
-use crate::denoiser::{Denoiser, Mlp, Normalisation};
 use crate::error::{Error, Result};
 use crate::geometry::{AvoidRegion, Constraints, EnergyAware, LowVariance};
-use crate::model_file;
-use crate::systems::System;
-
-/// What made an output: recorded in every summary and model.
-#[derive(Debug, Clone, Serialize)]
-pub struct Provenance {
-    /// `tps` version.
-    pub tps_version: String,
-    /// The command line.
-    pub command: String,
-    /// Seed of every random choice.
-    pub seed: u64,
-    /// The system file's path.
-    pub system_file: String,
-    /// The system file's full text.
-    pub system_config: String,
-}
-
-impl Provenance {
-    /// Records the current command line.
-    pub fn new(system: &System, seed: u64) -> Self {
-        Self {
-            tps_version: env!("CARGO_PKG_VERSION").into(),
-            command: std::env::args().collect::<Vec<_>>().join(" "),
-            seed,
-            system_file: system.path.display().to_string(),
-            system_config: std::fs::read_to_string(&system.path).unwrap_or_default(),
-        }
-    }
-}
+use crate::progress::Progress;
 
 /// Geodesic constraints given on the command line, applied over the system file's.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +48,8 @@ impl ConstraintOptions {
         };
         if let Some(min_lambda) = self.low_variance {
             c.low_variance = Some(LowVariance {
-                min_lambda,
+                min_lambda: Some(min_lambda),
+                below_ends: None,
                 weight: self.penalty_weight,
                 sharpness: self.sharpness,
             });
@@ -99,82 +70,105 @@ impl ConstraintOptions {
     }
 }
 
-/// A progress bar on stderr (hidden when stderr is not a terminal).
-pub fn progress(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{what:>10} [{{bar:32}}] {{pos}}/{{len}} {{msg}} ({{elapsed}}, eta {{eta}})"
-        ))
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
+/// Progress on stderr: a bar on a terminal; elsewhere a plain line when a stage starts and at
+/// every quarter of it.
+pub struct Display {
+    terminal: bool,
+    state: Mutex<Stage>,
 }
 
-/// The denoiser of a system with the normalisation it works in.
-pub struct LoadedDenoiser {
-    pub denoiser: Box<dyn Denoiser>,
-    pub normalisation: Normalisation,
-    /// Autodiff device for geodesics.
-    pub device: Device,
-    /// Model metadata when a trained model was loaded.
-    pub metadata: Option<model_file::ModelMetadata>,
-    /// Path of the trained model, if any.
-    pub model_path: Option<PathBuf>,
+#[derive(Default)]
+struct Stage {
+    bar: Option<ProgressBar>,
+    name: String,
+    total: u64,
+    done: u64,
+    quarter: u64,
 }
 
-/// Exact denoiser for Gaussian-mixture systems (f64), else the trained model (f32).
-pub fn load_denoiser(system: &System) -> Result<LoadedDenoiser> {
-    if system.is_exact() {
-        let exact = system
-            .exact_denoiser(&compute::device(Backend::Flex, Precision::F64)?)
-            .expect("an exact system has an exact denoiser")?;
-        let device = exact.device().clone().autodiff();
-        return Ok(LoadedDenoiser {
-            normalisation: Normalisation::identity(system.file.dim()),
-            denoiser: Box::new(exact),
-            device,
-            metadata: None,
-            model_path: None,
-        });
+impl Display {
+    /// Progress on stderr (quiet: nothing).
+    pub fn new(quiet: bool) -> Self {
+        Self {
+            terminal: !quiet && std::io::stderr().is_terminal(),
+            state: Mutex::new(Stage {
+                quarter: if quiet { u64::MAX } else { 0 },
+                ..Stage::default()
+            }),
+        }
     }
-    let device = compute::device(Backend::Flex, Precision::F32)?;
-    let path = system.file.model_path();
-    let (meta, mlp): (_, Mlp) = model_file::load(&path, &device)?;
-    meta.check_compatible(&path, &system.file.name, &system.file.model_config())?;
-    Ok(LoadedDenoiser {
-        normalisation: meta.normalisation.clone(),
-        denoiser: Box::new(mlp),
-        device: device.autodiff(),
-        metadata: Some(meta),
-        model_path: Some(path),
-    })
+
+    /// Ends the current stage's bar.
+    pub fn finish(&self) {
+        if let Ok(mut s) = self.state.lock()
+            && let Some(bar) = s.bar.take()
+        {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Stage)) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        f(&mut s);
+        let done = s.done.min(s.total);
+        if let Some(bar) = &s.bar {
+            bar.set_position(done);
+        } else if s.quarter != u64::MAX && s.total > 0 && done * 4 >= (s.quarter + 1) * s.total {
+            s.quarter = done * 4 / s.total;
+            eprintln!("{}: {done}/{} ({}%)", s.name, s.total, 25 * s.quarter);
+        }
+    }
 }
 
-/// Creates a fresh staging directory next to `target`; the caller renames it into place.
-pub fn staging_dir(target: &Path) -> Result<PathBuf> {
-    let parent = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}.partial{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+impl Progress for Display {
+    fn stage(&self, name: &str, total: u64) {
+        self.finish();
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        let quiet = s.quarter == u64::MAX;
+        *s = Stage {
+            name: name.to_string(),
+            total,
+            quarter: if quiet { u64::MAX } else { 0 },
+            ..Stage::default()
+        };
+        if quiet {
+            return;
+        }
+        if self.terminal {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{name:>12} [{{bar:32}}] {{pos}}/{{len}} {{msg}} ({{elapsed}}, eta {{eta}})"
+                ))
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            s.bar = Some(bar);
+        } else {
+            eprintln!("{name}: started ({total} steps)");
+        }
     }
-    std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
-    Ok(staging)
-}
 
-/// Replaces `target` by the finished `staging` directory.
-pub fn publish_dir(staging: &Path, target: &Path) -> Result<()> {
-    if target.exists() {
-        std::fs::remove_dir_all(target).map_err(|e| Error::io(target, e))?;
+    fn add(&self, n: u64) {
+        self.update(|s| s.done += n);
     }
-    std::fs::rename(staging, target).map_err(|e| Error::io(target, e))
+
+    fn set(&self, done: u64) {
+        self.update(|s| s.done = done);
+    }
+
+    fn message(&self, text: &str) {
+        if let Ok(s) = self.state.lock()
+            && let Some(bar) = &s.bar
+        {
+            bar.set_message(text.to_string());
+        }
+    }
 }
 
 /// Writes pretty JSON atomically.
@@ -199,4 +193,13 @@ pub fn parse_point(text: &str, what: &str) -> Result<Vec<f64>> {
                 })
         })
         .collect()
+}
+
+/// Fails now, before any work, if `dir` cannot take new files.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let probe = dir.join(format!(".tps-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| Error::io(dir, e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }

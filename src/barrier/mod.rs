@@ -7,3 +7,35 @@ pub mod string_method;
 
 pub use minimax::{MinimaxPath, grid_minimax};
 pub use string_method::{MinimumEnergyPath, minimum_energy_path};
+
+use serde::Deserialize;
+
+use crate::error::Result;
+use crate::toml_file::Checks;
+
+/// The `[barrier]` section: resolution of the reference minimum-energy path and bound.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BarrierConfig {
+    /// Images along the string.
+    pub images: usize,
+    /// Grid points per axis for the minimax bound.
+    pub grid: usize,
+}
+
+impl Default for BarrierConfig {
+    fn default() -> Self {
+        Self {
+            images: 64,
+            grid: 400,
+        }
+    }
+}
+
+impl BarrierConfig {
+    /// Checks every value.
+    pub fn check(&self, c: &Checks) -> Result<()> {
+        c.at_least(self.images, 3, "barrier.images")?;
+        c.at_least(self.grid, 8, "barrier.grid")
+    }
+}

@@ -56,6 +56,17 @@ impl Normalisation {
             .collect()
     }
 
+    /// The restraint centre `m + s z/α(λ)` in data space of the spacetime point `(λ, z…)`
+    /// (model units): where annealed Langevin dynamics at that point pulls its walker.
+    pub fn centre(&self, point: &[f64]) -> Vec<f64> {
+        let alpha = crate::schedule::alpha(point[0]);
+        point[1..]
+            .iter()
+            .zip(&self.mean)
+            .map(|(z, m)| m + self.scale * z / alpha)
+            .collect()
+    }
+
     /// Model → data space.
     pub fn to_data(&self, z: &[f64]) -> Vec<f64> {
         z.iter()

@@ -26,7 +26,8 @@ use crate::schedule;
 
 /// The constraints of a geodesic. In a file: a table with any of `low_variance`, `energy` and
 /// `avoid`, or `"none"` for the paper's plain geodesic. The default, for transition paths, is
-/// a sharp floor at λ = 3.5 and the energy-aware penalty at weight 1.
+/// a sharp floor half a unit of λ below the endpoints and the energy-aware penalty at weight
+/// 1.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Constraints {
     /// Keep λ above a floor.
@@ -41,7 +42,8 @@ impl Default for Constraints {
     fn default() -> Self {
         Self {
             low_variance: Some(LowVariance {
-                min_lambda: 3.5,
+                min_lambda: None,
+                below_ends: Some(0.5),
                 weight: 10.0,
                 sharpness: 10.0,
             }),
@@ -129,13 +131,19 @@ impl Constraints {
     pub fn validate(&self) -> std::result::Result<(), (String, String)> {
         let bad = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
         let weight_ok = |w: f64| w.is_finite() && w >= 0.0;
-        if let Some(c) = &self.low_variance
-            && !(c.min_lambda.is_finite() && weight_ok(c.weight) && c.sharpness > 0.0)
-        {
-            return bad(
-                "low_variance",
-                "min_lambda must be finite, weight non-negative and sharpness positive",
-            );
+        if let Some(c) = &self.low_variance {
+            let floor_ok = match (c.min_lambda, c.below_ends) {
+                (Some(v), None) => v.is_finite(),
+                (None, Some(v)) => v.is_finite() && v >= 0.0,
+                _ => false,
+            };
+            if !(floor_ok && weight_ok(c.weight) && c.sharpness > 0.0) {
+                return bad(
+                    "low_variance",
+                    "give min_lambda (finite) or below_ends (≥ 0), a non-negative weight and a \
+                     positive sharpness",
+                );
+            }
         }
         if let Some(c) = &self.energy
             && !weight_ok(c.weight)
@@ -157,13 +165,18 @@ impl Constraints {
     }
 }
 
-/// `weight · E_line · mean_n softplus(k (min_lambda − λ_n)) / k`, `k` the sharpness (the
-/// paper's penalty has `k = 1`; a sharper one holds the floor without pushing λ above it).
+/// `weight · E_line · mean_n softplus(k (floor − λ_n)) / k`, `k` the sharpness (the paper's
+/// penalty has `k = 1`; a sharper one holds the floor without pushing λ above it). The floor
+/// is `min_lambda` (model units), or `below_ends` under the lower endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LowVariance {
     /// Lowest log-SNR (model units) the curve should visit.
-    pub min_lambda: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_lambda: Option<f64>,
+    /// Or: how far below the lower endpoint's λ the curve may go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below_ends: Option<f64>,
     #[serde(default = "LowVariance::default_weight")]
     pub weight: f64,
     #[serde(default = "LowVariance::default_sharpness")]
@@ -192,7 +205,8 @@ pub struct AvoidRegion {
 }
 
 /// `weight · E_line · ln ∫ exp(U(c)/kT) ds`: the logarithm of the diffusive resistance of the
-/// route taken by the restraint centres `c = m + s·z/α` (`ds` the model-space arc length).
+/// route taken by the restraint centres `c = m + s·z/α` (`ds` the model-space arc length along
+/// the polygon of the centres, finely subdivided).
 /// Minimising the resistance alone gives the path of highest flux for overdamped dynamics
 /// (Berkowitz, Morgan, McCammon & Northrup, 1983); its logarithm is a soft maximum of `U/kT`
 /// along the route, so the weight does not depend on the barrier's height. `E_line` is the
@@ -227,7 +241,8 @@ const ENERGY_CAP_KT: f64 = 100.0;
 
 /// The constraints prepared for one optimisation.
 pub(crate) struct Penalties<'a> {
-    low_variance: Option<LowVariance>,
+    /// The floor of λ, its weight and sharpness.
+    low_variance: Option<(f64, f64, f64)>,
     /// `E_line`: every weight is relative to it.
     line_energy: f64,
     avoid: Option<RegionPenalty>,
@@ -287,7 +302,11 @@ impl<'a> Penalties<'a> {
                 ));
             }
             (Some(c), Some(landscape)) => {
-                let at = |p: &[f64]| landscape.potential.energy(&centre(&landscape, p));
+                let at = |p: &[f64]| {
+                    landscape
+                        .potential
+                        .energy(&landscape.normalisation.centre(p))
+                };
                 let reference = at(start).max(at(end));
                 if !reference.is_finite() {
                     return Err(Error::Invalid(
@@ -302,7 +321,12 @@ impl<'a> Penalties<'a> {
             }
         };
         Ok(Self {
-            low_variance: constraints.low_variance.clone(),
+            low_variance: constraints.low_variance.as_ref().map(|c| {
+                let floor = c
+                    .min_lambda
+                    .unwrap_or_else(|| start[0].min(end[0]) - c.below_ends.unwrap_or(0.0));
+                (floor, c.weight, c.sharpness)
+            }),
             line_energy,
             avoid,
             energy,
@@ -325,13 +349,13 @@ impl<'a> Penalties<'a> {
             });
         };
         let per_point = self.line_energy / self.points as f64;
-        if let Some(c) = &self.low_variance {
+        if let Some((floor, weight, sharpness)) = self.low_variance {
             let n = points.dims()[0];
             let lambda = points.clone().slice([0..n, 0..1]);
-            let below = lambda.neg().add_scalar(c.min_lambda);
-            add(softplus(below, c.sharpness)
+            let below = lambda.neg().add_scalar(floor);
+            add(softplus(below, sharpness)
                 .sum()
-                .mul_scalar(c.weight * per_point));
+                .mul_scalar(weight * per_point));
         }
         if let Some(r) = &self.avoid {
             let kl = kl_along(params, r.mu_sq, r.mu_lin.clone(), r.kl_start);
@@ -347,60 +371,62 @@ impl<'a> Penalties<'a> {
     }
 }
 
-/// The restraint centre in data units of the spacetime point `(λ, z…)` (model units).
-pub fn centre(landscape: &Landscape, point: &[f64]) -> Vec<f64> {
-    let alpha = schedule::alpha(point[0]);
-    let z: Vec<f64> = point[1..].iter().map(|v| v / alpha).collect();
-    landscape.normalisation.to_data(&z)
-}
+/// Sub-intervals per curve segment of the resistance integral: a curve must not jump over a
+/// thin wall between two of its points unseen.
+const SUBDIVISIONS: usize = 8;
 
 impl EnergyPenalty<'_> {
-    /// `scale · ln R` with `R = Σ_k w_k exp(u_k)`, `u_k = (U(c_k) − U_ref)/kT` and trapezoidal
-    /// arc-length weights `w_k`, computed as a log-sum-exp; and its gradient.
+    /// `scale · ln R`, `R = ∫ exp(u) ds` with `u = (U(c) − U_ref)/kT` along the polygon of the
+    /// restraint centres, each segment integrated by the trapezoid rule on [`SUBDIVISIONS`]
+    /// sub-intervals, computed as a log-sum-exp; and its gradient.
     fn terms(&self, points: &[f64], cols: usize) -> HostTerm {
         let l = &self.landscape;
         let dim = cols - 1;
         let s = l.normalisation.scale;
         let n = points.len() / cols;
-        let mut g = vec![0.0; dim];
-        let mut centres = Vec::with_capacity(n);
-        let mut u = Vec::with_capacity(n);
-        // ∂u_k/∂c_k (zero where the energy is clipped).
-        let mut du = Vec::with_capacity(n);
-        for p in points.chunks(cols) {
-            let c = centre(l, p);
-            let e = (l.potential.energy_gradient(&c, &mut g) - self.reference) / l.kt;
-            if e.is_finite() && e < ENERGY_CAP_KT {
-                u.push(e);
-                du.push(g.iter().map(|v| v / l.kt).collect::<Vec<_>>());
-            } else {
-                u.push(ENERGY_CAP_KT);
-                du.push(vec![0.0; dim]);
-            }
-            centres.push(c);
-        }
-        // Segment vectors and lengths in model units (minimum image).
-        let segments: Vec<(Vec<f64>, f64)> = centres
-            .windows(2)
-            .map(|w| {
-                let d: Vec<f64> = l
-                    .potential
-                    .displacement(&w[0], &w[1])
-                    .iter()
-                    .map(|v| v / s)
-                    .collect();
-                let len = d.iter().map(|v| v * v).sum::<f64>().sqrt();
-                (d, len)
-            })
+        let m = SUBDIVISIONS;
+        let centres: Vec<Vec<f64>> = points
+            .chunks(cols)
+            .map(|p| l.normalisation.centre(p))
             .collect();
-        let weight = |k: usize| {
-            0.5 * (if k > 0 { segments[k - 1].1 } else { 0.0 }
-                + segments.get(k).map_or(0.0, |seg| seg.1))
-        };
-        let top = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let e: Vec<f64> = u.iter().map(|v| (v - top).exp()).collect();
-        let sum: f64 = (0..n).map(|k| weight(k) * e[k]).sum();
-        if sum <= 0.0 {
+        let mut g = vec![0.0; dim];
+        // Per segment: displacement (data units), length (model units), and at each sub-point
+        // the exponent and its gradient (zero where clipped).
+        let mut segments = Vec::with_capacity(n.saturating_sub(1));
+        for w in centres.windows(2) {
+            let disp = l.potential.displacement(&w[0], &w[1]);
+            let len = disp.iter().map(|v| (v / s).powi(2)).sum::<f64>().sqrt();
+            let subs: Vec<(f64, Vec<f64>)> = (0..=m)
+                .map(|j| {
+                    let f = j as f64 / m as f64;
+                    let p: Vec<f64> = w[0].iter().zip(&disp).map(|(c, d)| c + f * d).collect();
+                    let e = (l.potential.energy_gradient(&p, &mut g) - self.reference) / l.kt;
+                    if e.is_finite() && e < ENERGY_CAP_KT {
+                        (e, g.iter().map(|v| v / l.kt).collect())
+                    } else {
+                        (ENERGY_CAP_KT, vec![0.0; dim])
+                    }
+                })
+                .collect();
+            segments.push((disp, len, subs));
+        }
+        let trapezoid = |j: usize| if j == 0 || j == m { 0.5 } else { 1.0 };
+        let top = segments
+            .iter()
+            .flat_map(|(_, _, subs)| subs.iter().map(|(u, _)| *u))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = segments
+            .iter()
+            .map(|(_, len, subs)| {
+                len / m as f64
+                    * subs
+                        .iter()
+                        .enumerate()
+                        .map(|(j, (u, _))| trapezoid(j) * (u - top).exp())
+                        .sum::<f64>()
+            })
+            .sum();
+        if sum <= 0.0 || !sum.is_finite() {
             // A curve of zero length: no resistance to speak of, no gradient.
             return HostTerm {
                 value: 0.0,
@@ -408,22 +434,26 @@ impl EnergyPenalty<'_> {
             };
         }
         let value = self.scale * (top + sum.ln());
-        // ∂ ln R / ∂c_k: the exponent's share, then the arc-length weights'.
-        let mut grad_c: Vec<Vec<f64>> = (0..n)
-            .map(|k| {
-                let share = weight(k) * e[k] / sum;
-                du[k].iter().map(|d| share * d).collect()
-            })
-            .collect();
-        for (k, (d, len)) in segments.iter().enumerate() {
-            if *len <= 0.0 {
-                continue;
+        let mut grad_c = vec![vec![0.0; dim]; n];
+        for (k, (disp, len, subs)) in segments.iter().enumerate() {
+            let mut per_length = 0.0;
+            for (j, (u, du)) in subs.iter().enumerate() {
+                let weight = trapezoid(j) * (u - top).exp() / sum;
+                per_length += weight / m as f64;
+                // The exponent's share, split between the segment's ends by position.
+                let share = len / m as f64 * weight;
+                let f = j as f64 / m as f64;
+                for i in 0..dim {
+                    grad_c[k][i] += (1.0 - f) * share * du[i];
+                    grad_c[k + 1][i] += f * share * du[i];
+                }
             }
-            let per_length = 0.5 * (e[k] + e[k + 1]) / sum;
-            for j in 0..dim {
-                let dl = per_length * d[j] / (s * len);
-                grad_c[k + 1][j] += dl;
-                grad_c[k][j] -= dl;
+            if *len > 0.0 {
+                for i in 0..dim {
+                    let dl = per_length * disp[i] / (s * s * len);
+                    grad_c[k + 1][i] += dl;
+                    grad_c[k][i] -= dl;
+                }
             }
         }
         // Chain rule to (λ, z): c = m + s z/α, ∂c/∂z = s/α, ∂c/∂λ = −(σ²/2)(c − m).

@@ -13,6 +13,7 @@ use super::spline::CurveGrid;
 use crate::compute;
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
+use crate::toml_file::Checks;
 
 /// Curves with at least this many points are evaluated in two halves on two threads.
 const PARALLEL_MIN_POINTS: usize = 64;
@@ -63,6 +64,20 @@ impl Default for GeodesicConfig {
 }
 
 impl GeodesicConfig {
+    /// Checks every value.
+    pub fn check(&self, c: &Checks) -> Result<()> {
+        c.at_least(self.points, 3, "geodesic.points")?;
+        c.at_least(self.nodes, 1, "geodesic.nodes")?;
+        c.at_least(self.steps, 1, "geodesic.steps")?;
+        c.at_least(self.window, 1, "geodesic.window")?;
+        c.positive(self.learning_rate, "geodesic.learning_rate")?;
+        c.non_negative(self.tolerance, "geodesic.tolerance")?;
+        c.at_least(self.divergence.probes, 1, "geodesic.divergence.probes")?;
+        self.constraints
+            .validate()
+            .map_err(|(f, m)| c.error(&format!("geodesic.constraints.{f}"), m))
+    }
+
     fn settings(&self) -> Settings {
         Settings {
             optimiser: self.optimiser,
@@ -96,6 +111,21 @@ pub struct Geodesic {
     pub evaluations: usize,
     /// Whether the stopping rule was met before the iteration limit.
     pub converged: bool,
+}
+
+/// The objective became non-finite; the last finite curve is kept for inspection.
+#[derive(Debug)]
+pub struct Divergence {
+    /// What happened and what to try.
+    pub message: String,
+    /// The last curve with a finite objective, if there was one.
+    pub last: Option<Box<Geodesic>>,
+}
+
+impl From<Divergence> for Error {
+    fn from(d: Divergence) -> Self {
+        Error::NonFinite(d.message)
+    }
 }
 
 /// Energy and length of a curve given by its points, without optimisation.
@@ -347,25 +377,40 @@ impl<'a> GeodesicProblem<'a> {
     /// Minimises from the straight line until the stopping rule or the iteration limit.
     ///
     /// `progress` is called after every iteration with its number and the objective.
-    pub fn solve(&mut self, progress: impl FnMut(usize, f64)) -> Result<Geodesic> {
-        let settings = self.config.settings();
+    pub fn solve(
+        &mut self,
+        progress: impl FnMut(usize, f64),
+    ) -> std::result::Result<Geodesic, Divergence> {
         let x0 = vec![0.0; self.size()];
+        self.solve_from(x0, progress)
+    }
+
+    /// Minimises from the curve closest to `route` (`N` points `(λ, z…)`, model units).
+    pub fn solve_along(
+        &mut self,
+        route: &[Vec<f64>],
+        progress: impl FnMut(usize, f64),
+    ) -> std::result::Result<Geodesic, Divergence> {
+        let x0 = self.grid.fit(route);
+        self.solve_from(x0, progress)
+    }
+
+    fn solve_from(
+        &mut self,
+        x0: Vec<f64>,
+        progress: impl FnMut(usize, f64),
+    ) -> std::result::Result<Geodesic, Divergence> {
+        let settings = self.config.settings();
         match optimiser::minimise(&settings, x0, |c| self.evaluate(c), progress) {
             Ok(out) => Ok(self.finish(out)),
-            Err(failure) => {
-                let message = format!(
+            Err(failure) => Err(Divergence {
+                message: format!(
                     "geodesic energy became non-finite at iteration {}; \
                      try endpoints at a lower λ or a smaller learning rate",
                     failure.iteration
-                );
-                Err(match failure.last {
-                    Some(last) => Error::Diverged {
-                        message,
-                        last: Box::new(self.finish(last)),
-                    },
-                    None => Error::NonFinite(message),
-                })
-            }
+                ),
+                last: failure.last.map(|l| Box::new(self.finish(l))),
+            }),
         }
     }
 
@@ -404,5 +449,5 @@ pub fn geodesic(
     seed: u64,
     device: &Device,
 ) -> Result<Geodesic> {
-    GeodesicProblem::new(denoiser, None, start, end, config, seed, device)?.solve(|_, _| {})
+    Ok(GeodesicProblem::new(denoiser, None, start, end, config, seed, device)?.solve(|_, _| {})?)
 }

@@ -11,7 +11,7 @@ pub use constraint::{
     AvoidRegion, Constraints, EnergyAware, Landscape, LowVariance, kl_from_point,
 };
 pub use distance::diffusion_edit_distance;
-pub use geodesic::{Geodesic, GeodesicConfig, GeodesicProblem, geodesic};
+pub use geodesic::{Divergence, Geodesic, GeodesicConfig, GeodesicProblem, geodesic};
 pub use optimiser::Optimiser;
 pub use spacetime::{DivergenceConfig, Parameters, Probes};
 pub use spline::{CurveGrid, SplineBasis};

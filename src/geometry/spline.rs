@@ -84,6 +84,31 @@ impl SplineBasis {
     }
 }
 
+/// Solves a small symmetric positive-definite system by Cholesky factorisation.
+fn solve_symmetric(a: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
+    let n = b.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            l[i][j] = if i == j {
+                (a[i][i] - s).max(1e-300).sqrt()
+            } else {
+                (a[i][j] - s) / l[j][j]
+            };
+        }
+    }
+    let mut y = vec![0.0; n];
+    for i in 0..n {
+        y[i] = (b[i] - (0..i).map(|k| l[i][k] * y[k]).sum::<f64>()) / l[i][i];
+    }
+    let mut x = vec![0.0; n];
+    for i in (0..n).rev() {
+        x[i] = (y[i] - (i + 1..n).map(|k| l[k][i] * x[k]).sum::<f64>()) / l[i][i];
+    }
+    x
+}
+
 /// Solves the `n × n` system with 4 on the diagonal and 1 off it (Thomas algorithm).
 fn solve_tridiagonal_1_4_1(rhs: &[f64]) -> Vec<f64> {
     let n = rhs.len();
@@ -192,6 +217,34 @@ impl CurveGrid {
                 for (o, c) in row.iter_mut().zip(&coefficients[j * cols..(j + 1) * cols]) {
                     *o += bj * c;
                 }
+            }
+        }
+        out
+    }
+
+    /// The coefficients whose curve is closest (least squares over the `N` points) to
+    /// `targets` (`N` points `(λ, x…)`): a start that follows a known route.
+    pub fn fit(&self, targets: &[Vec<f64>]) -> Vec<f64> {
+        let (cols, nodes, n) = (self.columns(), self.nodes(), self.points);
+        assert_eq!(targets.len(), n, "one target per curve point");
+        // Normal equations BᵀB C = Bᵀ (T − L), one right-hand side per column.
+        let mut btb = vec![vec![0.0; nodes]; nodes];
+        let mut rhs = vec![vec![0.0; cols]; nodes];
+        for (k, b) in self.basis_host.chunks(nodes).enumerate() {
+            for i in 0..nodes {
+                for j in 0..nodes {
+                    btb[i][j] += b[i] * b[j];
+                }
+                for c in 0..cols {
+                    rhs[i][c] += b[i] * (targets[k][c] - self.line_host[k * cols + c]);
+                }
+            }
+        }
+        let mut out = vec![0.0; nodes * cols];
+        for c in 0..cols {
+            let column: Vec<f64> = rhs.iter().map(|r| r[c]).collect();
+            for (j, v) in solve_symmetric(&btb, &column).into_iter().enumerate() {
+                out[j * cols + c] = v;
             }
         }
         out

@@ -1,53 +1,46 @@
-//! From (φ, ψ) back to atoms: restrained minimisation of the whole molecule to each target
-//! (φ, ψ) in turn, starting from the previous structure so that a path becomes a continuous
-//! all-atom movie; and heavy-atom RMSD after optimal superposition (Kabsch).
+//! From collective variables back to atoms: restrained minimisation of the whole molecule to
+//! each target point in turn, starting from the previous structure so that a path becomes a
+//! continuous all-atom movie; heavy-atom RMSD after optimal superposition (Kabsch); and the
+//! relaxed (adiabatic) potential-energy map over two variables.
 
 use nalgebra::{Matrix3, Vector3};
 
-use super::cv::{Backbone, DihedralRestraints};
-use super::forcefield::{ForceField, Topology};
+use super::cv::Dihedrals;
+use super::forcefield::ForceField;
 use super::minimise::minimise;
 
-/// Stiffness of the (φ, ψ) restraints, kJ/(mol rad²).
+/// Stiffness of the collective-variable restraints, kJ/(mol rad²).
 pub const RESTRAINT: f64 = 2000.0;
 
-/// Structures following `angles`, each minimised under (φ, ψ) restraints from the previous one.
+/// Structures following `targets`, each minimised under restraints from the previous one.
 pub fn backmap(
     ff: &ForceField,
-    cv: &Backbone,
+    cv: &Dihedrals,
     start: &[[f64; 3]],
-    angles: &[(f64, f64)],
+    targets: &[Vec<f64>],
     iterations: usize,
 ) -> Vec<Vec<[f64; 3]>> {
     let mut x = start.to_vec();
-    angles
+    targets
         .iter()
-        .map(|&(phi, psi)| {
-            let mut r = DihedralRestraints::backbone(cv, phi, psi, RESTRAINT);
+        .map(|s| {
+            let mut r = cv.restraints(s, RESTRAINT);
             x = minimise(ff, &x, 10.0, iterations, Some(&mut r)).positions;
             x.clone()
         })
         .collect()
 }
 
-/// The local minimum in the basin of (φ, ψ): restrained, then free minimisation.
+/// The local minimum in the basin of the point `s`: restrained, then free minimisation.
 pub fn basin_minimum(
     ff: &ForceField,
-    cv: &Backbone,
+    cv: &Dihedrals,
     start: &[[f64; 3]],
-    phi: f64,
-    psi: f64,
+    s: &[f64],
 ) -> Vec<[f64; 3]> {
-    let mut r = DihedralRestraints::backbone(cv, phi, psi, RESTRAINT);
+    let mut r = cv.restraints(s, RESTRAINT);
     let held = minimise(ff, start, 1.0, 5000, Some(&mut r)).positions;
     minimise(ff, &held, 1e-2, 5000, None).positions
-}
-
-/// Indices of the non-hydrogen atoms.
-pub fn heavy_atoms(top: &Topology) -> Vec<usize> {
-    (0..top.len())
-        .filter(|&i| top.atomic_numbers[i] != 1)
-        .collect()
 }
 
 /// RMSD between `a` and `b` over `atoms` after optimal rotation and translation (nm).
@@ -76,16 +69,23 @@ pub fn kabsch_rmsd(a: &[[f64; 3]], b: &[[f64; 3]], atoms: &[usize]) -> f64 {
     (sq / n).sqrt()
 }
 
-/// The adiabatic (relaxed) potential-energy map over (φ, ψ): at each of `n × n` grid points
-/// `(−π + i h, −π + j h)` the molecule is minimised with φ and ψ restrained there, and the
-/// unrestrained force-field energy is recorded. Rows are relaxed in parallel, each sweeping φ
-/// from the previous point's structure. Returns energies (kJ/mol), φ fastest.
-pub fn relaxed_map(ff: &ForceField, cv: &Backbone, start: &[[f64; 3]], n: usize) -> Vec<f64> {
+/// The adiabatic (relaxed) potential-energy map over two variables: at each of `n × n` grid
+/// points `(−π + i h, −π + j h)` the molecule is minimised with both variables restrained
+/// there, and the unrestrained force-field energy is recorded. Rows are relaxed in parallel,
+/// each sweeping the first variable from the previous point's structure. Returns energies
+/// (kJ/mol), first variable fastest; `progress` is called after each row.
+pub fn relaxed_map(
+    ff: &ForceField,
+    cv: &Dihedrals,
+    start: &[[f64; 3]],
+    n: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<f64> {
     use rayon::prelude::*;
     let h = std::f64::consts::TAU / n as f64;
     let angle = |k: usize| -std::f64::consts::PI + k as f64 * h;
-    let relax = |from: &[[f64; 3]], phi: f64, psi: f64| {
-        let mut r = DihedralRestraints::backbone(cv, phi, psi, 20.0 * RESTRAINT);
+    let relax = |from: &[[f64; 3]], s0: f64, s1: f64| {
+        let mut r = cv.restraints(&[s0, s1], 20.0 * RESTRAINT);
         let y = minimise(ff, from, 1.0, 2000, Some(&mut r)).positions;
         let mut forces = vec![[0.0; 3]; y.len()];
         let e = ff.compute(&y, &mut forces).total();
@@ -95,7 +95,7 @@ pub fn relaxed_map(ff: &ForceField, cv: &Backbone, start: &[[f64; 3]], n: usize)
         .into_par_iter()
         .flat_map_iter(|j| {
             let mut x = start.to_vec();
-            (0..n)
+            let row: Vec<_> = (0..n)
                 .map(|i| {
                     // From the neighbour's structure and from the start: a sweep can get stuck
                     // in a strained structure, so keep whichever relaxes lower.
@@ -107,7 +107,9 @@ pub fn relaxed_map(ff: &ForceField, cv: &Backbone, start: &[[f64; 3]], n: usize)
                     x = best.0.clone();
                     best
                 })
-                .collect::<Vec<_>>()
+                .collect();
+            progress();
+            row
         })
         .collect();
     // Repair cells left far above a neighbour by relaxing again from the neighbours' structures.

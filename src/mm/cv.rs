@@ -1,48 +1,98 @@
-//! Collective variables: the backbone dihedrals (φ, ψ) with their gradients, and harmonic
-//! restraints on them.
+//! Collective variables: dihedral angles named in the system file, with their gradients, and
+//! harmonic restraints on them.
+
+use serde::{Deserialize, Serialize};
 
 use super::dynamics::Bias;
-use super::forcefield::{Topology, add_dihedral_force, dihedral};
+use super::forcefield::{add_dihedral_force, dihedral};
+use super::topology::{AtomSpec, Topology};
 use crate::error::{Error, Result};
 
-/// Atoms of φ (C₋₁ N Cα C) and ψ (N Cα C N₊₁) of a dipeptide's central residue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backbone {
-    pub phi: [usize; 4],
-    pub psi: [usize; 4],
+/// A dihedral collective variable as a file names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DihedralSpec {
+    /// Name used in reports and plots (`phi`, `psi`, …).
+    pub name: String,
+    /// The four atoms i-j-k-l (IUPAC sign convention).
+    pub atoms: [AtomSpec; 4],
 }
 
-impl Backbone {
-    /// φ and ψ of the second residue (ALA in ACE-ALA-NME).
-    pub fn dipeptide(top: &Topology) -> Result<Self> {
-        let res = |r: usize| top.residue_names.get(r).cloned().unwrap_or_default();
-        let find = |r: usize, name: &str| {
-            (0..top.len())
-                .find(|&i| top.residue_of[i] == r && top.names[i] == name)
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "no atom {name} in residue {} ({}): φ/ψ need C of residue 1, N CA C of residue 2 and N of residue 3",
-                        r + 1,
-                        res(r)
-                    ))
-                })
-        };
-        let (c0, n1, ca, c1, n2) = (
-            find(0, "C")?,
-            find(1, "N")?,
-            find(1, "CA")?,
-            find(1, "C")?,
-            find(2, "N")?,
-        );
+/// Dihedral collective variables resolved to atom indices, in radians on (−π, π].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dihedrals {
+    /// Their names.
+    pub names: Vec<String>,
+    /// Their atoms (0-based).
+    pub atoms: Vec<[usize; 4]>,
+}
+
+impl Dihedrals {
+    /// Resolves `specs` in `topology`; errors name the variable and the atom.
+    pub fn resolve(specs: &[DihedralSpec], topology: &Topology) -> Result<Self> {
+        let mut atoms = Vec::with_capacity(specs.len());
+        for s in specs {
+            let mut quad = [0; 4];
+            for (q, a) in quad.iter_mut().zip(&s.atoms) {
+                *q = topology.find(a).map_err(|e| {
+                    Error::Invalid(format!("collective variable `{}`: {e}", s.name))
+                })?;
+            }
+            if (0..4).any(|i| (i + 1..4).any(|j| quad[i] == quad[j])) {
+                return Err(Error::Invalid(format!(
+                    "collective variable `{}`: the four atoms must differ",
+                    s.name
+                )));
+            }
+            atoms.push(quad);
+        }
         Ok(Self {
-            phi: [c0, n1, ca, c1],
-            psi: [n1, ca, c1, n2],
+            names: specs.iter().map(|s| s.name.clone()).collect(),
+            atoms,
         })
     }
 
-    /// (φ, ψ) in radians.
-    pub fn angles(&self, x: &[[f64; 3]]) -> (f64, f64) {
-        (dihedral(x, self.phi), dihedral(x, self.psi))
+    /// The backbone φ (C₋₁ N Cα C) and ψ (N Cα C N₊₁) of the second residue: ACE-X-NME
+    /// dipeptides.
+    pub fn dipeptide_backbone(topology: &Topology) -> Result<Self> {
+        let spec = |name: &str, atoms: [&str; 4]| DihedralSpec {
+            name: name.into(),
+            atoms: atoms.map(|a| AtomSpec::Named(a.into())),
+        };
+        Self::resolve(
+            &[
+                spec("phi", ["1:C", "2:N", "2:CA", "2:C"]),
+                spec("psi", ["2:N", "2:CA", "2:C", "3:N"]),
+            ],
+            topology,
+        )
+    }
+
+    /// Number of variables.
+    pub fn len(&self) -> usize {
+        self.atoms.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.atoms.is_empty()
+    }
+
+    /// Their values (rad) at `x`.
+    pub fn values(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        self.atoms.iter().map(|&a| dihedral(x, a)).collect()
+    }
+
+    /// Harmonic restraints of stiffness `k` (kJ/(mol rad²)) holding them at `targets`.
+    pub fn restraints(&self, targets: &[f64], k: f64) -> DihedralRestraints {
+        DihedralRestraints {
+            terms: self
+                .atoms
+                .iter()
+                .zip(targets)
+                .map(|(&a, &t)| (a, t, k))
+                .collect(),
+        }
     }
 }
 
@@ -56,20 +106,20 @@ pub fn angle_difference(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Distance between two points of dihedral angles (periodic in every coordinate).
+pub fn angle_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| angle_difference(*x, *y).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// Harmonic restraints `½ k (φ − φ₀)²` (periodic difference) on dihedrals.
 #[derive(Debug, Clone)]
 pub struct DihedralRestraints {
     /// `(atoms, target, k)`, k in kJ/(mol rad²).
     pub terms: Vec<([usize; 4], f64, f64)>,
-}
-
-impl DihedralRestraints {
-    /// Restrains φ and ψ of `backbone` to `(phi, psi)` with stiffness `k`.
-    pub fn backbone(backbone: &Backbone, phi: f64, psi: f64, k: f64) -> Self {
-        Self {
-            terms: vec![(backbone.phi, phi, k), (backbone.psi, psi, k)],
-        }
-    }
 }
 
 impl Bias for DihedralRestraints {

@@ -6,7 +6,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+use serde::{Deserialize, Serialize};
+
 use super::forcefield::{Energies, ForceField};
+use crate::error::Result;
+use crate::toml_file::Checks;
 
 /// Boltzmann's constant in kJ/(mol K) (OpenMM's value).
 pub const BOLTZMANN: f64 = 1.380649e-23 * 6.02214076e23 / 1000.0;
@@ -27,25 +31,79 @@ pub struct State {
     pub velocities: Vec<[f64; 3]>,
 }
 
-/// Integrator settings.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct LangevinConfig {
+/// Which bonds are rigid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Constraints {
+    /// Every bond flexible (1 fs steps).
+    #[default]
+    None,
+    /// Every bond to a hydrogen rigid, by SHAKE/RATTLE (2 fs steps).
+    HBonds,
+}
+
+/// The `[md]` section: Langevin dynamics of a molecule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MdConfig {
     /// Kelvin.
     pub temperature: f64,
     /// Collision rate, 1/ps.
-    #[serde(default = "default_friction")]
     pub friction: f64,
-    /// Time step, ps.
-    #[serde(default = "default_timestep")]
+    /// Time step, ps (1 fs without constraints, 2 fs with `constraints = "h-bonds"`).
     pub timestep: f64,
+    /// Rigid bonds.
+    pub constraints: Constraints,
+    /// Steps per walker.
+    pub steps: u64,
+    /// Independent walkers (run in parallel; they share a metadynamics bias).
+    pub walkers: usize,
+    /// Steps between trajectory frames and CV records.
+    pub report_every: u64,
 }
 
-fn default_friction() -> f64 {
-    1.0
+impl Default for MdConfig {
+    fn default() -> Self {
+        Self {
+            temperature: 300.0,
+            friction: 1.0,
+            timestep: 0.001,
+            constraints: Constraints::None,
+            steps: 100_000,
+            walkers: 2,
+            report_every: 500,
+        }
+    }
 }
-fn default_timestep() -> f64 {
-    0.001
+
+impl MdConfig {
+    /// Checks every value (`section` prefixes field names).
+    pub fn check(&self, c: &Checks, section: &str) -> Result<()> {
+        c.positive(self.temperature, &format!("{section}.temperature"))?;
+        c.non_negative(self.friction, &format!("{section}.friction"))?;
+        c.positive(self.timestep, &format!("{section}.timestep"))?;
+        c.require(
+            self.timestep <= 0.01,
+            &format!("{section}.timestep"),
+            "is in ps; steps above 0.01 ps (10 fs) are unstable for molecules",
+        )?;
+        c.at_least(self.walkers, 1, &format!("{section}.walkers"))?;
+        c.require(
+            self.steps >= 1,
+            &format!("{section}.steps"),
+            "must be at least 1",
+        )?;
+        c.require(
+            self.report_every >= 1,
+            &format!("{section}.report_every"),
+            "must be at least 1",
+        )
+    }
+
+    /// Thermal energy k_B T, kJ/mol.
+    pub fn kt(&self) -> f64 {
+        BOLTZMANN * self.temperature
+    }
 }
 
 /// BAOAB Langevin integrator for one walker.
@@ -69,8 +127,8 @@ pub struct Langevin {
 const CONSTRAINT_TOLERANCE: f64 = 1e-10;
 
 impl Langevin {
-    /// An integrator for atoms of `masses`, seeded.
-    pub fn new(config: &LangevinConfig, masses: &[f64], seed: u64) -> Self {
+    /// An integrator for atoms of `masses`, seeded, without constraints.
+    pub fn new(config: &MdConfig, masses: &[f64], seed: u64) -> Self {
         let kt = BOLTZMANN * config.temperature;
         let c1 = (-config.friction * config.timestep).exp();
         Self {
@@ -92,10 +150,19 @@ impl Langevin {
         }
     }
 
-    /// Makes the given bonds rigid (e.g. every bond to a hydrogen, allowing 2 fs steps).
-    pub fn with_constraints(mut self, constraints: Vec<(usize, usize, f64)>) -> Self {
-        self.constraints = constraints;
-        self
+    /// The integrator for a molecule with `config`'s settings, its constraints included: the
+    /// one place where `md.constraints` takes effect.
+    pub fn for_molecule(config: &MdConfig, ff: &ForceField, masses: &[f64], seed: u64) -> Self {
+        let mut integrator = Self::new(config, masses, seed);
+        if config.constraints == Constraints::HBonds {
+            integrator.constraints = ff
+                .bonds
+                .iter()
+                .filter(|b| b.hydrogen)
+                .map(|b| (b.i, b.j, b.r0))
+                .collect();
+        }
+        integrator
     }
 
     /// Number of rigid bonds.

@@ -5,6 +5,7 @@
 //! conventions: `K (r − r₀)²`, `K (θ − θ₀)²`, `V (1 + cos(nφ − γ))`, `A/r¹² − B/r⁶`.
 
 use super::prmtop::Prmtop;
+use super::topology::Topology;
 use crate::error::{Error, Result};
 
 /// Coulomb constant 1/(4π ε₀) in kJ·nm/(mol·e²), as OpenMM defines it.
@@ -15,36 +16,6 @@ pub const COULOMB: f64 = 1.0
 /// AMBER stores charges multiplied by this factor.
 const AMBER_CHARGE: f64 = 18.2223;
 const KCAL: f64 = 4.184;
-
-/// Atoms and residues.
-#[derive(Debug, Clone)]
-pub struct Topology {
-    pub names: Vec<String>,
-    pub residue_names: Vec<String>,
-    /// Residue index of every atom.
-    pub residue_of: Vec<usize>,
-    pub masses: Vec<f64>,
-    pub atomic_numbers: Vec<i64>,
-    pub charges: Vec<f64>,
-}
-
-impl Topology {
-    /// Number of atoms.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    /// Whether there are no atoms.
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    /// Index of atom `name` in residue `residue` (first match).
-    pub fn find(&self, residue: &str, name: &str) -> Option<usize> {
-        (0..self.len())
-            .find(|&i| self.residue_names[self.residue_of[i]] == residue && self.names[i] == name)
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Bond {

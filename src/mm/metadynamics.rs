@@ -1,60 +1,57 @@
-//! Well-tempered metadynamics on (φ, ψ) (Barducci, Bussi & Parrinello, 2008) with several
-//! walkers sharing one bias: walkers run `pace` steps in parallel under the current bias, then
-//! all deposit a hill. The bias lives on a periodic grid with its analytic derivatives.
+//! Well-tempered metadynamics on two dihedral collective variables (Barducci, Bussi &
+//! Parrinello, 2008) with several walkers sharing one bias: walkers run `pace` steps in
+//! parallel under the current bias, then all deposit a hill. The bias lives on a periodic grid
+//! with its analytic derivatives.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::cv::{Backbone, angle_difference};
-use super::dynamics::{BOLTZMANN, Bias, Langevin, LangevinConfig, State};
+use super::cv::{Dihedrals, angle_difference};
+use super::dynamics::{BOLTZMANN, Bias, Langevin, MdConfig, State};
 use super::forcefield::{ForceField, add_dihedral_force};
+use crate::error::Result;
+use crate::toml_file::Checks;
 
-/// Metadynamics settings.
+/// The `[metadynamics]` section.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetadynamicsConfig {
     /// Initial hill height, kJ/mol.
-    #[serde(default = "d_height")]
     pub height: f64,
     /// Hill width, rad.
-    #[serde(default = "d_width")]
     pub width: f64,
     /// Steps between hills.
-    #[serde(default = "d_pace")]
     pub pace: u64,
     /// Bias factor γ = (T + ΔT)/T.
-    #[serde(default = "d_bias_factor")]
     pub bias_factor: f64,
     /// Grid points per angle.
-    #[serde(default = "d_grid")]
     pub grid: usize,
-}
-
-fn d_height() -> f64 {
-    1.2
-}
-fn d_width() -> f64 {
-    0.35
-}
-fn d_pace() -> u64 {
-    500
-}
-fn d_bias_factor() -> f64 {
-    6.0
-}
-fn d_grid() -> usize {
-    96
 }
 
 impl Default for MetadynamicsConfig {
     fn default() -> Self {
         Self {
-            height: d_height(),
-            width: d_width(),
-            pace: d_pace(),
-            bias_factor: d_bias_factor(),
-            grid: d_grid(),
+            height: 1.2,
+            width: 0.35,
+            pace: 500,
+            bias_factor: 6.0,
+            grid: 96,
         }
+    }
+}
+
+impl MetadynamicsConfig {
+    /// Checks every value.
+    pub fn check(&self, c: &Checks) -> Result<()> {
+        c.positive(self.height, "metadynamics.height")?;
+        c.positive(self.width, "metadynamics.width")?;
+        c.require(self.pace >= 1, "metadynamics.pace", "must be at least 1")?;
+        c.require(
+            self.bias_factor > 1.0 && self.bias_factor.is_finite(),
+            "metadynamics.bias_factor",
+            "must be finite and above 1",
+        )?;
+        c.at_least(self.grid, 8, "metadynamics.grid")
     }
 }
 
@@ -128,15 +125,15 @@ impl BiasGrid {
 /// A read-only view of the bias acting on one walker.
 struct Biased<'a> {
     grid: &'a BiasGrid,
-    cv: Backbone,
+    cv: &'a Dihedrals,
 }
 
 impl Bias for Biased<'_> {
     fn apply(&mut self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
-        let (phi, psi) = self.cv.angles(x);
-        let (v, dp, ds) = self.grid.at(phi, psi);
-        add_dihedral_force(x, self.cv.phi, dp, f);
-        add_dihedral_force(x, self.cv.psi, ds, f);
+        let s = self.cv.values(x);
+        let (v, d0, d1) = self.grid.at(s[0], s[1]);
+        add_dihedral_force(x, self.cv.atoms[0], d0, f);
+        add_dihedral_force(x, self.cv.atoms[1], d1, f);
         v
     }
 }
@@ -144,55 +141,59 @@ impl Bias for Biased<'_> {
 /// A running well-tempered metadynamics: the shared bias and what was deposited.
 pub struct Metadynamics {
     config: MetadynamicsConfig,
-    cv: Backbone,
+    cv: Dihedrals,
     grid: BiasGrid,
     temperature: f64,
-    timestep: f64,
     delta_t: f64,
-    rounds: u64,
-    /// `(time ps, walker, φ, ψ, bias)` at every deposition.
-    pub cv_series: Vec<(f64, usize, f64, f64, f64)>,
     /// Hills deposited.
     pub hills: usize,
 }
 
 impl Metadynamics {
-    /// An empty bias for walkers at the temperature and time step of `md`.
-    pub fn new(cv: Backbone, md: &LangevinConfig, config: &MetadynamicsConfig) -> Self {
+    /// An empty bias on two collective variables for walkers at the temperature and time step
+    /// of `md`.
+    pub fn new(cv: Dihedrals, md: &MdConfig, config: &MetadynamicsConfig) -> Self {
+        assert_eq!(cv.len(), 2, "metadynamics runs on two collective variables");
         Self {
             config: *config,
             cv,
             grid: BiasGrid::new(config.grid),
             temperature: md.temperature,
-            timestep: md.timestep,
             delta_t: (config.bias_factor - 1.0) * md.temperature,
-            rounds: 0,
-            cv_series: Vec::new(),
             hills: 0,
         }
     }
 
-    /// Runs `rounds` rounds: every walker takes `pace` steps under the current bias (in
-    /// parallel), then each deposits a hill of height `h₀ exp(−V(s)/(k ΔT))`.
-    pub fn advance(&mut self, ff: &ForceField, walkers: &mut [(Langevin, State)], rounds: u64) {
-        let (cv, pace) = (self.cv, self.config.pace);
-        for _ in 0..rounds {
-            let grid = &self.grid;
-            walkers.par_iter_mut().for_each(|(integrator, state)| {
-                let mut bias = Biased { grid, cv };
-                integrator.run(ff, state, pace, Some(&mut bias));
-            });
-            self.rounds += 1;
-            let time = self.rounds as f64 * pace as f64 * self.timestep;
-            for (w, (_, state)) in walkers.iter().enumerate() {
-                let (phi, psi) = cv.angles(&state.positions);
-                let (v, _, _) = self.grid.at(phi, psi);
-                let height = self.config.height * (-v / (BOLTZMANN * self.delta_t)).exp();
-                self.grid.deposit(phi, psi, height, self.config.width);
-                self.hills += 1;
-                self.cv_series.push((time, w, phi, psi, v));
-            }
+    /// Every walker takes `steps` steps under the current bias, in parallel.
+    pub fn advance(&self, ff: &ForceField, walkers: &mut [(Langevin, State)], steps: u64) {
+        let grid = &self.grid;
+        let cv = &self.cv;
+        walkers.par_iter_mut().for_each(|(integrator, state)| {
+            let mut bias = Biased { grid, cv };
+            integrator.run(ff, state, steps, Some(&mut bias));
+        });
+    }
+
+    /// Every walker deposits a hill of height `h₀ exp(−V(s)/(k ΔT))` at its position.
+    pub fn deposit(&mut self, walkers: &[(Langevin, State)]) {
+        for (_, state) in walkers {
+            let s = self.cv.values(&state.positions);
+            let (v, _, _) = self.grid.at(s[0], s[1]);
+            let height = self.config.height * (-v / (BOLTZMANN * self.delta_t)).exp();
+            self.grid.deposit(s[0], s[1], height, self.config.width);
+            self.hills += 1;
         }
+    }
+
+    /// Steps between hills.
+    pub fn pace(&self) -> u64 {
+        self.config.pace
+    }
+
+    /// Bias at a walker's configuration.
+    pub fn bias_of(&self, x: &[[f64; 3]]) -> f64 {
+        let s = self.cv.values(x);
+        self.grid.at(s[0], s[1]).0
     }
 
     /// Free energy `−(T + ΔT)/ΔT · V` on the grid (kJ/mol, minimum 0), φ fastest.
@@ -209,8 +210,8 @@ impl Metadynamics {
         self.grid.n
     }
 
-    /// Bias (V, ∂V/∂φ, ∂V/∂ψ) at a point.
-    pub fn bias_at(&self, phi: f64, psi: f64) -> (f64, f64, f64) {
-        self.grid.at(phi, psi)
+    /// Bias (V, ∂V/∂s₀, ∂V/∂s₁) at a point of the two variables.
+    pub fn bias_at(&self, s0: f64, s1: f64) -> (f64, f64, f64) {
+        self.grid.at(s0, s1)
     }
 }

@@ -1,18 +1,25 @@
 //! A compact molecular-mechanics engine for small molecules in vacuum: AMBER topologies,
-//! energies and forces, Langevin dynamics, minimisation, backbone dihedrals and
-//! well-tempered metadynamics.
+//! energies and forces, Langevin dynamics (with SHAKE/RATTLE), minimisation, dihedral
+//! collective variables, well-tempered metadynamics, and the molecule's structures to and from
+//! files.
 
 pub mod backmap;
-pub mod config;
+pub mod chfl;
 pub mod cv;
 pub mod dynamics;
 pub mod forcefield;
 pub mod metadynamics;
 pub mod minimise;
+pub mod molecule;
 pub mod prmtop;
+pub mod simulation;
+pub mod topology;
 
-pub use cv::{Backbone, DihedralRestraints};
-pub use dynamics::{Bias, Langevin, LangevinConfig, State};
-pub use forcefield::{Energies, ForceField, Term, Topology};
+pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
+pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};
+pub use forcefield::{Energies, ForceField, Term};
+pub use metadynamics::MetadynamicsConfig;
 pub use minimise::{Minimised, minimise};
+pub use molecule::{Molecule, MoleculeConfig};
 pub use prmtop::Prmtop;
+pub use topology::{AtomSpec, Topology};

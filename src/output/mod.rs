@@ -1,6 +1,7 @@
-//! Everything `tps` writes: trajectories (chemfiles), tables (CSV), summaries (JSON) and plots.
-//! Every file is written to a temporary name and renamed into place.
+//! Neutral file formats: trajectories (chemfiles, and a strict DCD reader), tables (CSV) and
+//! plots. Every file is written to a temporary name and renamed into place.
 
+pub mod dcd;
 pub mod plot;
 pub mod table;
 pub mod trajectory;

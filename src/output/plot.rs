@@ -1,9 +1,11 @@
-//! PNG figures with plotters: an energy (or log-density) map with curves drawn over it, and
-//! energy profiles along paths against reference lines.
+//! PNG figures with plotters: a surface map with a colour bar in its units, curves and
+//! labelled points over it; and energy profiles along paths with their mean and median and
+//! the reference lines they are judged against.
 
 use std::path::Path;
 use std::sync::Once;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -25,6 +27,25 @@ pub struct Curve {
     pub color: RGBColor,
     pub points: Vec<[f64; 2]>,
     pub width: u32,
+    /// Dashed rather than solid.
+    pub dashed: bool,
+}
+
+/// A labelled point.
+pub struct Marker {
+    pub label: String,
+    pub at: [f64; 2],
+    pub color: RGBColor,
+}
+
+/// The colour range of a map and what its values are.
+pub struct ColourScale {
+    /// Value at the dark end.
+    pub low: f64,
+    /// Value at the bright end (higher values are clipped to it).
+    pub high: f64,
+    /// What the colour shows, with its unit (e.g. `free energy (kJ/mol)`).
+    pub label: String,
 }
 
 fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -73,8 +94,40 @@ fn ramp(t: f64) -> RGBColor {
     RGBColor(mix(c0.0, c1.0), mix(c0.1, c1.1), mix(c0.2, c1.2))
 }
 
-/// A map of `field(x, y)` over `[x range] × [y range]`, clipped to `[min, min + span]`, with
-/// curves on top.
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn colour_bar(area: &Area, scale: &ColourScale) -> std::result::Result<(), String> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(40)
+        .margin_bottom(57)
+        .margin_right(10)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..1.0, scale.low..scale.high)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc(scale.label.as_str())
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let steps = 120;
+    let h = (scale.high - scale.low) / steps as f64;
+    chart
+        .draw_series((0..steps).map(|k| {
+            let v = scale.low + k as f64 * h;
+            Rectangle::new(
+                [(0.0, v), (1.0, v + h)],
+                ramp(k as f64 / steps as f64).filled(),
+            )
+        }))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// A map of `field(x, y)` over `[x range] × [y range]` coloured on `scale` (values above it
+/// clipped), with a colour bar, curves and labelled markers on top.
 #[allow(clippy::too_many_arguments)]
 pub fn map_with_curves(
     path: &Path,
@@ -83,8 +136,9 @@ pub fn map_with_curves(
     x_range: [f64; 2],
     y_range: [f64; 2],
     field: &dyn Fn(f64, f64) -> f64,
-    span: f64,
+    scale: &ColourScale,
     curves: &[Curve],
+    markers: &[Marker],
 ) -> Result<()> {
     let n = 200;
     let mut values = vec![f64::NAN; n * n];
@@ -95,15 +149,13 @@ pub fn map_with_curves(
             values[j * n + i] = field(x, y);
         }
     }
-    let low = values
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(f64::INFINITY, f64::min);
+    let span = (scale.high - scale.low).max(1e-12);
     with_temporary(path, |tmp| {
-        let root = BitMapBackend::new(tmp, (900, 760)).into_drawing_area();
+        let root = BitMapBackend::new(tmp, (1000, 780)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
+        let (main, bar) = root.split_horizontally(880);
+        colour_bar(&bar, scale)?;
+        let mut chart = ChartBuilder::on(&main)
             .caption(title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(45)
@@ -128,7 +180,7 @@ pub fn map_with_curves(
                 let (x, y) = (x_range[0] + i as f64 * dx, y_range[0] + j as f64 * dy);
                 let v = values[k];
                 let color = if v.is_finite() {
-                    ramp((v - low) / span)
+                    ramp((v - scale.low) / span)
                 } else {
                     RGBColor(255, 255, 255)
                 };
@@ -137,22 +189,39 @@ pub fn map_with_curves(
             .map_err(|e| e.to_string())?;
         for curve in curves {
             let style = ShapeStyle::from(&curve.color).stroke_width(curve.width);
-            let series = chart
-                .draw_series(LineSeries::new(
-                    curve.points.iter().map(|p| (p[0], p[1])),
-                    style,
-                ))
-                .map_err(|e| e.to_string())?;
+            let pts = curve.points.iter().map(|p| (p[0], p[1]));
+            let series = if curve.dashed {
+                chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))
+            } else {
+                chart.draw_series(LineSeries::new(pts, style))
+            }
+            .map_err(|e| e.to_string())?;
             if !curve.label.is_empty() {
                 series
                     .label(curve.label.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
             }
         }
+        for m in markers {
+            let style = ShapeStyle::from(&m.color).filled();
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((m.at[0], m.at[1]))
+                        + Circle::new((0, 0), 6, style)
+                        + Circle::new((0, 0), 6, ShapeStyle::from(&BLACK).stroke_width(1))
+                        + Text::new(
+                            m.label.clone(),
+                            (9, -18),
+                            ("sans-serif", 17).into_font().color(&BLACK),
+                        ),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
         if curves.iter().any(|c| !c.label.is_empty()) {
             // Grey, so that white and black curves both show in the legend.
             chart
                 .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
                 .background_style(RGBColor(150, 150, 150).mix(0.9))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 15))
@@ -163,28 +232,53 @@ pub fn map_with_curves(
     })
 }
 
-/// Energy along each path (against its progress 0 → 1) with horizontal reference lines.
+/// A horizontal reference line of an energy-profile plot.
+pub struct Reference {
+    pub label: String,
+    pub value: f64,
+    pub color: RGBColor,
+    pub dashed: bool,
+}
+
+/// Energy along each path (against its progress 0 → 1) with the pointwise mean and median of
+/// all drawn paths and horizontal reference lines.
 pub fn energy_profiles(
     path: &Path,
     title: &str,
     y_label: &str,
     profiles: &[Vec<f64>],
-    references: &[(String, f64, RGBColor)],
+    references: &[Reference],
 ) -> Result<()> {
     let finite = profiles.iter().flatten().copied().filter(|v| v.is_finite());
     let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
-    for (_, v, _) in references {
-        lo = lo.min(*v);
-        hi = hi.max(*v);
+    for r in references {
+        lo = lo.min(r.value);
+        hi = hi.max(r.value);
     }
     if !(lo.is_finite() && hi.is_finite()) {
         return Err(plot_error(path, "no finite energies to plot"));
     }
     let pad = 0.05 * (hi - lo).max(1e-9);
+    let len = profiles.iter().map(Vec::len).min().unwrap_or(0);
+    let stride = (len / 2000).max(1);
+    let pointwise = |pick: &dyn Fn(&mut Vec<f64>) -> f64| -> Vec<(f64, f64)> {
+        (0..len)
+            .step_by(stride)
+            .map(|i| {
+                let mut col: Vec<f64> = profiles.iter().map(|p| p[i]).collect();
+                (i as f64 / (len.max(2) - 1) as f64, pick(&mut col))
+            })
+            .collect()
+    };
+    let mean = pointwise(&|c| c.iter().sum::<f64>() / c.len() as f64);
+    let median = pointwise(&|c| {
+        c.sort_by(f64::total_cmp);
+        c[c.len() / 2]
+    });
     with_temporary(path, |tmp| {
-        let root = BitMapBackend::new(tmp, (900, 560)).into_drawing_area();
+        let root = BitMapBackend::new(tmp, (960, 600)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 22))
@@ -195,36 +289,51 @@ pub fn energy_profiles(
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .x_desc("progress along the path")
+            .x_desc("progress along the path (annealing step / steps)")
             .y_desc(y_label)
             .label_style(("sans-serif", 15))
             .draw()
             .map_err(|e| e.to_string())?;
-        for (k, prof) in profiles.iter().enumerate() {
+        for prof in profiles {
             let n = prof.len().max(2) - 1;
-            let stride = (prof.len() / 2000).max(1);
-            let color = Palette99::pick(k).mix(0.7);
             chart
                 .draw_series(LineSeries::new(
                     prof.iter()
                         .enumerate()
                         .step_by(stride)
                         .map(|(i, v)| (i as f64 / n as f64, *v)),
-                    color.stroke_width(1),
+                    RGBColor(150, 170, 200).mix(0.5).stroke_width(1),
                 ))
                 .map_err(|e| e.to_string())?;
         }
-        for (label, value, color) in references {
-            let style = ShapeStyle::from(color).stroke_width(2);
+        for (label, series, color) in [
+            ("mean of the paths", &mean, RGBColor(20, 60, 160)),
+            ("median of the paths", &median, RGBColor(30, 150, 60)),
+        ] {
+            let style = ShapeStyle::from(&color).stroke_width(3);
             chart
-                .draw_series(LineSeries::new(vec![(0.0, *value), (1.0, *value)], style))
+                .draw_series(LineSeries::new(series.iter().copied(), style))
                 .map_err(|e| e.to_string())?
-                .label(label.clone())
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        }
+        for r in references {
+            let style = ShapeStyle::from(&r.color).stroke_width(2);
+            let pts = vec![(0.0, r.value), (1.0, r.value)];
+            let series = if r.dashed {
+                chart.draw_series(DashedLineSeries::new(pts, 12, 6, style))
+            } else {
+                chart.draw_series(LineSeries::new(pts, style))
+            }
+            .map_err(|e| e.to_string())?;
+            series
+                .label(r.label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
         chart
             .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .label_font(("sans-serif", 15))
             .draw()

@@ -1,4 +1,5 @@
-//! Trajectories of low-dimensional points for molecular viewers, through chemfiles.
+//! Trajectory files through chemfiles: the atomic writer every trajectory goes through, a
+//! reader that does not trust frame counts, and trajectories of low-dimensional points.
 //!
 //! A point `(x₁, …, x_D)` becomes ⌈D/3⌉ pseudo-atoms holding consecutive coordinate triples
 //! (a 2-D point is one atom at `(x, y, 0)`), so VMD, MDAnalysis or mdtraj open the result.
@@ -10,7 +11,8 @@ use chemfiles::{Atom, Frame, Residue, Trajectory};
 
 use crate::error::{Error, Result};
 
-fn quiet() {
+/// Sends chemfiles' format warnings nowhere: `tps` reports its own.
+pub fn quiet() {
     static ONCE: Once = Once::new();
     // chemfiles prints format warnings (e.g. PDB templates) to stderr; tps reports its own.
     ONCE.call_once(|| chemfiles::set_warning_callback(|_| {}));
@@ -44,8 +46,10 @@ fn temporary(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
 }
 
-/// Writes chemfiles frames to `path` in `format` through a temporary file renamed into place.
-fn write_frames(
+/// Writes chemfiles frames to `path` in `format` through a temporary file renamed into place;
+/// PDB files lose chemfiles' zero `CRYST1` record (no box) and its empty `CONECT` records, and
+/// no file is left executable.
+pub fn write_frames(
     path: &Path,
     format: &str,
     count: usize,
@@ -69,7 +73,38 @@ fn write_frames(
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(path, std::io::Error::other(e.to_string())));
     }
+    if format == "PDB" {
+        tidy_pdb(&tmp).map_err(|e| Error::io(path, e))?;
+    }
+    set_plain_permissions(&tmp).map_err(|e| Error::io(path, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Drops a `CRYST1` record of a zero cell and `CONECT` records without partners.
+fn tidy_pdb(path: &Path) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let zero_cell = l.starts_with("CRYST1")
+                && l.get(6..33)
+                    .is_some_and(|c| c.split_whitespace().all(|v| v.parse() == Ok(0.0)));
+            let empty_conect = l.starts_with("CONECT") && l.split_whitespace().count() <= 2;
+            !zero_cell && !empty_conect
+        })
+        .collect();
+    std::fs::write(path, kept.join("\n") + "\n")
+}
+
+#[cfg(unix)]
+fn set_plain_permissions(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn set_plain_permissions(_: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Writes `frames` to `path` in chemfiles `format` (`"DCD"`, `"XYZ"`, `"PDB"`), atomically.
@@ -77,84 +112,82 @@ pub fn write_points(path: &Path, format: &str, frames: &[Vec<f64>]) -> Result<()
     write_frames(path, format, frames.len(), |k| Ok(frame_of(&frames[k])))
 }
 
-/// Every frame's atom positions as the file stores them (Å for molecular formats).
-fn read_frames(path: &Path) -> Result<Vec<Vec<[f64; 3]>>> {
+/// Every frame's atom positions as the file stores them, with the atoms' names and element
+/// symbols where the format records them (empty strings where it does not). DCD files go
+/// through the strict reader of [`super::dcd`]; other formats through chemfiles, without
+/// trusting its frame count for allocation.
+pub fn read_frames(path: &Path) -> Result<ReadFrames> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("dcd"))
+    {
+        let d = super::dcd::read(path)?;
+        return Ok(ReadFrames {
+            names: vec![String::new(); d.atoms],
+            elements: vec![String::new(); d.atoms],
+            frames: d.frames,
+        });
+    }
     quiet();
-    let to_err = |e: chemfiles::Error| Error::io(path, std::io::Error::other(e.to_string()));
+    let to_err = |e: chemfiles::Error| Error::parse(path, e.to_string());
     let mut trajectory = Trajectory::open(path, 'r').map_err(to_err)?;
     let n = trajectory.nsteps();
-    let mut out = Vec::with_capacity(n);
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if n == 0 || n as u64 > size {
+        return Err(Error::parse(
+            path,
+            format!("holds no readable frames (chemfiles counts {n})"),
+        ));
+    }
+    let mut out = ReadFrames {
+        frames: Vec::new(),
+        names: Vec::new(),
+        elements: Vec::new(),
+    };
     let mut frame = Frame::new();
-    for _ in 0..n {
-        trajectory.read(&mut frame).map_err(to_err)?;
-        out.push(frame.positions().to_vec());
+    for k in 0..n {
+        trajectory
+            .read(&mut frame)
+            .map_err(|e| Error::parse(path, format!("frame {k}: {e}")))?;
+        if k == 0 {
+            for i in 0..frame.size() {
+                let atom = frame.atom(i);
+                out.names.push(atom.name());
+                out.elements.push(atom.atomic_type());
+            }
+        } else if frame.size() != out.names.len() {
+            return Err(Error::parse(
+                path,
+                format!(
+                    "frame {k} has {} atoms, frame 0 has {}",
+                    frame.size(),
+                    out.names.len()
+                ),
+            ));
+        }
+        out.frames.push(frame.positions().to_vec());
     }
     Ok(out)
+}
+
+/// Frames read from a file.
+#[derive(Debug, Clone)]
+pub struct ReadFrames {
+    /// Positions as stored (Å for molecular formats), `[frame][atom]`.
+    pub frames: Vec<Vec<[f64; 3]>>,
+    /// Atom names, where the format has them.
+    pub names: Vec<String>,
+    /// Element symbols (chemfiles' atomic types), where the format has them.
+    pub elements: Vec<String>,
 }
 
 /// Reads the positions of every frame (all atoms, flattened `x y z` per atom).
 pub fn read_positions(path: &Path) -> Result<Vec<Vec<f64>>> {
     Ok(read_frames(path)?
+        .frames
         .into_iter()
         .map(|f| f.into_iter().flatten().collect())
-        .collect())
-}
-
-/// A molecule's topology as chemfiles wants it (names, elements, residues, bonds), so that
-/// viewers show a molecule rather than points.
-pub struct MoleculeTopology {
-    topology: chemfiles::Topology,
-}
-
-impl MoleculeTopology {
-    /// Builds it from a force-field topology and its bonds.
-    pub fn new(top: &crate::mm::Topology, bonds: &[(usize, usize)]) -> Self {
-        const ELEMENTS: [&str; 19] = [
-            "X", "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P",
-            "S", "Cl", "Ar",
-        ];
-        let mut t = chemfiles::Topology::new();
-        for i in 0..top.len() {
-            let mut atom = Atom::new(top.names[i].as_str());
-            let z = top.atomic_numbers[i].clamp(0, 18) as usize;
-            atom.set_atomic_type(ELEMENTS[z]);
-            atom.set_mass(top.masses[i]);
-            atom.set_charge(top.charges[i]);
-            t.add_atom(&atom);
-        }
-        for (r, name) in top.residue_names.iter().enumerate() {
-            let mut residue = Residue::with_id(name.as_str(), r as i64 + 1);
-            for i in (0..top.len()).filter(|&i| top.residue_of[i] == r) {
-                residue.add_atom(i);
-            }
-            residue.set("is_standard_pdb", !matches!(name.as_str(), "ACE" | "NME"));
-            t.add_residue(&residue).expect("residues are disjoint");
-        }
-        for &(i, j) in bonds {
-            t.add_bond(i, j);
-        }
-        Self { topology: t }
-    }
-
-    /// Writes frames of positions (nm) to `path` in `format`, in Å as the formats expect.
-    pub fn write(&self, path: &Path, format: &str, frames: &[Vec<[f64; 3]>]) -> Result<()> {
-        write_frames(path, format, frames.len(), |k| {
-            let x = &frames[k];
-            let mut frame = Frame::new();
-            frame.resize(x.len());
-            frame.set_topology(&self.topology)?;
-            for (p, xi) in frame.positions_mut().iter_mut().zip(x) {
-                *p = [10.0 * xi[0], 10.0 * xi[1], 10.0 * xi[2]];
-            }
-            Ok(frame)
-        })
-    }
-}
-
-/// Reads every frame's positions in nm (chemfiles gives Å).
-pub fn read_molecule_frames(path: &Path) -> Result<Vec<Vec<[f64; 3]>>> {
-    Ok(read_frames(path)?
-        .into_iter()
-        .map(|f| f.into_iter().map(|p| p.map(|c| 0.1 * c)).collect())
         .collect())
 }

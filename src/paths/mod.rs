@@ -2,8 +2,13 @@
 //!
 //! At geodesic point θ = (λ, z_θ) (model space) the denoising distribution is Boltzmann with
 //! `U_θ(x) = U(x)/kT + ‖α z(x) − z_θ‖² / (2σ²)`, `z(x) = (x − m)/s` the model's normalisation:
-//! a harmonic restraint towards `z_θ/α` of stiffness `e^λ`. Starting from state A, K Langevin
-//! steps `x ← x − ½ ds ∇U_θ(x) + sqrt(ds) ξ` at each of the N points carry the walker to B.
+//! a harmonic restraint towards the centre `m + s z_θ/α` of stiffness `e^λ/s²` (data units).
+//! Starting from state A, K Langevin steps `x ← x − ½ ds ∇U_θ(x) + sqrt(ds) ξ` at each of the N
+//! points carry the walker to B. A frame is one such step: an annealing step, not a unit of
+//! physical time.
+//!
+//! Paths are independent and run in parallel; each keeps its statistics (highest energy, its
+//! end, its closest approach to a point of interest) and, for the first few, its frames.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -12,30 +17,113 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::denoiser::Normalisation;
+use crate::error::{Error, Result};
 use crate::potential::Potential;
 use crate::schedule;
-use crate::systems::config::TransitionConfig;
+use crate::toml_file::Checks;
+
+/// The `[transition]` section: annealed Langevin dynamics along the geodesic.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransitionConfig {
+    /// Log-SNR of the geodesic's endpoints, in model units (the restraint's width in data
+    /// units is `s·e^(−λ/2)`, `s` the model's normalisation scale).
+    pub lambda_max: f64,
+    /// Langevin steps K at each geodesic point.
+    pub steps_per_point: usize,
+    /// Langevin step size ds, squared data units (rad² for molecules).
+    pub step_size: f64,
+    /// Independent paths.
+    pub paths: usize,
+    /// Molecules: back-map every this many Langevin frames to an all-atom structure.
+    pub backmap_every: usize,
+}
+
+impl Default for TransitionConfig {
+    fn default() -> Self {
+        Self {
+            lambda_max: 4.0,
+            steps_per_point: 128,
+            step_size: 4e-4,
+            paths: 8,
+            backmap_every: 64,
+        }
+    }
+}
+
+impl TransitionConfig {
+    /// Checks every value.
+    pub fn check(&self, c: &Checks) -> Result<()> {
+        c.finite(self.lambda_max, "transition.lambda_max")?;
+        c.positive(self.step_size, "transition.step_size")?;
+        c.at_least(self.steps_per_point, 1, "transition.steps_per_point")?;
+        c.at_least(self.paths, 1, "transition.paths")?;
+        c.at_least(self.backmap_every, 1, "transition.backmap_every")
+    }
+}
+
+/// What to keep of the paths beyond their statistics.
+#[derive(Debug, Clone, Default)]
+pub struct Keep {
+    /// The first this many paths keep every frame.
+    pub frames: usize,
+    /// The first this many paths keep the energy of every frame.
+    pub energies: usize,
+    /// Record each path's closest approach to this point (e.g. the saddle).
+    pub near: Option<Vec<f64>>,
+}
 
 /// One transition path in data coordinates.
 #[derive(Debug, Clone, Serialize)]
 pub struct TransitionPath {
-    /// Every Langevin iterate, `N·K + 1` frames (the start included).
+    /// Every Langevin iterate, `N·K + 1` frames with the start (empty unless kept).
     pub frames: Vec<Vec<f64>>,
-    /// `U(x)` at every frame.
+    /// `U(x)` at every frame (empty unless kept).
     pub energies: Vec<f64>,
+    /// Highest `U` along the path.
+    pub max_energy: f64,
+    /// Frame at which it was reached.
+    pub max_at: usize,
+    /// The last frame.
+    pub last: Vec<f64>,
+    /// Smallest distance to [`Keep::near`] (minimum image).
+    pub closest_approach: Option<f64>,
+    /// Frames (the start included).
+    pub frame_count: usize,
 }
 
-impl TransitionPath {
-    /// Highest potential energy along the path.
-    pub fn max_energy(&self) -> f64 {
-        self.energies
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max)
+/// Steps with `ds · stiffness` above this are refused: the Euler–Maruyama step of the
+/// restraint alone is unstable at 2, and inaccurate well before.
+pub const MAX_STEP_STIFFNESS: f64 = 1.0;
+
+/// Checks that `ds` resolves the stiffest restraint along the geodesic.
+pub fn check_step_size(
+    normalisation: &Normalisation,
+    geodesic: &[Vec<f64>],
+    config: &TransitionConfig,
+) -> Result<()> {
+    let lambda = geodesic
+        .iter()
+        .map(|p| p[0])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let stiffness = lambda.exp() / normalisation.scale.powi(2);
+    if config.step_size * stiffness > MAX_STEP_STIFFNESS {
+        return Err(Error::Invalid(format!(
+            "transition.step_size = {} is too large for the restraint at λ = {lambda:.2} \
+             (stiffness e^λ/s² = {stiffness:.4e} per squared data unit): the walkers would be \
+             unstable; use step_size ≤ {:.3e} or a lower lambda_max",
+            config.step_size,
+            MAX_STEP_STIFFNESS / stiffness
+        )));
     }
+    Ok(())
 }
 
 /// Runs `config.paths` independent paths in parallel; path `p` uses stream `p` of `seed`.
+///
+/// Fails if the step size is too large for the restraints or any path's energy becomes
+/// non-finite.
+#[allow(clippy::too_many_arguments)]
 pub fn annealed_langevin(
     potential: &dyn Potential,
     kt: f64,
@@ -43,61 +131,118 @@ pub fn annealed_langevin(
     geodesic: &[Vec<f64>],
     start: &[f64],
     config: &TransitionConfig,
+    keep: &Keep,
     seed: u64,
-) -> Vec<TransitionPath> {
-    (0..config.paths)
+) -> Result<Vec<TransitionPath>> {
+    check_step_size(normalisation, geodesic, config)?;
+    let paths: Vec<TransitionPath> = (0..config.paths)
         .into_par_iter()
         .map(|p| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(p as u64 + 1);
-            one_path(
+            let walker = Walker {
                 potential,
                 kt,
-                normalisation,
-                geodesic,
-                start,
+                norm: normalisation,
                 config,
-                &mut rng,
-            )
+                keep_frames: p < keep.frames,
+                keep_energies: p < keep.energies,
+                near: keep.near.as_deref(),
+            };
+            walker.run(geodesic, start, &mut rng)
         })
-        .collect()
+        .collect();
+    if let Some((k, p)) = paths
+        .iter()
+        .enumerate()
+        .find(|(_, p)| !p.max_energy.is_finite())
+    {
+        return Err(Error::NonFinite(format!(
+            "annealed Langevin path {k} reached a non-finite energy (at frame {}): the walker \
+             left the surface's finite region; reduce transition.step_size ({})",
+            p.max_at, config.step_size
+        )));
+    }
+    Ok(paths)
 }
 
-fn one_path(
-    potential: &dyn Potential,
+struct Walker<'a> {
+    potential: &'a dyn Potential,
     kt: f64,
-    norm: &Normalisation,
-    geodesic: &[Vec<f64>],
-    start: &[f64],
-    config: &TransitionConfig,
-    rng: &mut ChaCha8Rng,
-) -> TransitionPath {
-    let dim = start.len();
-    let ds = config.step_size;
-    let noise = ds.sqrt();
-    let mut x = start.to_vec();
-    let mut grad = vec![0.0; dim];
-    let capacity = geodesic.len() * config.steps_per_point + 1;
-    let mut frames = Vec::with_capacity(capacity);
-    let mut energies = Vec::with_capacity(capacity);
-    frames.push(x.clone());
-    // The gradient at the current iterate is kept from the previous step: one evaluation each.
-    energies.push(potential.energy_gradient(&x, &mut grad));
-    for theta in geodesic {
-        let lambda = theta[0];
-        let (alpha, sigma2) = (schedule::alpha(lambda), schedule::sigma2(lambda));
-        let z_theta = &theta[1..];
-        for _ in 0..config.steps_per_point {
-            for k in 0..dim {
-                let z = (x[k] - norm.mean[k]) / norm.scale;
-                let restraint = alpha * (alpha * z - z_theta[k]) / (sigma2 * norm.scale);
-                let force = grad[k] / kt + restraint;
-                let xi: f64 = rng.sample(StandardNormal);
-                x[k] += -0.5 * ds * force + noise * xi;
+    norm: &'a Normalisation,
+    config: &'a TransitionConfig,
+    keep_frames: bool,
+    keep_energies: bool,
+    near: Option<&'a [f64]>,
+}
+
+impl Walker<'_> {
+    fn run(&self, geodesic: &[Vec<f64>], start: &[f64], rng: &mut ChaCha8Rng) -> TransitionPath {
+        let dim = start.len();
+        let ds = self.config.step_size;
+        let noise = ds.sqrt();
+        let mut x = start.to_vec();
+        let mut grad = vec![0.0; dim];
+        let count = geodesic.len() * self.config.steps_per_point + 1;
+        let mut path = TransitionPath {
+            frames: Vec::with_capacity(if self.keep_frames { count } else { 0 }),
+            energies: Vec::with_capacity(if self.keep_energies { count } else { 0 }),
+            max_energy: f64::NEG_INFINITY,
+            max_at: 0,
+            last: Vec::new(),
+            closest_approach: self.near.map(|_| f64::INFINITY),
+            frame_count: 0,
+        };
+        // The gradient at the current iterate is kept from the previous step: one evaluation
+        // each.
+        let u = self.potential.energy_gradient(&x, &mut grad);
+        self.record(&mut path, &x, u);
+        for theta in geodesic {
+            let lambda = theta[0];
+            let (alpha, sigma2) = (schedule::alpha(lambda), schedule::sigma2(lambda));
+            let z_theta = &theta[1..];
+            for _ in 0..self.config.steps_per_point {
+                for k in 0..dim {
+                    let z = (x[k] - self.norm.mean[k]) / self.norm.scale;
+                    let restraint = alpha * (alpha * z - z_theta[k]) / (sigma2 * self.norm.scale);
+                    let force = grad[k] / self.kt + restraint;
+                    let xi: f64 = rng.sample(StandardNormal);
+                    x[k] += -0.5 * ds * force + noise * xi;
+                }
+                let u = self.potential.energy_gradient(&x, &mut grad);
+                self.record(&mut path, &x, u);
+                if !u.is_finite() {
+                    path.last = x;
+                    return path;
+                }
             }
-            energies.push(potential.energy_gradient(&x, &mut grad));
-            frames.push(x.clone());
         }
+        path.last = x;
+        path
     }
-    TransitionPath { frames, energies }
+
+    fn record(&self, path: &mut TransitionPath, x: &[f64], u: f64) {
+        // A non-finite energy is kept as the maximum so that the caller sees it.
+        if u > path.max_energy || !u.is_finite() {
+            path.max_energy = u;
+            path.max_at = path.frame_count;
+        }
+        if let (Some(near), Some(best)) = (self.near, path.closest_approach.as_mut()) {
+            let d = self.potential.displacement(x, near);
+            *best = best.min(d.iter().map(|v| v * v).sum::<f64>().sqrt());
+        }
+        if self.keep_frames {
+            path.frames.push(x.to_vec());
+        }
+        if self.keep_energies {
+            path.energies.push(u);
+        }
+        path.frame_count += 1;
+    }
+}
+
+/// The restraint centre `m + s z/α` (data units) of every geodesic point `(λ, z…)`: what the
+/// walkers follow.
+pub fn restraint_centres(normalisation: &Normalisation, geodesic: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    geodesic.iter().map(|p| normalisation.centre(p)).collect()
 }

@@ -151,6 +151,38 @@ impl Tabulated {
         })
     }
 
+    /// A periodic `n × n` grid over `[−π, π)²` of `values` (first coordinate fastest).
+    pub fn periodic_angles(values: Vec<f64>, n: usize) -> Self {
+        assert_eq!(values.len(), n * n, "an n × n grid");
+        let h = std::f64::consts::TAU / n as f64;
+        Self {
+            nx: n,
+            ny: n,
+            origin: [-std::f64::consts::PI; 2],
+            step: [h, h],
+            values,
+            periodic: true,
+        }
+    }
+
+    /// `x y value` lines (x fastest) under a `#` header: the text [`Tabulated::parse`] reads.
+    pub fn to_text(&self, header: &str) -> String {
+        use std::fmt::Write;
+        let mut text = format!("# {header}\n");
+        for j in 0..self.ny {
+            for i in 0..self.nx {
+                let [x, y] = self.node(i, j);
+                let _ = writeln!(text, "{x:.9} {y:.9} {:.6}", self.value(i, j));
+            }
+        }
+        text
+    }
+
+    /// All node values, x fastest.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
     /// Grid size `(nx, ny)`.
     pub fn shape(&self) -> (usize, usize) {
         (self.nx, self.ny)

@@ -1,67 +1,147 @@
-//! Systems: an energy surface, a temperature and named states, read from a TOML file.
+//! Systems: the file that composes everything, and a loaded system holding what the commands
+//! need once: its energy surface, and for molecules the molecule itself, its free-energy and
+//! relaxed potential-energy surfaces, and the energy minima of its states (computed on first
+//! use, then kept).
 
-pub mod config;
+pub mod file;
+pub mod model;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use burn::tensor::Device;
 
-use crate::potential::{MixturePotential, MullerBrown, Potential, Tabulated};
-pub use config::{PotentialSpec, SystemFile};
+pub use file::{ModelSection, PotentialSpec, SystemFile};
+pub use model::LoadedDenoiser;
 
 use crate::denoiser::GaussianMixture;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::mm::Molecule;
+use crate::mm::backmap::basin_minimum;
+use crate::potential::{MixturePotential, MullerBrown, Potential, Tabulated};
 
-/// A loaded system: its file and the potential it describes.
+/// A molecule with its surfaces.
+pub struct MolecularSystem {
+    /// Topology, force field, starting structure, collective variables.
+    pub molecule: Molecule,
+    /// The relaxed potential-energy map `tps train` cached, if any.
+    pub relaxed_map: Option<Tabulated>,
+    minima: Mutex<BTreeMap<String, Vec<[f64; 3]>>>,
+}
+
+impl MolecularSystem {
+    /// The energy minimum of the basin of `state` (at `point` in the variables), minimised on
+    /// first use and kept.
+    pub fn minimum(&self, state: &str, point: &[f64]) -> Vec<[f64; 3]> {
+        let mut minima = self.minima.lock().expect("not poisoned");
+        minima
+            .entry(state.to_string())
+            .or_insert_with(|| {
+                let m = &self.molecule;
+                basin_minimum(&m.forcefield, &m.cv, &m.positions, point)
+            })
+            .clone()
+    }
+}
+
+/// A loaded system.
 pub struct System {
-    /// The parsed system file.
+    /// The parsed file.
     pub file: SystemFile,
     /// Where it was read from.
     pub path: PathBuf,
-    /// The energy surface.
-    pub potential: Box<dyn Potential>,
+    /// The file's text (for provenance).
+    pub text: String,
+    /// The energy surface (a molecule's free-energy surface once `tps train` has made it).
+    potential: Option<Box<dyn Potential>>,
+    /// Molecules: the molecule and its surfaces.
+    pub molecule: Option<MolecularSystem>,
 }
 
 impl System {
-    /// Reads a system file and builds its potential.
+    /// Reads a system file and loads what it names; a molecule's surfaces are loaded if they
+    /// exist (`tps train` makes them).
     pub fn load(path: &Path) -> Result<Self> {
-        let file = SystemFile::load(path)?;
-        Self::from_file(file, path)
-    }
-
-    /// Builds the potential of an already parsed file.
-    pub fn from_file(file: SystemFile, path: &Path) -> Result<Self> {
-        let potential: Box<dyn Potential> = match &file.potential {
-            PotentialSpec::MullerBrown => Box::new(MullerBrown),
-            PotentialSpec::Tabulated { file: f, periodic } => {
-                Box::new(Tabulated::from_file(f, *periodic)?)
+        let (file, text) = SystemFile::load(path)?;
+        let (potential, molecule): (Option<Box<dyn Potential>>, _) = match &file.molecule {
+            Some(config) => {
+                let molecule = Molecule::load(config, path)?;
+                let surface = |p: &Path| -> Result<Option<Tabulated>> {
+                    if p.exists() {
+                        Ok(Some(Tabulated::from_file(p, true)?))
+                    } else {
+                        Ok(None)
+                    }
+                };
+                let fes = surface(&config.free_energy)?;
+                let relaxed_map = surface(&config.relaxed_map())?;
+                (
+                    fes.map(|f| Box::new(f) as Box<dyn Potential>),
+                    Some(MolecularSystem {
+                        molecule,
+                        relaxed_map,
+                        minima: Mutex::new(BTreeMap::new()),
+                    }),
+                )
             }
-            PotentialSpec::Molecule { fes, .. } => {
-                if !fes.exists() {
-                    return Err(crate::Error::Model {
-                        path: fes.clone(),
-                        message: format!(
-                            "no free-energy surface yet; run `tps train {}` first",
-                            path.display()
-                        ),
-                    });
-                }
-                Box::new(Tabulated::from_file(fes, true)?)
+            None => {
+                let p: Box<dyn Potential> = match file.potential.as_ref().expect("checked") {
+                    PotentialSpec::MullerBrown => Box::new(MullerBrown),
+                    PotentialSpec::Tabulated { file: f, periodic } => {
+                        Box::new(Tabulated::from_file(f, *periodic)?)
+                    }
+                    PotentialSpec::GaussianMixture {
+                        means,
+                        weights,
+                        stds,
+                    } => Box::new(MixturePotential {
+                        means: means.clone(),
+                        weights: weights.clone(),
+                        stds: stds.clone(),
+                    }),
+                };
+                (Some(p), None)
             }
-            PotentialSpec::GaussianMixture {
-                means,
-                weights,
-                stds,
-            } => Box::new(MixturePotential {
-                means: means.clone(),
-                weights: weights.clone(),
-                stds: stds.clone(),
-            }),
         };
+        if let Some(p) = &potential
+            && p.dim() != file.dim()
+        {
+            return Err(Error::config(
+                path,
+                "potential",
+                format!(
+                    "the surface has {} coordinates, the system {}",
+                    p.dim(),
+                    file.dim()
+                ),
+            ));
+        }
         Ok(Self {
             file,
             path: path.to_path_buf(),
+            text,
             potential,
+            molecule,
+        })
+    }
+
+    /// The energy surface, or for a molecule without one yet, an error saying how to make it.
+    pub fn potential(&self) -> Result<&dyn Potential> {
+        self.potential.as_deref().ok_or_else(|| {
+            let fes = self
+                .file
+                .molecule
+                .as_ref()
+                .map(|m| m.free_energy.display().to_string())
+                .unwrap_or_default();
+            Error::Model {
+                path: fes.into(),
+                message: format!(
+                    "no free-energy surface yet; run `tps train {}` first",
+                    self.path.display()
+                ),
+            }
         })
     }
 
@@ -70,32 +150,22 @@ impl System {
         self.file.kt()
     }
 
-    /// The molecular system file, for molecules.
-    pub fn molecule_file(&self) -> Option<&Path> {
-        self.molecule_files().map(|(md, _)| md)
-    }
-
-    /// The molecular system file and the free-energy surface file, for molecules.
-    pub fn molecule_files(&self) -> Option<(&Path, &Path)> {
-        match &self.file.potential {
-            PotentialSpec::Molecule { md, fes } => Some((md, fes)),
-            _ => None,
-        }
-    }
-
     /// Whether the system has an exact denoiser (Gaussian mixtures need no training).
     pub fn is_exact(&self) -> bool {
-        matches!(self.file.potential, PotentialSpec::GaussianMixture { .. })
+        matches!(
+            self.file.potential,
+            Some(PotentialSpec::GaussianMixture { .. })
+        )
     }
 
     /// The exact denoiser, for systems that are Gaussian mixtures.
     pub fn exact_denoiser(&self, device: &Device) -> Option<Result<GaussianMixture>> {
         match &self.file.potential {
-            PotentialSpec::GaussianMixture {
+            Some(PotentialSpec::GaussianMixture {
                 means,
                 weights,
                 stds,
-            } => Some(GaussianMixture::new(
+            }) => Some(GaussianMixture::new(
                 means.clone(),
                 weights.clone(),
                 stds.clone(),
@@ -111,10 +181,18 @@ impl System {
             .states
             .iter()
             .map(|(name, s)| {
-                let d = self.potential.displacement(x, s);
-                (name.as_str(), d.iter().map(|v| v * v).sum::<f64>().sqrt())
+                let d = match &self.potential {
+                    Some(p) => p
+                        .displacement(x, s)
+                        .iter()
+                        .map(|v| v * v)
+                        .sum::<f64>()
+                        .sqrt(),
+                    None => crate::mm::cv::angle_distance(x, s),
+                };
+                (name.as_str(), d)
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .expect("validated: at least one state")
+            .expect("checked: at least two states")
     }
 }

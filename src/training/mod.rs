@@ -6,7 +6,6 @@ pub mod lambda_sampler;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::Device;
-use indicatif::ProgressBar;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -16,54 +15,50 @@ use crate::compute;
 use crate::denoiser::{Denoiser, Mlp, MlpConfig, Network, Normalisation};
 use crate::error::{Error, Result};
 use crate::schedule::{self, LAMBDA_MAX, LAMBDA_MIN};
+use crate::toml_file::Checks;
 pub use lambda_sampler::LambdaSampler;
 
-/// Training hyper-parameters (paper defaults).
+/// The `[training]` section (the paper's hyper-parameters by default).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainingConfig {
     /// Optimiser steps.
-    #[serde(default = "default_steps")]
     pub steps: usize,
     /// Samples per step.
-    #[serde(default = "default_batch")]
     pub batch: usize,
     /// AdamW learning rate.
-    #[serde(default = "default_learning_rate")]
     pub learning_rate: f64,
     /// AdamW decoupled weight decay.
-    #[serde(default = "default_weight_decay")]
     pub weight_decay: f64,
     /// Bins of the adaptive λ sampler.
-    #[serde(default = "default_lambda_bins")]
     pub lambda_bins: usize,
-}
-
-fn default_steps() -> usize {
-    4000
-}
-fn default_batch() -> usize {
-    1024
-}
-fn default_learning_rate() -> f64 {
-    1e-3
-}
-fn default_weight_decay() -> f64 {
-    1e-2
-}
-fn default_lambda_bins() -> usize {
-    48
 }
 
 impl Default for TrainingConfig {
     fn default() -> Self {
         Self {
-            steps: default_steps(),
-            batch: default_batch(),
-            learning_rate: default_learning_rate(),
-            weight_decay: default_weight_decay(),
-            lambda_bins: default_lambda_bins(),
+            steps: 4000,
+            batch: 1024,
+            learning_rate: 1e-3,
+            weight_decay: 1e-2,
+            lambda_bins: 48,
         }
+    }
+}
+
+impl TrainingConfig {
+    /// Checks every value.
+    pub fn check(&self, c: &Checks) -> Result<()> {
+        c.at_least(self.steps, 1, "training.steps")?;
+        c.at_least(self.batch, 1, "training.batch")?;
+        c.at_least(self.lambda_bins, 1, "training.lambda_bins")?;
+        c.positive(self.learning_rate, "training.learning_rate")?;
+        c.require(
+            self.learning_rate <= 1.0,
+            "training.learning_rate",
+            "above 1 AdamW diverges",
+        )?;
+        c.non_negative(self.weight_decay, "training.weight_decay")
     }
 }
 
@@ -208,24 +203,41 @@ impl Trainer {
     }
 }
 
-/// Trains `architecture` on `data` for `config.steps` steps (see [`Trainer`]).
+/// A run whose loss ends at more than this multiple of its start has diverged.
+const DIVERGED: f64 = 10.0;
+
+/// Trains `architecture` on `data` for `config.steps` steps (see [`Trainer`]);
+/// `progress(step, loss)` is called after every step.
+///
+/// Fails if the loss becomes non-finite, or if it ends at ten times where it started or more:
+/// a diverged run must never replace a model (the untrained `tps` network is the Gaussian
+/// denoiser, so a trained one ends near or below its start; single-batch losses are noisy,
+/// hence the wide margin).
 pub fn train(
     data: &[Vec<f64>],
     architecture: &MlpConfig,
     config: &TrainingConfig,
     seed: u64,
     device: &Device,
-    progress: Option<&ProgressBar>,
+    mut progress: impl FnMut(usize, f64),
 ) -> Result<Trained> {
     let mut trainer = Trainer::new(data, architecture, config, seed, device)?;
     for step in 0..config.steps {
         let loss = trainer.step()?;
-        if let Some(bar) = progress {
-            bar.inc(1);
-            if step % 50 == 0 {
-                bar.set_message(format!("loss {loss:.4}"));
-            }
-        }
+        progress(step, loss);
     }
-    Ok(trainer.finish())
+    let trained = trainer.finish();
+    let h = &trained.loss_history;
+    let window = (h.len() / 10).clamp(1, 100);
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+    // The first step's loss is the untrained network's; later early steps may already spike.
+    let (first, last) = (h[0], mean(&h[h.len() - window..]));
+    if h.len() >= 20 && last > DIVERGED * first {
+        return Err(Error::NonFinite(format!(
+            "training diverged: the loss rose from {first:.4} to {last:.4}; lower \
+             training.learning_rate ({})",
+            config.learning_rate
+        )));
+    }
+    Ok(trained)
 }

@@ -1,8 +1,17 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: devices, the alanine-dipeptide fixture, sandboxes
+//! that run the `tps` binary, and checks of its outcome.
 #![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use burn::tensor::Device;
 use tps::compute::{self, Backend, Precision};
+use tps::mm::{ForceField, Prmtop, Topology};
+
+/// The repository root.
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The f64 CPU device (each integration-test binary is its own process, so the precision
 /// chosen here does not leak into other test files).
@@ -18,4 +27,136 @@ pub fn f64_autodiff() -> Device {
 /// Relative difference with an absolute floor.
 pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-12)
+}
+
+/// The shipped alanine dipeptide's topology and force field.
+pub fn aldp() -> (Topology, ForceField) {
+    let p = Prmtop::read(Path::new(&format!("{ROOT}/systems/aldp/aldp.prmtop"))).unwrap();
+    ForceField::from_prmtop(&p).unwrap()
+}
+
+/// The OpenMM fixture (tests/fixtures/aldp_energies.json).
+pub fn fixture() -> &'static serde_json::Value {
+    static DOC: OnceLock<serde_json::Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(format!("{ROOT}/tests/fixtures/aldp_energies.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+/// Positions (nm) of a fixture frame.
+pub fn positions(frame: &serde_json::Value) -> Vec<[f64; 3]> {
+    frame["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| std::array::from_fn(|k| p[k].as_f64().unwrap()))
+        .collect()
+}
+
+/// Positions and OpenMM's total energy of the fixture frame with `label`.
+pub fn fixture_frame(label: &str) -> (Vec<[f64; 3]>, f64) {
+    let f = fixture()["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["label"] == label)
+        .unwrap();
+    (positions(f), f["energy"]["total"].as_f64().unwrap())
+}
+
+/// The `[molecule]` section of the shipped alanine dipeptide (absolute paths), with its
+/// surface at `fes` (relative to the system file).
+pub fn aldp_molecule(fes: &str) -> String {
+    format!(
+        r#"[molecule]
+prmtop = "{ROOT}/systems/aldp/aldp.prmtop"
+coordinates = "{ROOT}/systems/aldp/aldp.pdb"
+free_energy = "{fes}"
+cv = [
+    {{ name = "phi", atoms = ["1:C", "2:N", "2:CA", "2:C"] }},
+    {{ name = "psi", atoms = ["2:N", "2:CA", "2:C", "3:N"] }},
+]
+"#
+    )
+}
+
+/// A temporary directory that runs `tps` inside it and is removed afterwards.
+pub struct Sandbox {
+    pub dir: PathBuf,
+}
+
+impl Sandbox {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("tps-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { dir }
+    }
+
+    /// Writes `text` to `file` in the sandbox and returns its path.
+    pub fn write(&self, file: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(file);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// A path in the sandbox.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.join(relative)
+    }
+
+    /// Runs `tps` in the sandbox.
+    pub fn tps(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tps"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// The command succeeded.
+pub fn ok(o: &Output) {
+    assert!(o.status.success(), "failed: {}", stderr(o));
+}
+
+/// The command failed with status 1, a clean message containing every needle, no panic.
+pub fn failed_with(o: &Output, needles: &[&str]) {
+    assert!(!o.status.success(), "should have failed: {}", stdout(o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    let e = stderr(o);
+    assert!(
+        !e.contains("panicked") && !e.contains("RUST_BACKTRACE"),
+        "{e}"
+    );
+    for n in needles {
+        assert!(e.contains(n), "`{n}` not in: {e}");
+    }
+}
+
+/// A JSON file.
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -1,0 +1,123 @@
+//! The `[molecule]` section of a system file and the molecule it loads: AMBER topology and
+//! force field, starting coordinates checked atom by atom against the topology, and the
+//! collective variables the free-energy surface and the paths live in.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::chfl;
+use super::cv::{DihedralSpec, Dihedrals};
+use super::forcefield::ForceField;
+use super::prmtop::Prmtop;
+use super::topology::Topology;
+use crate::error::{Error, Result};
+use crate::toml_file::{Checks, anchor};
+
+/// The `[molecule]` section (paths relative to the system file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoleculeConfig {
+    /// AMBER topology.
+    pub prmtop: PathBuf,
+    /// Starting coordinates: PDB (or anything chemfiles reads), Å.
+    pub coordinates: PathBuf,
+    /// The collective variables: dihedrals by atoms (`"2:CA"`, `"ALA2:CA"` or 1-based
+    /// serials). States and surfaces are in these variables, in this order.
+    pub cv: Vec<DihedralSpec>,
+    /// Where `tps train` stores the free-energy surface in the variables.
+    pub free_energy: PathBuf,
+}
+
+impl MoleculeConfig {
+    /// Anchors the paths to the system file `file`.
+    pub fn anchored(mut self, file: &Path) -> Self {
+        for p in [
+            &mut self.prmtop,
+            &mut self.coordinates,
+            &mut self.free_energy,
+        ] {
+            *p = anchor(file, p);
+        }
+        self
+    }
+
+    /// Checks what can be checked without reading the files.
+    pub fn check(&self, c: &Checks) -> Result<()> {
+        c.require(
+            self.cv.len() == 2,
+            "molecule.cv",
+            &format!(
+                "{} collective variable(s): the free-energy surface, its reference barriers and \
+                 the plots of tps need exactly two",
+                self.cv.len()
+            ),
+        )?;
+        let mut names: Vec<&str> = self.cv.iter().map(|v| v.name.as_str()).collect();
+        names.sort_unstable();
+        c.require(
+            names.windows(2).all(|w| w[0] != w[1]),
+            "molecule.cv",
+            "names must differ",
+        )
+    }
+
+    /// Where `tps train` caches the relaxed potential-energy map, next to the surface.
+    pub fn relaxed_map(&self) -> PathBuf {
+        let stem = self
+            .free_energy
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        self.free_energy
+            .with_file_name(format!("{stem}_relaxed.dat"))
+    }
+}
+
+/// A loaded molecule: topology, force field, starting positions (nm), collective variables.
+#[derive(Debug, Clone)]
+pub struct Molecule {
+    /// Atoms and residues.
+    pub topology: Topology,
+    /// Its parameters.
+    pub forcefield: ForceField,
+    /// Starting positions, nm.
+    pub positions: Vec<[f64; 3]>,
+    /// The collective variables.
+    pub cv: Dihedrals,
+}
+
+impl Molecule {
+    /// Reads the prmtop and the coordinates (checked against it) and resolves the variables.
+    pub fn load(config: &MoleculeConfig, file: &Path) -> Result<Self> {
+        let prmtop = Prmtop::read(&config.prmtop)?;
+        let (topology, forcefield) = ForceField::from_prmtop(&prmtop)?;
+        let structures = chfl::read(&config.coordinates, &topology)?;
+        if let Some(w) = structures.warnings.first() {
+            return Err(Error::config(file, "molecule.coordinates", w.clone()));
+        }
+        let positions = structures
+            .frames
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::config(file, "molecule.coordinates", "holds no frame"))?;
+        let cv = Dihedrals::resolve(&config.cv, &topology)
+            .map_err(|e| Error::config(file, "molecule.cv", e.to_string()))?;
+        Ok(Self {
+            topology,
+            forcefield,
+            positions,
+            cv,
+        })
+    }
+
+    /// Bonded atom pairs (for topology output).
+    pub fn bonds(&self) -> Vec<(usize, usize)> {
+        self.forcefield.bonds.iter().map(|b| (b.i, b.j)).collect()
+    }
+
+    /// Chemfiles writers for this molecule.
+    pub fn writer(&self) -> chfl::Writer {
+        chfl::Writer::new(&self.topology, &self.bonds())
+    }
+}

@@ -1,0 +1,181 @@
+//! Molecular dynamics runs: several Langevin walkers, plain or sharing a well-tempered
+//! metadynamics bias, with frames, collective variables and energies recorded every
+//! `report_every` steps, and a stop with a clear error as soon as the dynamics go unstable.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::dynamics::{Langevin, MdConfig, State};
+use super::forcefield::Energies;
+use super::metadynamics::{Metadynamics, MetadynamicsConfig};
+use super::molecule::Molecule;
+use crate::error::{Error, Result};
+
+/// A walker whose kinetic temperature exceeds this multiple of the target has blown up.
+const EXPLODED: f64 = 5.0;
+
+/// Collective variables and bias of one walker at one report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CvRecord {
+    pub time_ps: f64,
+    pub walker: usize,
+    /// The variables, rad.
+    pub values: Vec<f64>,
+    /// Metadynamics bias, kJ/mol (0 without).
+    pub bias: f64,
+}
+
+/// Energies of one walker at one report.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnergyRecord {
+    pub time_ps: f64,
+    pub walker: usize,
+    /// Force-field terms, kJ/mol.
+    pub energies: Energies,
+    /// Instantaneous kinetic temperature, K.
+    pub kinetic_temperature: f64,
+}
+
+/// The free-energy surface a metadynamics run estimates, at its end and at three quarters of
+/// it (to judge convergence).
+#[derive(Debug, Clone)]
+pub struct FreeEnergyGrid {
+    /// Grid points per variable; values at `(−π + i h, −π + j h)`, first variable fastest.
+    pub n: usize,
+    /// kJ/mol, minimum 0.
+    pub values: Vec<f64>,
+    /// The same at three quarters of the run.
+    pub earlier: Vec<f64>,
+    /// Hills deposited.
+    pub hills: usize,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct MdRun {
+    /// Frames of every walker (empty unless asked for), nm.
+    pub frames: Vec<Vec<Vec<[f64; 3]>>>,
+    pub cv: Vec<CvRecord>,
+    pub energies: Vec<EnergyRecord>,
+    pub steps_per_walker: u64,
+    pub wall_seconds: f64,
+    pub free_energy: Option<FreeEnergyGrid>,
+}
+
+/// Runs `steps` steps of every walker from the molecule's starting structure.
+///
+/// `progress(done, total)` is called after every report. Fails as soon as a walker's energy
+/// is not finite or its kinetic temperature exceeds five times the target.
+pub fn run(
+    molecule: &Molecule,
+    md: &MdConfig,
+    metadynamics: Option<&MetadynamicsConfig>,
+    steps: u64,
+    seed: u64,
+    keep_frames: bool,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<MdRun> {
+    let ff = &molecule.forcefield;
+    let mut walkers: Vec<(Langevin, State)> = (0..md.walkers)
+        .map(|w| {
+            let mut integrator = Langevin::for_molecule(
+                md,
+                ff,
+                &molecule.topology.masses,
+                seed.wrapping_mul(1000).wrapping_add(w as u64),
+            );
+            let mut state = State {
+                positions: molecule.positions.clone(),
+                velocities: vec![[0.0; 3]; molecule.topology.len()],
+            };
+            integrator.thermalise(&mut state);
+            (integrator, state)
+        })
+        .collect();
+    let mut meta = metadynamics.map(|c| Metadynamics::new(molecule.cv.clone(), md, c));
+    let pace = meta.as_ref().map_or(u64::MAX, Metadynamics::pace);
+    let mut out = MdRun {
+        frames: vec![Vec::new(); walkers.len()],
+        cv: Vec::new(),
+        energies: Vec::new(),
+        steps_per_walker: steps,
+        wall_seconds: 0.0,
+        free_energy: None,
+    };
+    let checkpoint = steps * 3 / 4;
+    let mut earlier = None;
+    let t0 = Instant::now();
+    let mut done = 0u64;
+    while done < steps {
+        // Advance to the next hill, report or end, whichever comes first.
+        let next_hill = (done / pace + 1).saturating_mul(pace);
+        let next_report = (done / md.report_every + 1) * md.report_every;
+        let next = next_hill.min(next_report).min(steps);
+        match &meta {
+            Some(m) => m.advance(ff, &mut walkers, next - done),
+            None => walkers
+                .par_iter_mut()
+                .for_each(|(i, s)| i.run(ff, s, next - done, None)),
+        }
+        if let Some(m) = meta.as_mut()
+            && next.is_multiple_of(pace)
+        {
+            m.deposit(&walkers);
+        }
+        if done < checkpoint && next >= checkpoint {
+            earlier = meta.as_ref().map(Metadynamics::free_energy);
+        }
+        done = next;
+        check_stable(&walkers, md, done)?;
+        if done.is_multiple_of(md.report_every) || done == steps {
+            let time_ps = done as f64 * md.timestep;
+            for (w, (integrator, state)) in walkers.iter().enumerate() {
+                if keep_frames {
+                    out.frames[w].push(state.positions.clone());
+                }
+                out.energies.push(EnergyRecord {
+                    time_ps,
+                    walker: w,
+                    energies: integrator.energies(),
+                    kinetic_temperature: integrator.kinetic_temperature(state),
+                });
+                out.cv.push(CvRecord {
+                    time_ps,
+                    walker: w,
+                    values: molecule.cv.values(&state.positions),
+                    bias: meta.as_ref().map_or(0.0, |m| m.bias_of(&state.positions)),
+                });
+            }
+            progress(done, steps);
+        }
+    }
+    out.wall_seconds = t0.elapsed().as_secs_f64();
+    out.free_energy = meta.map(|m| {
+        let values = m.free_energy();
+        FreeEnergyGrid {
+            n: m.grid_size(),
+            earlier: earlier.unwrap_or_else(|| values.clone()),
+            values,
+            hills: m.hills,
+        }
+    });
+    Ok(out)
+}
+
+fn check_stable(walkers: &[(Langevin, State)], md: &MdConfig, step: u64) -> Result<()> {
+    for (w, (integrator, state)) in walkers.iter().enumerate() {
+        let e = integrator.energies().total();
+        let t = integrator.kinetic_temperature(state);
+        if !e.is_finite() || !t.is_finite() || t > EXPLODED * md.temperature {
+            return Err(Error::NonFinite(format!(
+                "unstable dynamics at step {step} of walker {w}: potential energy {e:.4e} kJ/mol, \
+                 kinetic temperature {t:.4e} K (target {} K); reduce md.timestep ({} ps) or set \
+                 md.constraints = \"h-bonds\"",
+                md.temperature, md.timestep
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! A strict reader for CHARMM/NAMD DCD trajectories (what OpenMM, MDAnalysis, mdtraj, VMD and
+//! chemfiles write): every record marker and the frame count in the header are checked, so a
+//! truncated file or a header without frames is an error rather than a silent half-read or an
+//! allocation failure, and a file whose unit cell is all zeros (as MDAnalysis writes for
+//! systems without a box) reads like any other.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The frames of a DCD file: positions as stored (Å), `[frame][atom]`.
+#[derive(Debug, Clone)]
+pub struct Dcd {
+    /// Atom count.
+    pub atoms: usize,
+    /// Positions of every frame, Å.
+    pub frames: Vec<Vec<[f64; 3]>>,
+    /// Unit cell lengths (Å) of every frame where the file has a non-zero cell.
+    pub cells: Vec<Option<[f64; 3]>>,
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    big_endian: bool,
+    path: &'a Path,
+}
+
+impl Reader<'_> {
+    fn bad(&self, message: impl std::fmt::Display) -> Error {
+        Error::parse(self.path, format!("DCD byte {}: {message}", self.at))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8]> {
+        let slice = self
+            .bytes
+            .get(self.at..self.at + n)
+            .ok_or_else(|| self.bad("the file ends in the middle of a record (truncated?)"))?;
+        self.at += n;
+        Ok(slice)
+    }
+
+    fn i32(&mut self) -> Result<i32> {
+        let b: [u8; 4] = self.take(4)?.try_into().expect("4 bytes");
+        Ok(if self.big_endian {
+            i32::from_be_bytes(b)
+        } else {
+            i32::from_le_bytes(b)
+        })
+    }
+
+    /// A Fortran record: its length marker, body and matching end marker.
+    fn record(&mut self) -> Result<&[u8]> {
+        let len = self.i32()?;
+        let len = usize::try_from(len).map_err(|_| self.bad(format!("record length {len}")))?;
+        let start = self.at;
+        self.take(len)?;
+        let end = self.i32()?;
+        if usize::try_from(end).ok() != Some(len) {
+            return Err(self.bad(format!(
+                "record markers disagree ({len} then {end}): not a DCD file, or corrupt"
+            )));
+        }
+        Ok(&self.bytes[start..start + len])
+    }
+
+    fn f32s(&self, body: &[u8]) -> Vec<f64> {
+        body.chunks_exact(4)
+            .map(|c| {
+                let b: [u8; 4] = c.try_into().expect("4 bytes");
+                f64::from(if self.big_endian {
+                    f32::from_be_bytes(b)
+                } else {
+                    f32::from_le_bytes(b)
+                })
+            })
+            .collect()
+    }
+
+    fn f64s(&self, body: &[u8]) -> Vec<f64> {
+        body.chunks_exact(8)
+            .map(|c| {
+                let b: [u8; 8] = c.try_into().expect("8 bytes");
+                if self.big_endian {
+                    f64::from_be_bytes(b)
+                } else {
+                    f64::from_le_bytes(b)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Reads a DCD file.
+pub fn read(path: &Path) -> Result<Dcd> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse(&bytes, path)
+}
+
+/// Parses the bytes of a DCD file (`path` names it in errors).
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
+    let first: [u8; 4] = bytes
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::parse(path, "not a DCD file: shorter than its header"))?;
+    let big_endian = match (i32::from_le_bytes(first), i32::from_be_bytes(first)) {
+        (84, _) => false,
+        (_, 84) => true,
+        _ => {
+            return Err(Error::parse(
+                path,
+                "not a DCD file (the first record is not the 84-byte CORD header)",
+            ));
+        }
+    };
+    let mut r = Reader {
+        bytes,
+        at: 0,
+        big_endian,
+        path,
+    };
+    let header = r.record()?.to_vec();
+    if &header[..4] != b"CORD" {
+        return Err(r.bad("not a coordinate DCD (no CORD tag)"));
+    }
+    let icntrl: Vec<i32> = header[4..84]
+        .chunks_exact(4)
+        .map(|c| {
+            let b: [u8; 4] = c.try_into().expect("4 bytes");
+            if big_endian {
+                i32::from_be_bytes(b)
+            } else {
+                i32::from_le_bytes(b)
+            }
+        })
+        .collect();
+    let declared = icntrl[0];
+    let fixed = icntrl[8];
+    let has_cell = icntrl[10] != 0;
+    if icntrl[11] != 0 {
+        return Err(r.bad("4-D DCD files are not supported"));
+    }
+    r.record()?; // titles
+    let natoms_record = r.record()?.to_vec();
+    if natoms_record.len() != 4 {
+        return Err(r.bad("the atom-count record is not 4 bytes"));
+    }
+    let atoms = {
+        let b: [u8; 4] = natoms_record[..].try_into().expect("4 bytes");
+        let n = if big_endian {
+            i32::from_be_bytes(b)
+        } else {
+            i32::from_le_bytes(b)
+        };
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| r.bad(format!("atom count {n}")))?
+    };
+    if fixed != 0 {
+        return Err(r.bad("DCD files with fixed atoms are not supported"));
+    }
+    let frame_bytes = (if has_cell { 56 } else { 0 }) + 3 * (8 + 4 * atoms);
+    let body = bytes.len() - r.at;
+    let count = body / frame_bytes;
+    if !body.is_multiple_of(frame_bytes) {
+        return Err(Error::parse(
+            path,
+            format!(
+                "DCD: {count} whole frames of {atoms} atoms and {} stray bytes: the file is \
+                 truncated or corrupt",
+                body % frame_bytes
+            ),
+        ));
+    }
+    if declared > 0 && usize::try_from(declared).ok() != Some(count) {
+        return Err(Error::parse(
+            path,
+            format!(
+                "DCD: the header declares {declared} frames but the file holds {count}: truncated?"
+            ),
+        ));
+    }
+    if count == 0 {
+        return Err(Error::parse(path, "DCD: the file holds no frames"));
+    }
+    let mut frames = Vec::with_capacity(count);
+    let mut cells = Vec::with_capacity(count);
+    for _ in 0..count {
+        let cell = if has_cell {
+            let body = r_record(&mut r, 48)?;
+            let c = r.f64s(body);
+            // CHARMM order: a, γ, b, β, α, c. All zeros means no box.
+            let lengths = [c[0], c[2], c[5]];
+            (lengths.iter().any(|v| *v != 0.0)).then_some(lengths)
+        } else {
+            None
+        };
+        let mut xyz = Vec::with_capacity(3);
+        for _ in 0..3 {
+            let body = r_record(&mut r, 4 * atoms)?;
+            xyz.push(r.f32s(body));
+        }
+        frames.push(
+            (0..atoms)
+                .map(|i| [xyz[0][i], xyz[1][i], xyz[2][i]])
+                .collect(),
+        );
+        cells.push(cell);
+    }
+    Ok(Dcd {
+        atoms,
+        frames,
+        cells,
+    })
+}
+
+/// A record that must have `len` bytes.
+fn r_record<'a>(r: &mut Reader<'a>, len: usize) -> Result<&'a [u8]> {
+    let at = r.at;
+    let found = r.record()?.len();
+    if found != len {
+        return Err(Error::parse(
+            r.path,
+            format!("DCD byte {at}: a record of {found} bytes where {len} were expected"),
+        ));
+    }
+    // Re-borrow from the underlying bytes for the caller's lifetime.
+    Ok(&r.bytes[r.at - 4 - len..r.at - 4])
+}

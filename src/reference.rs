@@ -1,0 +1,241 @@
+//! What a system's transition paths are judged against: the minimum-energy path between two
+//! states and its saddle (string method), the grid minimax bound on the highest energy any
+//! path must cross, and for molecules the barrier on the relaxed (adiabatic) potential-energy
+//! map; and the basins and barriers of a free-energy surface.
+
+use serde::Serialize;
+
+use crate::barrier::{grid_minimax, minimum_energy_path};
+use crate::error::{Error, Result};
+use crate::mm::backmap::relaxed_map as relax_map;
+use crate::potential::{Potential, Tabulated};
+use crate::systems::{MolecularSystem, System};
+
+/// The reference barrier between two states.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reference {
+    /// Saddle point (highest point of the minimum-energy path).
+    pub saddle: Vec<f64>,
+    /// Energy at the saddle.
+    pub saddle_energy: f64,
+    /// Saddle energy minus the energy of the relaxed start state.
+    pub barrier: f64,
+    /// Energy of the relaxed start state.
+    pub start_energy: f64,
+    /// Energy of the relaxed end state.
+    pub end_energy: f64,
+    /// Grid minimax bound on the highest energy any path must cross (2-D systems).
+    pub minimax: Option<f64>,
+    /// Grid points per axis of that bound.
+    pub minimax_grid: Option<usize>,
+    /// Molecules: the potential-energy barrier (kJ/mol) on the relaxed map, above the energy
+    /// minimum of the start state's basin.
+    pub relaxed_potential_barrier: Option<f64>,
+    /// Grid points per variable of that map.
+    pub relaxed_map_grid: Option<usize>,
+    /// The minimum-energy path.
+    #[serde(skip)]
+    pub mep: Vec<Vec<f64>>,
+    /// Energies along it.
+    #[serde(skip)]
+    pub mep_energies: Vec<f64>,
+}
+
+/// The reference for states `from` → `to` of a loaded system; for molecules the barrier on
+/// `relaxed` (a relaxed map), if given.
+pub fn reference(
+    system: &System,
+    from: &str,
+    to: &str,
+    relaxed: Option<&Tabulated>,
+) -> Result<Reference> {
+    let (a, b) = (system.file.state(from)?, system.file.state(to)?);
+    if from == to {
+        return Err(Error::Invalid(format!("--from and --to are both `{from}`")));
+    }
+    let cfg = &system.file.barrier;
+    let potential = system.potential()?;
+    let (initial, minimax) = if potential.dim() == 2 {
+        let m = grid_minimax(potential, &system.file.domain(), cfg.grid, a, b)?;
+        let mut pts = m.points.clone();
+        // Start and end exactly at the states (the grid path starts at the nearest nodes).
+        pts.insert(0, a.to_vec());
+        pts.push(b.to_vec());
+        (pts, Some(m.barrier))
+    } else {
+        let d = potential.displacement(a, b);
+        let n = 2 * cfg.images;
+        let line = (0..n)
+            .map(|i| {
+                let t = i as f64 / (n - 1) as f64;
+                a.iter().zip(&d).map(|(p, d)| p + t * d).collect()
+            })
+            .collect();
+        (line, None)
+    };
+    let mep = minimum_energy_path(potential, &initial, cfg.images, 20_000)?;
+    let (relaxed_barrier, relaxed_grid) = match (&system.molecule, relaxed) {
+        (Some(m), Some(map)) => (
+            Some(barrier_on_relaxed_map(m, map, from, a, b)?),
+            Some(map.shape().0),
+        ),
+        _ => (None, None),
+    };
+    Ok(Reference {
+        saddle: mep.saddle.clone(),
+        saddle_energy: mep.saddle_energy,
+        barrier: mep.barrier,
+        start_energy: mep.energies[0],
+        end_energy: *mep.energies.last().expect("non-empty"),
+        minimax,
+        minimax_grid: minimax.map(|_| cfg.grid),
+        relaxed_potential_barrier: relaxed_barrier,
+        relaxed_map_grid: relaxed_grid,
+        mep: mep.points,
+        mep_energies: mep.energies,
+    })
+}
+
+/// Grid points per variable of the relaxed map `tps train` computes.
+pub const RELAXED_MAP_GRID: usize = 36;
+
+/// The relaxed (adiabatic) potential-energy map of a molecule over its two variables,
+/// relaxed from the energy minimum of `state`'s basin; `progress` is called after each row.
+pub fn relaxed_map(
+    molecular: &MolecularSystem,
+    state: &str,
+    at: &[f64],
+    progress: &(dyn Fn() + Sync),
+) -> Tabulated {
+    let m = &molecular.molecule;
+    let start = molecular.minimum(state, at);
+    let values = relax_map(&m.forcefield, &m.cv, &start, RELAXED_MAP_GRID, progress);
+    Tabulated::periodic_angles(values, RELAXED_MAP_GRID)
+}
+
+/// Barrier from `a` to `b` on a relaxed map: the grid minimax of its interpolant minus the
+/// energy of the minimum in `a`'s basin.
+pub fn barrier_on_relaxed_map(
+    molecular: &MolecularSystem,
+    map: &Tabulated,
+    from: &str,
+    a: &[f64],
+    b: &[f64],
+) -> Result<f64> {
+    let n = map.shape().0;
+    let domain = [[-std::f64::consts::PI, std::f64::consts::PI]; 2];
+    let m = grid_minimax(map, &domain, 4 * n, a, b)?;
+    let start = molecular.minimum(from, a);
+    let mut forces = vec![[0.0; 3]; start.len()];
+    let e_start = molecular
+        .molecule
+        .forcefield
+        .compute(&start, &mut forces)
+        .total();
+    Ok(m.barrier - e_start)
+}
+
+/// A state's basin on a free-energy surface.
+#[derive(Debug, Clone, Serialize)]
+pub struct Basin {
+    pub state: String,
+    /// The lowest grid point within 0.8 rad of the state.
+    pub at: Vec<f64>,
+    /// Free energy there, kJ/mol above the surface's minimum.
+    pub free_energy: f64,
+}
+
+/// The lowest pass from one state to another.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassBarrier {
+    pub from: String,
+    pub to: String,
+    /// Highest free energy of the best path on the grid minus that of `from`'s basin.
+    pub barrier: f64,
+}
+
+/// What a free-energy surface says about the states, and whether it has settled.
+#[derive(Debug, Clone, Serialize)]
+pub struct FreeEnergySummary {
+    pub basins: Vec<Basin>,
+    /// From every state to every other.
+    pub barriers: Vec<PassBarrier>,
+    /// Largest change of a basin free energy or barrier over the last quarter of the run.
+    pub drift: f64,
+    /// Whether that drift is below 1 kJ/mol.
+    pub converged: bool,
+}
+
+/// Converged means no basin free energy or barrier moved by more than this over the last
+/// quarter of the run (kJ/mol).
+pub const CONVERGED_DRIFT: f64 = 1.0;
+
+/// Basins and barriers (every ordered pair) of `surface` for `states`, and their drift from
+/// `earlier`.
+pub fn free_energy_summary(
+    surface: &Tabulated,
+    earlier: &Tabulated,
+    states: &[(String, Vec<f64>)],
+) -> Result<FreeEnergySummary> {
+    let facts = |s: &Tabulated| -> Result<(Vec<Basin>, Vec<PassBarrier>)> {
+        let basins: Vec<Basin> = states
+            .iter()
+            .map(|(name, x)| {
+                let (at, f) = lowest_near(s, x, 0.8);
+                Basin {
+                    state: name.clone(),
+                    at,
+                    free_energy: f,
+                }
+            })
+            .collect();
+        let n = s.shape().0;
+        let domain = [[-std::f64::consts::PI, std::f64::consts::PI]; 2];
+        let mut barriers = Vec::new();
+        for from in &basins {
+            for to in basins.iter().filter(|b| b.state != from.state) {
+                let path = grid_minimax(s, &domain, n, &from.at, &to.at)?;
+                barriers.push(PassBarrier {
+                    from: from.state.clone(),
+                    to: to.state.clone(),
+                    barrier: path.barrier - from.free_energy,
+                });
+            }
+        }
+        Ok((basins, barriers))
+    };
+    let (basins, barriers) = facts(surface)?;
+    let (b0, p0) = facts(earlier)?;
+    let drift = basins
+        .iter()
+        .zip(&b0)
+        .map(|(a, b)| (a.free_energy - b.free_energy).abs())
+        .chain(
+            barriers
+                .iter()
+                .zip(&p0)
+                .map(|(a, b)| (a.barrier - b.barrier).abs()),
+        )
+        .fold(0.0, f64::max);
+    Ok(FreeEnergySummary {
+        basins,
+        barriers,
+        drift,
+        converged: drift <= CONVERGED_DRIFT,
+    })
+}
+
+fn lowest_near(s: &Tabulated, centre: &[f64], radius: f64) -> (Vec<f64>, f64) {
+    let (nx, ny) = s.shape();
+    let mut best = (centre.to_vec(), f64::INFINITY);
+    for j in 0..ny {
+        for i in 0..nx {
+            let node = s.node(i, j);
+            let d = s.displacement(centre, &node);
+            if d[0].hypot(d[1]) <= radius && s.value(i, j) < best.1 {
+                best = (node.to_vec(), s.value(i, j));
+            }
+        }
+    }
+    best
+}

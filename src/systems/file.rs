@@ -1,0 +1,340 @@
+//! System files: TOML naming an energy surface (analytic, tabulated, a Gaussian mixture, or a
+//! molecule's free-energy surface in its collective variables), a temperature, named states and
+//! each stage's settings. Every stage owns its section and its defaults; this file composes
+//! them, anchors every path to the file's directory and checks every value before any work.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::barrier::BarrierConfig;
+use crate::denoiser::{MlpConfig, Network};
+use crate::error::{Error, Result};
+use crate::geometry::GeodesicConfig;
+use crate::mm::{MdConfig, MetadynamicsConfig, MoleculeConfig};
+use crate::paths::TransitionConfig;
+use crate::sampling::SamplingConfig;
+use crate::toml_file::{self, Checks, anchor};
+use crate::training::TrainingConfig;
+
+/// Which energy surface (systems without a `[molecule]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PotentialSpec {
+    /// The analytic Müller–Brown surface.
+    MullerBrown,
+    /// A 2-D grid of energies read from `file`.
+    Tabulated {
+        file: PathBuf,
+        #[serde(default)]
+        periodic: bool,
+    },
+    /// An isotropic Gaussian mixture in any dimension (exact denoiser, no training).
+    GaussianMixture {
+        means: Vec<Vec<f64>>,
+        weights: Vec<f64>,
+        stds: Vec<f64>,
+    },
+}
+
+/// The `[model]` section: the network (the dimension comes from the system) and where the
+/// trained model lives.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSection {
+    pub network: Network,
+    pub hidden: usize,
+    pub blocks: usize,
+    pub embedding: usize,
+    pub input_scale: f64,
+    /// Where the trained model lives; default `models/<name>.tpsmodel` next to the file.
+    pub path: Option<PathBuf>,
+}
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        let m = MlpConfig::new(1);
+        Self {
+            network: m.network,
+            hidden: m.hidden,
+            blocks: m.blocks,
+            embedding: m.embedding,
+            input_scale: m.input_scale,
+            path: None,
+        }
+    }
+}
+
+/// A parsed and checked system file, every path anchored to its directory.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemFile {
+    /// Short name used for model and output paths.
+    pub name: String,
+    /// The energy surface (not for molecules: theirs is the free-energy surface).
+    pub potential: Option<PotentialSpec>,
+    /// A molecule: its topology, coordinates and collective variables.
+    pub molecule: Option<MoleculeConfig>,
+    /// Molecules: Langevin dynamics (also sets kT).
+    pub md: Option<MdConfig>,
+    /// Molecules: well-tempered metadynamics on the collective variables.
+    pub metadynamics: Option<MetadynamicsConfig>,
+    /// Thermal energy in the potential's unit (give this or `beta`; molecules: from
+    /// `md.temperature`).
+    #[serde(rename = "kT")]
+    pub kt: Option<f64>,
+    /// Inverse thermal energy.
+    pub beta: Option<f64>,
+    /// Box `[[low, high], …]` per coordinate: for sampling starts, grids and plots
+    /// (molecules: one period of every angle).
+    pub domain: Option<Vec<[f64; 2]>>,
+    /// Named metastable states, in the system's coordinates.
+    pub states: BTreeMap<String, Vec<f64>>,
+    #[serde(default)]
+    pub sampling: SamplingConfig,
+    #[serde(default)]
+    pub model: ModelSection,
+    #[serde(default)]
+    pub training: TrainingConfig,
+    #[serde(default)]
+    pub geodesic: GeodesicConfig,
+    #[serde(default)]
+    pub transition: TransitionConfig,
+    #[serde(default)]
+    pub barrier: BarrierConfig,
+}
+
+impl SystemFile {
+    /// Reads, anchors and checks a system file.
+    pub fn load(path: &Path) -> Result<(Self, String)> {
+        let (file, text): (SystemFile, String) = toml_file::load(path)?;
+        let file = file.anchored(path);
+        file.check(path)?;
+        Ok((file, text))
+    }
+
+    /// Parses, anchors and checks TOML text read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let file: SystemFile = toml_file::parse(text, path)?;
+        let file = file.anchored(path);
+        file.check(path)?;
+        Ok(file)
+    }
+
+    fn anchored(mut self, path: &Path) -> Self {
+        if let Some(PotentialSpec::Tabulated { file, .. }) = &mut self.potential {
+            *file = anchor(path, file);
+        }
+        self.molecule = self.molecule.map(|m| m.anchored(path));
+        let model = self
+            .model
+            .path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("models").join(format!("{}.tpsmodel", self.name)));
+        self.model.path = Some(anchor(path, &model));
+        self
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let c = Checks::new(path);
+        c.require(
+            !self.name.is_empty()
+                && self
+                    .name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-'),
+            "name",
+            "letters, digits, `_` or `-` only",
+        )?;
+        match (&self.molecule, &self.potential) {
+            (Some(_), Some(_)) => {
+                return Err(c.error(
+                    "potential",
+                    "a molecule's surface is its free energy: give [molecule] or [potential], \
+                     not both",
+                ));
+            }
+            (None, None) => {
+                return Err(c.error("potential", "missing: give [potential] or [molecule]"));
+            }
+            _ => {}
+        }
+        match &self.molecule {
+            Some(m) => {
+                m.check(&c)?;
+                let md = self.md();
+                md.check(&c, "md")?;
+                if let Some(kt) = self.kt {
+                    c.require(
+                        (kt - md.kt()).abs() <= 1e-6 * md.kt(),
+                        "kT",
+                        &format!(
+                            "{kt} disagrees with md.temperature = {} K (kT = {:.6} kJ/mol); \
+                             give only the temperature",
+                            md.temperature,
+                            md.kt()
+                        ),
+                    )?;
+                }
+                c.require(self.beta.is_none(), "beta", "molecules take md.temperature")?;
+                c.require(
+                    self.domain.is_none(),
+                    "domain",
+                    "a molecule's domain is one period of each angle; leave it out",
+                )?;
+            }
+            None => {
+                c.require(self.md.is_none(), "md", "[md] needs a [molecule]")?;
+                c.require(
+                    self.metadynamics.is_none(),
+                    "metadynamics",
+                    "[metadynamics] needs a [molecule]",
+                )?;
+                match (self.kt, self.beta) {
+                    (Some(_), Some(_)) => {
+                        return Err(c.error("kT", "give either kT or beta, not both"));
+                    }
+                    (None, None) => return Err(c.error("kT", "missing: give kT or beta")),
+                    (Some(v), None) => c.positive(v, "kT")?,
+                    (None, Some(v)) => c.positive(v, "beta")?,
+                }
+                let domain = self
+                    .domain
+                    .as_ref()
+                    .ok_or_else(|| c.error("domain", "missing: one [low, high] per coordinate"))?;
+                c.require(
+                    domain.len() == self.dim(),
+                    "domain",
+                    &format!("expected {} [low, high] pairs", self.dim()),
+                )?;
+                c.require(
+                    domain
+                        .iter()
+                        .all(|[lo, hi]| lo.is_finite() && hi.is_finite() && lo < hi),
+                    "domain",
+                    "each pair must be finite [low, high] with low < high",
+                )?;
+            }
+        }
+        if let Some(PotentialSpec::GaussianMixture {
+            means,
+            weights,
+            stds,
+        }) = &self.potential
+        {
+            let dim = means.first().map_or(0, Vec::len);
+            c.require(
+                dim > 0
+                    && means
+                        .iter()
+                        .all(|m| m.len() == dim && m.iter().all(|v| v.is_finite())),
+                "potential.means",
+                "non-empty finite vectors of equal length",
+            )?;
+            let positive = |v: &[f64]| v.iter().all(|w| *w > 0.0 && w.is_finite());
+            c.require(
+                weights.len() == means.len() && positive(weights),
+                "potential.weights",
+                "one positive weight per mean",
+            )?;
+            c.require(
+                stds.len() == means.len() && positive(stds),
+                "potential.stds",
+                "one positive std per mean",
+            )?;
+        }
+        if let Some(m) = &self.metadynamics {
+            m.check(&c)?;
+        }
+        c.require(
+            self.states.len() >= 2,
+            "states",
+            "define at least two named states",
+        )?;
+        for (name, x) in &self.states {
+            c.require(
+                x.len() == self.dim() && x.iter().all(|v| v.is_finite()),
+                &format!("states.{name}"),
+                &format!("expected {} finite coordinates", self.dim()),
+            )?;
+        }
+        self.sampling.check(&c)?;
+        self.training.check(&c)?;
+        self.geodesic.check(&c)?;
+        self.transition.check(&c)?;
+        self.barrier.check(&c)?;
+        self.model_config()
+            .validate()
+            .map_err(|e| c.error("model", e.to_string()))
+    }
+
+    /// Data dimension: the molecule's collective variables, or the potential's.
+    pub fn dim(&self) -> usize {
+        match (&self.molecule, &self.potential) {
+            (Some(m), _) => m.cv.len(),
+            (None, Some(PotentialSpec::GaussianMixture { means, .. })) => {
+                means.first().map_or(0, Vec::len)
+            }
+            _ => 2,
+        }
+    }
+
+    /// The `[md]` section (its defaults when absent).
+    pub fn md(&self) -> MdConfig {
+        self.md.clone().unwrap_or_default()
+    }
+
+    /// Thermal energy kT (kJ/mol for molecules).
+    pub fn kt(&self) -> f64 {
+        match (&self.molecule, self.kt, self.beta) {
+            (Some(_), _, _) => self.md().kt(),
+            (None, Some(kt), _) => kt,
+            (None, None, Some(beta)) => 1.0 / beta,
+            _ => unreachable!("checked: kT or beta"),
+        }
+    }
+
+    /// The box of the coordinates.
+    pub fn domain(&self) -> Vec<[f64; 2]> {
+        match &self.domain {
+            Some(d) => d.clone(),
+            None => vec![[-std::f64::consts::PI, std::f64::consts::PI]; self.dim()],
+        }
+    }
+
+    /// The network architecture.
+    pub fn model_config(&self) -> MlpConfig {
+        MlpConfig {
+            dim: self.dim(),
+            network: self.model.network,
+            hidden: self.model.hidden,
+            blocks: self.model.blocks,
+            embedding: self.model.embedding,
+            input_scale: self.model.input_scale,
+        }
+    }
+
+    /// Where the trained model is stored (anchored to the file).
+    pub fn model_path(&self) -> PathBuf {
+        self.model.path.clone().expect("anchored on load")
+    }
+
+    /// Coordinates of a named state, or an error listing the known ones.
+    pub fn state(&self, name: &str) -> Result<&[f64]> {
+        self.states.get(name).map(Vec::as_slice).ok_or_else(|| {
+            Error::Invalid(format!(
+                "unknown state `{name}`; this system defines: {}",
+                self.states.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+    /// Names of the coordinates (the molecule's variables, else `x1`, `x2`, …).
+    pub fn coordinate_names(&self) -> Vec<String> {
+        match &self.molecule {
+            Some(m) => m.cv.iter().map(|v| v.name.clone()).collect(),
+            None => (1..=self.dim()).map(|k| format!("x{k}")).collect(),
+        }
+    }
+}

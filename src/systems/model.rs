@@ -1,0 +1,76 @@
+//! A system's denoiser: the exact one of a Gaussian mixture, or the trained model, checked to
+//! have been trained for this system as it is now (name, temperature, surface, architecture).
+
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+
+use super::System;
+use crate::compute::{self, Backend, Precision};
+use crate::denoiser::{Denoiser, Mlp, Normalisation};
+use crate::error::Result;
+use crate::model_file::{self, Expected, ModelMetadata};
+use crate::provenance::sha256_file;
+
+/// The denoiser of a system with the normalisation it works in.
+pub struct LoadedDenoiser {
+    pub denoiser: Box<dyn Denoiser>,
+    pub normalisation: Normalisation,
+    /// Autodiff device for geodesics.
+    pub device: Device,
+    /// Model metadata when a trained model was loaded.
+    pub metadata: Option<ModelMetadata>,
+    /// Path of the trained model, if any.
+    pub model_path: Option<PathBuf>,
+}
+
+impl System {
+    /// SHA-256 of the file the system's energy surface comes from (a molecule's free-energy
+    /// surface, a tabulated potential), if there is one.
+    pub fn surface_sha256(&self) -> Result<Option<String>> {
+        let file = match (&self.file.molecule, &self.file.potential) {
+            (Some(m), _) => Some(&m.free_energy),
+            (None, Some(super::PotentialSpec::Tabulated { file, .. })) => Some(file),
+            _ => None,
+        };
+        file.map(|f| sha256_file(f)).transpose()
+    }
+
+    /// The exact denoiser for Gaussian mixtures (f64, CPU), else the trained model (f32) on
+    /// `backend`.
+    pub fn denoiser(&self, backend: Backend) -> Result<LoadedDenoiser> {
+        if self.is_exact() {
+            let exact = self
+                .exact_denoiser(&compute::device(Backend::Flex, Precision::F64)?)
+                .expect("an exact system has an exact denoiser")?;
+            let device = exact.device().clone().autodiff();
+            return Ok(LoadedDenoiser {
+                normalisation: Normalisation::identity(self.file.dim()),
+                denoiser: Box::new(exact),
+                device,
+                metadata: None,
+                model_path: None,
+            });
+        }
+        let device = compute::device(backend, Precision::F32)?;
+        let path = self.file.model_path();
+        let (meta, mlp): (_, Mlp) = model_file::load(&path, &device)?;
+        let surface = self.surface_sha256()?;
+        meta.check_compatible(
+            &path,
+            &Expected {
+                system: &self.file.name,
+                kt: self.kt(),
+                surface_sha256: surface.as_deref(),
+                architecture: &self.file.model_config(),
+            },
+        )?;
+        Ok(LoadedDenoiser {
+            normalisation: meta.normalisation.clone(),
+            denoiser: Box::new(mlp),
+            device: device.autodiff(),
+            metadata: Some(meta),
+            model_path: Some(path),
+        })
+    }
+}

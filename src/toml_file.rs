@@ -1,0 +1,94 @@
+//! The one way `tps` reads its TOML files: parse errors name the file and the offending key and
+//! line; relative paths inside a file are anchored to that file's directory; checks of values
+//! report the file, the dotted field and what was expected.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// Reads `path` and parses it into `T`; returns the value and the file's text.
+pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let value = parse(&text, path)?;
+    Ok((value, text))
+}
+
+/// Parses TOML `text` read from `path`.
+pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    toml::from_str(text).map_err(|e| Error::parse(path, e.to_string()))
+}
+
+/// `relative` anchored to the directory of `file` (absolute paths are kept).
+pub fn anchor(file: &Path, relative: &Path) -> PathBuf {
+    if relative.is_absolute() {
+        return relative.to_path_buf();
+    }
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.join(relative),
+        _ => relative.to_path_buf(),
+    }
+}
+
+/// Checks values of one file; every failure names the file and the field.
+pub struct Checks<'a> {
+    file: &'a Path,
+}
+
+impl<'a> Checks<'a> {
+    /// Checks of values read from `file`.
+    pub fn new(file: &'a Path) -> Self {
+        Self { file }
+    }
+
+    /// Fails with `message` at `field` unless `ok`.
+    pub fn require(&self, ok: bool, field: &str, message: &str) -> Result<()> {
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::config(self.file, field, message))
+        }
+    }
+
+    /// A finite value above zero.
+    pub fn positive(&self, value: f64, field: &str) -> Result<()> {
+        self.require(
+            value > 0.0 && value.is_finite(),
+            field,
+            &format!("must be positive and finite (got {value})"),
+        )
+    }
+
+    /// A finite value of at least zero.
+    pub fn non_negative(&self, value: f64, field: &str) -> Result<()> {
+        self.require(
+            value >= 0.0 && value.is_finite(),
+            field,
+            &format!("must be finite and at least 0 (got {value})"),
+        )
+    }
+
+    /// A finite value.
+    pub fn finite(&self, value: f64, field: &str) -> Result<()> {
+        self.require(
+            value.is_finite(),
+            field,
+            &format!("must be finite (got {value})"),
+        )
+    }
+
+    /// A count of at least `min`.
+    pub fn at_least(&self, value: usize, min: usize, field: &str) -> Result<()> {
+        self.require(
+            value >= min,
+            field,
+            &format!("must be at least {min} (got {value})"),
+        )
+    }
+
+    /// An error at `field`, for checks that need their own logic.
+    pub fn error(&self, field: &str, message: impl Into<String>) -> Error {
+        Error::config(self.file, field, message)
+    }
+}
