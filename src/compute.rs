@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
+    /// Single precision (the default for models).
     F32,
+    /// Double precision (exact references, tests).
     F64,
 }
 

@@ -13,7 +13,7 @@ use crate::mm::simulation;
 use crate::model_file::{self, ModelMetadata};
 use crate::potential::{Potential, Tabulated};
 use crate::progress::Progress;
-use crate::provenance::{Provenance, sha256};
+use crate::provenance::sha256;
 use crate::reference::{FreeEnergySummary, free_energy_summary, relaxed_map};
 use crate::sampling;
 use crate::systems::System;
@@ -23,11 +23,13 @@ use crate::training;
 pub struct Surfaces {
     /// Free-energy surface (kJ/mol) in the collective variables, and its text.
     pub free_energy: Tabulated,
+    /// The surface as text (the file written).
     pub free_energy_text: String,
     /// What it says about the states.
     pub summary: FreeEnergySummary,
     /// Relaxed potential-energy map and its text.
     pub relaxed_map: Tabulated,
+    /// The map as text (the file written).
     pub relaxed_map_text: String,
 }
 
@@ -35,20 +37,28 @@ pub struct Surfaces {
 pub struct Learnt {
     /// The model file's bytes.
     pub model: Vec<u8>,
+    /// The model's header.
     pub metadata: ModelMetadata,
     /// Molecules: the surfaces the model was trained on.
     pub surfaces: Option<Surfaces>,
+    /// What happened.
     pub report: LearnReport,
 }
 
 /// What `tps train` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct LearnReport {
+    /// Boltzmann samples drawn.
     pub samples: usize,
+    /// Potential evaluations of the sampling.
     pub sampling_evaluations: u64,
+    /// Swap acceptance between neighbouring temperatures.
     pub swap_acceptance: Vec<f64>,
+    /// Wall time of the molecule's surfaces, s.
     pub surface_seconds: f64,
+    /// Wall time of the sampling, s.
     pub sampling_seconds: f64,
+    /// Wall time of the training, s.
     pub training_seconds: f64,
     /// Mean weighted loss of the last 100 steps.
     pub final_loss: f64,
@@ -116,12 +126,7 @@ pub fn learn(
     let training_seconds = t2.elapsed().as_secs_f64();
     let h = &trained.loss_history;
     let final_loss = h.iter().rev().take(100).sum::<f64>() / h.len().min(100) as f64;
-    let mut provenance = Provenance::new(&system.path, seed);
-    if let Some(m) = &file.molecule {
-        provenance = provenance
-            .with_input(&m.prmtop)?
-            .with_input(&m.coordinates)?;
-    }
+    let provenance = system.provenance(seed)?;
     let metadata = ModelMetadata {
         format: model_file::FORMAT,
         system: file.name.clone(),

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! `tps`: transition paths from the spacetime geometry of diffusion models.
 //!
 //! ```
@@ -27,6 +28,7 @@ pub mod compute;
 pub mod denoiser;
 pub mod error;
 pub mod geometry;
+pub mod lbfgs;
 pub mod learning;
 pub mod mm;
 pub mod model_file;

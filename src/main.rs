@@ -206,18 +206,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             progress.finish();
             let l = &r.learnt;
             if let Some(f) = &r.free_energy {
-                for b in &f.barriers {
-                    println!(
-                        "free-energy barrier {} → {}: {:.2} kJ/mol",
-                        b.from, b.to, b.barrier
-                    );
-                }
-                if !f.converged {
-                    println!(
-                        "warning: the free-energy surface is not converged (drift {:.2} kJ/mol over the last quarter of the run)",
-                        f.drift
-                    );
-                }
+                print_free_energy(f);
             }
             println!(
                 "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, final loss {:.4})",
@@ -349,21 +338,7 @@ fn run(cli: Cli) -> tps::Result<()> {
                 r.walkers, r.steps_per_walker, r.timestep_ps, r.steps_per_second, r.ns_per_day
             );
             if let Some(f) = &r.free_energy {
-                for b in &f.basins {
-                    println!("free energy of {}: {:.2} kJ/mol", b.state, b.free_energy);
-                }
-                for b in &f.barriers {
-                    println!(
-                        "free-energy barrier {} → {}: {:.2} kJ/mol",
-                        b.from, b.to, b.barrier
-                    );
-                }
-                if !f.converged {
-                    println!(
-                        "warning: not converged: free energies moved by {:.2} kJ/mol over the last quarter of the run; raise --steps",
-                        f.drift
-                    );
-                }
+                print_free_energy(f);
             }
             println!("outputs: {}", dir.display());
         }
@@ -401,6 +376,24 @@ fn run(cli: Cli) -> tps::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_free_energy(f: &tps::reference::FreeEnergySummary) {
+    for b in &f.basins {
+        println!("free energy of {}: {:.2} kJ/mol", b.state, b.free_energy);
+    }
+    for b in &f.barriers {
+        println!(
+            "free-energy barrier {} → {}: {:.2} kJ/mol",
+            b.from, b.to, b.barrier
+        );
+    }
+    if !f.converged {
+        println!(
+            "warning: the free-energy surface is not converged: free energies moved by {:.2} kJ/mol over the last quarter of the run; run longer (md.steps or --steps)",
+            f.drift
+        );
+    }
 }
 
 fn main() -> ExitCode {

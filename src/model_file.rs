@@ -56,9 +56,13 @@ pub struct ModelMetadata {
 /// What a model must have been trained for to be used.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expected<'a> {
+    /// Name of the system.
     pub system: &'a str,
+    /// Thermal energy kT.
     pub kt: f64,
+    /// SHA-256 of the surface file the model must have been trained on, if any.
     pub surface_sha256: Option<&'a str>,
+    /// The network.
     pub architecture: &'a MlpConfig,
 }
 

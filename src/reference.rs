@@ -138,6 +138,7 @@ pub fn barrier_on_relaxed_map(
 /// A state's basin on a free-energy surface.
 #[derive(Debug, Clone, Serialize)]
 pub struct Basin {
+    /// The state.
     pub state: String,
     /// The lowest grid point within 0.8 rad of the state.
     pub at: Vec<f64>,
@@ -148,7 +149,9 @@ pub struct Basin {
 /// The lowest pass from one state to another.
 #[derive(Debug, Clone, Serialize)]
 pub struct PassBarrier {
+    /// Start state.
     pub from: String,
+    /// Target state.
     pub to: String,
     /// Highest free energy of the best path on the grid minus that of `from`'s basin.
     pub barrier: f64,
@@ -157,6 +160,7 @@ pub struct PassBarrier {
 /// What a free-energy surface says about the states, and whether it has settled.
 #[derive(Debug, Clone, Serialize)]
 pub struct FreeEnergySummary {
+    /// The basin of every state.
     pub basins: Vec<Basin>,
     /// From every state to every other.
     pub barriers: Vec<PassBarrier>,

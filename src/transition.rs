@@ -20,12 +20,15 @@ use crate::systems::{LoadedDenoiser, System};
 /// What to sample.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// Start state.
     pub from: String,
+    /// Target state.
     pub to: String,
     /// Overrides `transition.paths`.
     pub paths: Option<usize>,
     /// The geodesic's constraints (avoid point in data units).
     pub constraints: Constraints,
+    /// Seed of every random choice.
     pub seed: u64,
     /// Paths whose every frame is kept (for trajectory files).
     pub keep_frames: usize,
@@ -38,14 +41,21 @@ pub struct GeodesicSummary {
     pub energy: f64,
     /// Energy plus penalties: what was minimised.
     pub objective: f64,
+    /// Curve length `Σ sqrt(chords)`.
     pub length: f64,
+    /// Curve energy of the straight line between the endpoints.
     pub straight_line_energy: f64,
+    /// Length of the straight line.
     pub straight_line_length: f64,
+    /// Iterations of the minimiser.
     pub iterations: usize,
     /// Objective evaluations (line-search trials included).
     pub evaluations: usize,
+    /// Whether the stopping rule was met before the iteration limit.
     pub converged: bool,
+    /// Lowest λ along the curve.
     pub lowest_lambda: f64,
+    /// Highest λ along the curve.
     pub highest_lambda: f64,
     /// The constraints used (avoid point in data units).
     pub constraints: Constraints,
@@ -58,15 +68,18 @@ pub struct GeodesicSummary {
 pub struct PathStatistics {
     /// Highest energy along each path.
     pub max_energy: Vec<f64>,
+    /// Mean of the per-path maxima.
     pub max_energy_mean: f64,
     /// Sample standard deviation of single paths' maxima (not of the mean).
     pub max_energy_std: f64,
+    /// Median of the per-path maxima.
     pub max_energy_median: f64,
     /// Standard error of the mean over paths (annealed-Langevin noise only: one model, one
     /// geodesic).
     pub max_energy_sem: f64,
     /// Nearest named state to each path's end.
     pub end_states: Vec<String>,
+    /// Share of the paths ending nearest to the target state.
     pub fraction_reaching_target: f64,
     /// Each path's closest approach to the reference saddle (data units).
     pub closest_to_saddle: Vec<f64>,
@@ -110,6 +123,7 @@ pub struct AllAtom {
     pub frames: Vec<Vec<Vec<[f64; 3]>>>,
     /// `(Langevin frame, path point…, back-mapped point…)` per structure.
     pub rows: Vec<Vec<Vec<f64>>>,
+    /// Structural facts.
     pub summary: AllAtomSummary,
 }
 
@@ -121,20 +135,26 @@ pub struct AllAtomSummary {
     /// Heavy-atom RMSD (Å, after superposition) of each written path's last structure to the
     /// energy minimum of the target basin.
     pub rmsd_to_target_angstrom: Vec<f64>,
+    /// Mean of those RMSDs, Å.
     pub rmsd_to_target_mean_angstrom: f64,
     /// Share of all paths whose last point lies within 0.75 rad of the target state.
     pub fraction_within_0_75_rad: f64,
     /// Largest deviation (rad) between a back-mapped structure's variables and its path point.
     pub max_backmap_deviation_rad: f64,
+    /// Wall time of the back-mapping, s.
     pub backmap_seconds: f64,
 }
 
 /// Wall times in seconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct WallTimes {
+    /// Geodesic optimisation.
     pub geodesic: f64,
+    /// Annealed Langevin paths.
     pub langevin: f64,
+    /// Reference barrier.
     pub reference: f64,
+    /// Back-mapping.
     pub backmap: f64,
 }
 
@@ -144,13 +164,19 @@ pub struct Sampled {
     pub geodesic: Vec<Vec<f64>>,
     /// The restraint centres the walkers follow, data units.
     pub centres: Vec<Vec<f64>>,
+    /// Geodesic facts.
     pub geodesic_summary: GeodesicSummary,
+    /// Paths run.
     pub paths: Vec<TransitionPath>,
+    /// Statistics of the paths.
     pub statistics: PathStatistics,
+    /// The reference barrier.
     pub reference: Reference,
     /// Plain-language warnings (e.g. paths crossing higher than the lowest pass).
     pub warnings: Vec<String>,
+    /// Molecules: the all-atom movies.
     pub all_atom: Option<AllAtom>,
+    /// Wall time, s.
     pub wall_seconds: WallTimes,
     /// Potential evaluations of the Langevin paths.
     pub langevin_evaluations: u64,

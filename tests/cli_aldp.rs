@@ -82,8 +82,8 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
     let inputs = summary["provenance"]["inputs"].as_object().unwrap();
     assert_eq!(
         inputs.len(),
-        3,
-        "model, surface and relaxed map hashed: {inputs:?}"
+        5,
+        "prmtop, coordinates, model, surface and relaxed map hashed: {inputs:?}"
     );
     let mol = &summary["molecule"];
     assert!(mol["max_backmap_deviation_rad"].as_f64().unwrap() < 0.1);

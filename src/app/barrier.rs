@@ -17,12 +17,17 @@ use crate::systems::System;
 /// `barrier.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct BarrierReport {
+    /// Name of the system.
     pub system: String,
+    /// Start state.
     pub from: String,
+    /// Target state.
     pub to: String,
     /// Unit of every energy here.
     pub energy_unit: String,
+    /// The reference barrier.
     pub reference: Reference,
+    /// Command, configuration, seed and inputs.
     pub provenance: Provenance,
 }
 
@@ -71,7 +76,7 @@ pub fn run(
         system: system.file.name.clone(),
         from: from.into(),
         to: to.into(),
-        energy_unit: super::sample::energy_unit(&system).into(),
+        energy_unit: system.energy_unit().into(),
         reference,
         provenance: Provenance::new(&system.path, 0),
     };

@@ -23,8 +23,11 @@ use crate::transition::{self, GeodesicSummary};
 pub struct GeodesicReport {
     /// `(λ, x…)`, data units for x.
     pub start: Vec<f64>,
+    /// End point `(λ, x…)`, data units for x.
     pub end: Vec<f64>,
+    /// The geodesic.
     pub geodesic: GeodesicSummary,
+    /// Command, configuration, seed and inputs.
     pub provenance: Provenance,
 }
 
@@ -130,7 +133,7 @@ pub fn run(
         let d = system.file.domain();
         let potential = system.potential()?;
         let kt = system.kt();
-        let a = super::sample::axes(&system);
+        let a = system.axis_labels();
         plot::map_with_curves(
             &dir.join("geodesic.png"),
             "geodesic (x part) over U/kT = −log q(x) + const",
@@ -139,7 +142,7 @@ pub fn run(
             d[1],
             &|x, y| potential.energy(&[x, y]) / kt,
             &{
-                let c = super::sample::colour_scale(&system)?;
+                let c = system.colour_scale()?;
                 ColourScale {
                     low: c.low / kt,
                     high: c.high / kt,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use plotters::style::RGBColor;
 use serde::Serialize;
 
-use super::{sample::axes, write_json};
+use super::write_json;
 use crate::atomic::Staged;
 use crate::barrier::grid_minimax;
 use crate::error::{Error, Result};
@@ -23,9 +23,13 @@ use crate::systems::System;
 /// What `tps md` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct MdReport {
+    /// Walkers run in parallel.
     pub walkers: usize,
+    /// Steps each walker took.
     pub steps_per_walker: u64,
+    /// Time step, ps.
     pub timestep_ps: f64,
+    /// Wall time, s.
     pub wall_seconds: f64,
     /// Steps per second, all walkers together.
     pub steps_per_second: f64,
@@ -33,7 +37,9 @@ pub struct MdReport {
     pub ns_per_day: f64,
     /// With metadynamics: basins, barriers (kJ/mol) and whether the surface settled.
     pub free_energy: Option<FreeEnergySummary>,
+    /// Hills deposited.
     pub hills: Option<usize>,
+    /// Command, configuration, seed and inputs.
     pub provenance: Provenance,
 }
 
@@ -151,12 +157,7 @@ pub fn run(
     }
     let total_steps = steps as f64 * md.walkers as f64;
     let steps_per_second = total_steps / run.wall_seconds.max(1e-9);
-    let mut provenance = Provenance::new(&system.path, seed);
-    if let Some(c) = &file.molecule {
-        provenance = provenance
-            .with_input(&c.prmtop)?
-            .with_input(&c.coordinates)?;
-    }
+    let provenance = system.provenance(seed)?;
     let report = MdReport {
         walkers: md.walkers,
         steps_per_walker: steps,
@@ -205,7 +206,7 @@ fn fes_plot(
             color: RGBColor(255, 255, 255),
         })
         .collect();
-    let a = axes(system);
+    let a = system.axis_labels();
     plot::map_with_curves(
         path,
         &format!(

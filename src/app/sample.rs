@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::{ConstraintOptions, write_json};
 use crate::atomic::Staged;
 use crate::compute::Backend;
-use crate::error::{Error, Result};
-use crate::output::plot::{self, ColourScale, Curve, Marker};
+use crate::error::Result;
+use crate::output::plot::{self, Curve, Marker};
 use crate::output::{table, trajectory};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
@@ -22,10 +22,13 @@ use crate::transition::{self, AllAtomSummary, GeodesicSummary, PathStatistics, R
 /// Options of `tps sample` beyond the system file.
 #[derive(Debug, Clone)]
 pub struct SampleOptions {
+    /// Start state.
     pub from: String,
+    /// Target state.
     pub to: String,
     /// Overrides `transition.paths`.
     pub paths: Option<usize>,
+    /// Seed of every random choice.
     pub seed: u64,
     /// Geodesic constraints over the file's.
     pub constraints: ConstraintOptions,
@@ -40,48 +43,64 @@ pub struct SampleOptions {
 /// Energy evaluations spent.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluations {
+    /// Annealed-Langevin steps (one potential evaluation each).
     pub langevin: u64,
+    /// Potential evaluations spent on the training data.
     pub training_data: Option<u64>,
 }
 
 /// Wall times in seconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct WallTimes {
-    pub geodesic: f64,
-    pub langevin: f64,
-    pub reference: f64,
-    pub backmap: f64,
+    /// The stages of the computation.
+    #[serde(flatten)]
+    pub stages: transition::WallTimes,
+    /// Writing the outputs.
     pub outputs: f64,
+    /// Everything.
     pub total: f64,
 }
 
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Name of the system.
     pub system: String,
+    /// Start state.
     pub from: String,
+    /// Target state.
     pub to: String,
+    /// Thermal energy kT.
     pub kt: f64,
     /// Unit of every energy here.
     pub energy_unit: String,
+    /// Log-SNR of the geodesic endpoints (model units).
     pub lambda_max: f64,
+    /// Paths run.
     pub paths: usize,
     /// Paths written as trajectory files (the first ones).
     pub trajectories_written: usize,
     /// What one trajectory frame is.
     pub frames: String,
+    /// The model file used (none for exact denoisers).
     pub model: Option<String>,
+    /// The geodesic.
     pub geodesic: GeodesicSummary,
+    /// Statistics of the paths.
     pub path_results: PathStatistics,
+    /// The reference barrier.
     pub reference: Reference,
     /// Things that went wrong or look wrong.
     pub warnings: Vec<String>,
     /// Things to know.
     pub notes: Vec<String>,
+    /// Energy evaluations spent.
     pub evaluations: Evaluations,
     /// Molecules: the all-atom movies.
     pub molecule: Option<AllAtomSummary>,
+    /// Wall time, s.
     pub wall_seconds: WallTimes,
+    /// Command, configuration, seed and inputs.
     pub provenance: Provenance,
     /// Files written, relative to the output directory.
     pub files: Vec<String>,
@@ -123,7 +142,7 @@ pub fn run(
     })?;
     let t_outputs = Instant::now();
     let mut files = write_outputs(staged.path(), &system, &sampled, options)?;
-    let mut provenance = Provenance::new(&system.path, options.seed);
+    let mut provenance = system.provenance(options.seed)?;
     if let Some(m) = &loaded.model_path {
         provenance = provenance.with_input(m)?;
     }
@@ -146,13 +165,12 @@ pub fn run(
         ));
     }
     files.push("summary.json".into());
-    let w = &sampled.wall_seconds;
     let summary = Summary {
         system: file.name.clone(),
         from: options.from.clone(),
         to: options.to.clone(),
         kt: system.kt(),
-        energy_unit: energy_unit(&system).into(),
+        energy_unit: system.energy_unit().into(),
         lambda_max: file.transition.lambda_max,
         paths: sampled.paths.len(),
         trajectories_written: written,
@@ -182,10 +200,7 @@ pub fn run(
         },
         molecule: sampled.all_atom.as_ref().map(|a| a.summary.clone()),
         wall_seconds: WallTimes {
-            geodesic: w.geodesic,
-            langevin: w.langevin,
-            reference: w.reference,
-            backmap: w.backmap,
+            stages: sampled.wall_seconds.clone(),
             outputs: t_outputs.elapsed().as_secs_f64(),
             total: t_total.elapsed().as_secs_f64(),
         },
@@ -194,15 +209,6 @@ pub fn run(
     };
     write_json(&staged.path().join("summary.json"), &summary)?;
     Ok((summary, staged.publish()?))
-}
-
-/// The unit of the system's energies (empty: the surface's own, unnamed unit).
-pub fn energy_unit(system: &System) -> &'static str {
-    if system.molecule.is_some() {
-        "kJ/mol"
-    } else {
-        ""
-    }
 }
 
 fn write_outputs(
@@ -305,48 +311,6 @@ fn write_outputs(
 /// Paths drawn on the surface.
 const DRAWN: usize = 16;
 
-/// The colour scale of a system's surface: from its minimum over the domain to 20 kT above
-/// it, whatever the pair of states.
-pub fn colour_scale(system: &System) -> Result<ColourScale> {
-    let potential = system.potential()?;
-    let d = system.file.domain();
-    let n = 100;
-    let low = (0..n * n)
-        .map(|k| {
-            let (i, j) = ((k % n) as f64 + 0.5, (k / n) as f64 + 0.5);
-            potential.energy(&[
-                d[0][0] + i / n as f64 * (d[0][1] - d[0][0]),
-                d[1][0] + j / n as f64 * (d[1][1] - d[1][0]),
-            ])
-        })
-        .filter(|v| v.is_finite())
-        .fold(f64::INFINITY, f64::min);
-    if !low.is_finite() {
-        return Err(Error::Invalid(
-            "the surface has no finite value in its domain".into(),
-        ));
-    }
-    Ok(ColourScale {
-        low,
-        high: low + 20.0 * system.kt(),
-        label: if system.molecule.is_some() {
-            "free energy (kJ/mol)".into()
-        } else {
-            format!("energy (kT = {})", system.kt())
-        },
-    })
-}
-
-/// Axis labels of a system's coordinates.
-pub fn axes(system: &System) -> Vec<String> {
-    let names = system.file.coordinate_names();
-    if system.molecule.is_some() {
-        names.iter().map(|n| format!("{n} (rad)")).collect()
-    } else {
-        names
-    }
-}
-
 fn surface_plot(
     path: &Path,
     system: &System,
@@ -406,7 +370,7 @@ fn surface_plot(
         at: [r.saddle[0], r.saddle[1]],
         color: RGBColor(20, 20, 20),
     });
-    let a = axes(system);
+    let a = system.axis_labels();
     plot::map_with_curves(
         path,
         &format!(
@@ -426,7 +390,7 @@ fn surface_plot(
         d[0],
         d[1],
         &|x, y| potential.energy(&[x, y]),
-        &colour_scale(system)?,
+        &system.colour_scale()?,
         &curves,
         &markers,
     )
@@ -440,7 +404,7 @@ fn profile_plot(path: &Path, system: &System, sampled: &Sampled) -> Result<()> {
         .map(|p| p.energies.clone())
         .collect();
     let r = &sampled.reference;
-    let unit = energy_unit(system);
+    let unit = system.energy_unit();
     let mut refs = vec![plot::Reference {
         label: format!("MEP saddle {:.2} {unit}", r.saddle_energy)
             .trim_end()

@@ -22,7 +22,9 @@ pub struct TrainReport {
     pub model: PathBuf,
     /// Molecules: where the surfaces went, and what the free-energy surface says.
     pub surfaces: Vec<PathBuf>,
+    /// What the free-energy surface says.
     pub free_energy: Option<FreeEnergySummary>,
+    /// What the learning stage did.
     pub learnt: LearnReport,
 }
 

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 /// `z = (x − mean) / scale`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Normalisation {
+    /// Mean of every coordinate.
     pub mean: Vec<f64>,
+    /// One common scale (RMS spread of the centred data).
     pub scale: f64,
 }
 

@@ -178,8 +178,10 @@ pub struct LowVariance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub below_ends: Option<f64>,
     #[serde(default = "LowVariance::default_weight")]
+    /// Weight relative to the straight line's curve energy.
     pub weight: f64,
     #[serde(default = "LowVariance::default_sharpness")]
+    /// Sharpness `k` of the softplus.
     pub sharpness: f64,
 }
 
@@ -201,6 +203,7 @@ pub struct AvoidRegion {
     /// Smallest KL divergence allowed from it.
     pub min_kl: f64,
     #[serde(default = "LowVariance::default_weight")]
+    /// Weight relative to the straight line's curve energy.
     pub weight: f64,
 }
 
@@ -217,6 +220,7 @@ pub struct AvoidRegion {
 #[serde(deny_unknown_fields)]
 pub struct EnergyAware {
     #[serde(default = "EnergyAware::default_weight")]
+    /// Weight relative to the straight line's curve energy.
     pub weight: f64,
 }
 
@@ -230,8 +234,11 @@ impl EnergyAware {
 /// the model's map between data and model space.
 #[derive(Clone, Copy)]
 pub struct Landscape<'a> {
+    /// The energy surface (data units).
     pub potential: &'a dyn Potential,
+    /// Thermal energy kT.
     pub kt: f64,
+    /// The model's map between data and model space.
     pub normalisation: &'a Normalisation,
 }
 

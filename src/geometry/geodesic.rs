@@ -36,6 +36,7 @@ pub struct GeodesicConfig {
     pub learning_rate: f64,
     /// Stop when the objective fell by less than this fraction over `window` iterations.
     pub tolerance: f64,
+    /// Iterations over which the relative change is measured.
     pub window: usize,
     /// L-BFGS: also start from where this many Adam steps lead, and keep the lower minimum
     /// (0: from the straight line only).

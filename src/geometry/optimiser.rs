@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lbfgs::{Memory, dot};
+
 /// Which minimiser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,10 +103,6 @@ fn stalled(trace: &[f64], settings: &Settings) -> bool {
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 /// Curvature pairs kept by L-BFGS.
 const MEMORY: usize = 10;
 /// Armijo's sufficient-decrease constant.
@@ -129,7 +127,7 @@ fn lbfgs<E: Evaluated>(
     }
     let mut trace = vec![eval.value()];
     progress(0, eval.value());
-    let (mut s_hist, mut y_hist): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
+    let mut memory = Memory::new(MEMORY);
     let mut iteration = 0;
     let outcome = |x, eval, trace, iterations, evaluations, converged| Outcome {
         x,
@@ -141,31 +139,13 @@ fn lbfgs<E: Evaluated>(
     };
     while iteration < settings.iterations {
         let g = eval.gradient().to_vec();
-        // Two-loop recursion: d = −H g.
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(s_hist.len());
-        for (s, y) in s_hist.iter().zip(&y_hist).rev() {
-            let rho = 1.0 / dot(y, s);
-            let a = rho * dot(s, &q);
-            q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
-            alphas.push((a, rho));
-        }
-        let gamma = match (s_hist.last(), y_hist.last()) {
-            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
-            // First step: a unit move of the largest coefficient.
-            _ => 1.0 / g.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300),
-        };
-        q.iter_mut().for_each(|v| *v *= gamma);
-        for ((s, y), (a, rho)) in s_hist.iter().zip(&y_hist).zip(alphas.into_iter().rev()) {
-            let b = rho * dot(y, &q);
-            q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);
-        }
-        let mut d: Vec<f64> = q.iter().map(|v| -v).collect();
+        // First step: a unit move of the largest coefficient.
+        let first = 1.0 / g.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
+        let mut d = memory.direction(&g, first);
         let mut slope = dot(&d, &g);
         if slope >= 0.0 {
-            s_hist.clear();
-            y_hist.clear();
-            d = g.iter().map(|v| -v * gamma).collect();
+            memory.clear();
+            d = g.iter().map(|v| -v * first).collect();
             slope = dot(&d, &g);
         }
         let mut t = 1.0;
@@ -181,13 +161,12 @@ fn lbfgs<E: Evaluated>(
             t *= 0.5;
         }
         let Some((x_new, e_new)) = accepted else {
-            if s_hist.is_empty() {
+            if memory.is_empty() {
                 // No decrease even along the gradient: converged to the objective's noise.
                 return Ok(outcome(x, eval, trace, iteration, evaluations, true));
             }
             // The curvature model went stale: restart from the gradient direction.
-            s_hist.clear();
-            y_hist.clear();
+            memory.clear();
             continue;
         };
         iteration += 1;
@@ -199,12 +178,7 @@ fn lbfgs<E: Evaluated>(
             .map(|(a, b)| a - b)
             .collect();
         if dot(&s, &y) > 1e-12 * dot(&s, &s).sqrt() * dot(&y, &y).sqrt() {
-            if s_hist.len() == MEMORY {
-                s_hist.remove(0);
-                y_hist.remove(0);
-            }
-            s_hist.push(s);
-            y_hist.push(y);
+            memory.push(s, y);
         }
         x = x_new;
         eval = e_new;

@@ -146,9 +146,13 @@ pub fn natural(lambda: Tensor<2>, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
 
 /// Natural and expectation parameters of a batch of spacetime points.
 pub struct Parameters {
+    /// Natural parameter `−½ e^λ`, `[N, 1]`.
     pub eta_sq: Tensor<2>,
+    /// Natural parameter `(α/σ²) x`, `[N, D]`.
     pub eta_lin: Tensor<2>,
+    /// Expectation parameter `E‖x_0‖²`, `[N, 1]`.
     pub mu_sq: Tensor<2>,
+    /// Expectation parameter `E x_0 = D(x, λ)`, `[N, D]`.
     pub mu_lin: Tensor<2>,
 }
 

@@ -27,7 +27,9 @@ pub trait Bias {
 /// Positions and velocities.
 #[derive(Debug, Clone)]
 pub struct State {
+    /// Positions, nm.
     pub positions: Vec<[f64; 3]>,
+    /// Velocities, nm/ps.
     pub velocities: Vec<[f64; 3]>,
 }
 

@@ -18,40 +18,60 @@ const AMBER_CHARGE: f64 = 18.2223;
 const KCAL: f64 = 4.184;
 
 #[derive(Debug, Clone, Copy)]
+/// A harmonic bond `K (r − r₀)²`.
 pub struct Bond {
+    /// First atom.
     pub i: usize,
+    /// Second atom.
     pub j: usize,
+    /// Force constant `K`, kJ/(mol nm²).
     pub k: f64,
+    /// Rest length, nm.
     pub r0: f64,
     /// Whether one of the atoms is a hydrogen (for constraints).
     pub hydrogen: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
+/// A harmonic angle `K (θ − θ₀)²` at atom `j`.
 pub struct Angle {
+    /// First atom.
     pub i: usize,
+    /// Second atom.
     pub j: usize,
+    /// Third atom.
     pub k: usize,
+    /// Force constant `K`, kJ/(mol rad²).
     pub force: f64,
+    /// Rest angle, rad.
     pub theta0: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
+/// A periodic torsion `V (1 + cos(nφ − γ))`.
 pub struct Torsion {
+    /// The four atoms.
     pub atoms: [usize; 4],
+    /// Barrier height `V`, kJ/mol.
     pub barrier: f64,
+    /// Periodicity `n`.
     pub periodicity: f64,
+    /// Phase `γ`, rad.
     pub phase: f64,
+    /// Whether it is an improper torsion.
     pub improper: bool,
 }
 
 /// A non-bonded pair with its (possibly 1-4 scaled) parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct Pair {
+    /// First atom.
     pub i: usize,
+    /// Second atom.
     pub j: usize,
     /// LJ `A` (kJ/mol nm¹²) and `B` (kJ/mol nm⁶).
     pub a: f64,
+    /// LJ `B` (kJ/mol nm⁶).
     pub b: f64,
     /// `COULOMB · q_i q_j` (kJ nm/mol), scaled for 1-4 pairs.
     pub qq: f64,
@@ -60,10 +80,15 @@ pub struct Pair {
 /// Energy by term, kJ/mol.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Energies {
+    /// Harmonic bonds.
     pub bond: f64,
+    /// Harmonic angles.
     pub angle: f64,
+    /// Proper and improper torsions.
     pub torsion: f64,
+    /// Lennard-Jones.
     pub lj: f64,
+    /// Coulomb.
     pub coulomb: f64,
 }
 
@@ -77,10 +102,15 @@ impl Energies {
 /// Which terms to evaluate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Term {
+    /// Harmonic bonds.
     Bond,
+    /// Harmonic angles.
     Angle,
+    /// Periodic torsions.
     Torsion,
+    /// Lennard-Jones pairs.
     LennardJones,
+    /// Coulomb pairs.
     Coulomb,
 }
 
@@ -108,9 +138,13 @@ struct TorsionGroup {
 /// The parameters of a molecule.
 #[derive(Debug, Clone)]
 pub struct ForceField {
+    /// Bonds.
     pub bonds: Vec<Bond>,
+    /// Angles.
     pub angles: Vec<Angle>,
+    /// Torsions.
     pub torsions: Vec<Torsion>,
+    /// Non-bonded pairs (regular and scaled 1-4).
     pub pairs: Vec<Pair>,
     groups: Vec<TorsionGroup>,
 }

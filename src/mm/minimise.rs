@@ -2,15 +2,18 @@
 
 use super::dynamics::Bias;
 use super::forcefield::ForceField;
+use crate::lbfgs::{Memory, dot};
 
 /// Result of a minimisation.
 #[derive(Debug, Clone)]
 pub struct Minimised {
+    /// Positions, nm.
     pub positions: Vec<[f64; 3]>,
     /// Force-field energy plus bias, kJ/mol.
     pub energy: f64,
     /// Largest remaining force component, kJ/(mol nm).
     pub max_force: f64,
+    /// Iterations taken.
     pub iterations: usize,
 }
 
@@ -43,37 +46,17 @@ pub fn minimise(
     let mut e = objective(ff, &x, &mut f, &mut bias);
     let flat = |v: &[[f64; 3]]| -> Vec<f64> { v.iter().flatten().copied().collect() };
     let mut g: Vec<f64> = flat(&f).iter().map(|v| -v).collect();
-    let mut s_hist: Vec<Vec<f64>> = Vec::new();
-    let mut y_hist: Vec<Vec<f64>> = Vec::new();
+    let mut memory = Memory::new(MEMORY);
     let mut iterations = 0;
     let max_force = |g: &[f64]| g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     while iterations < max_iterations && max_force(&g) > tolerance {
         iterations += 1;
-        // Two-loop recursion for the direction −H g.
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(s_hist.len());
-        for (s, y) in s_hist.iter().zip(&y_hist).rev() {
-            let rho = 1.0 / dot(y, s);
-            let a = rho * dot(s, &q);
-            q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
-            alphas.push((a, rho));
-        }
-        let gamma = match (s_hist.last(), y_hist.last()) {
-            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
-            _ => 1e-4 / max_force(&g).max(1e-12),
-        };
-        q.iter_mut().for_each(|v| *v *= gamma);
-        for ((s, y), (a, rho)) in s_hist.iter().zip(&y_hist).zip(alphas.into_iter().rev()) {
-            let b = rho * dot(y, &q);
-            q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);
-        }
-        let mut dir: Vec<f64> = q.iter().map(|v| -v).collect();
+        let mut dir = memory.direction(&g, 1e-4 / max_force(&g).max(1e-12));
         let mut slope = dot(&dir, &g);
         if slope >= 0.0 {
             dir = g.iter().map(|v| -v).collect();
             slope = dot(&dir, &g);
-            s_hist.clear();
-            y_hist.clear();
+            memory.clear();
         }
         // Backtracking line search with the Armijo condition; cap steps at 0.02 nm per atom.
         let longest = dir.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -99,12 +82,7 @@ pub fn minimise(
         let s: Vec<f64> = flat(&xn).iter().zip(&x_flat).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = gn.iter().zip(&g).map(|(a, b)| a - b).collect();
         if dot(&s, &y) > 1e-12 {
-            if s_hist.len() == MEMORY {
-                s_hist.remove(0);
-                y_hist.remove(0);
-            }
-            s_hist.push(s);
-            y_hist.push(y);
+            memory.push(s, y);
         }
         x = xn;
         g = gn;
@@ -117,8 +95,4 @@ pub fn minimise(
         energy: e,
         iterations,
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -19,7 +19,9 @@ const EXPLODED: f64 = 5.0;
 /// Collective variables and bias of one walker at one report.
 #[derive(Debug, Clone, Serialize)]
 pub struct CvRecord {
+    /// Simulated time, ps.
     pub time_ps: f64,
+    /// Which walker.
     pub walker: usize,
     /// The variables, rad.
     pub values: Vec<f64>,
@@ -30,7 +32,9 @@ pub struct CvRecord {
 /// Energies of one walker at one report.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnergyRecord {
+    /// Simulated time, ps.
     pub time_ps: f64,
+    /// Which walker.
     pub walker: usize,
     /// Force-field terms, kJ/mol.
     pub energies: Energies,
@@ -57,10 +61,15 @@ pub struct FreeEnergyGrid {
 pub struct MdRun {
     /// Frames of every walker (empty unless asked for), nm.
     pub frames: Vec<Vec<Vec<[f64; 3]>>>,
+    /// Collective variables and bias at every report.
     pub cv: Vec<CvRecord>,
+    /// Energies at every report.
     pub energies: Vec<EnergyRecord>,
+    /// Steps each walker took.
     pub steps_per_walker: u64,
+    /// Wall time, s.
     pub wall_seconds: f64,
+    /// With metadynamics: the free-energy surface.
     pub free_energy: Option<FreeEnergyGrid>,
 }
 

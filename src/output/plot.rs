@@ -23,9 +23,13 @@ fn register_font() {
 
 /// A curve to draw over a map.
 pub struct Curve {
+    /// Legend entry (empty: none).
     pub label: String,
+    /// Colour.
     pub color: RGBColor,
+    /// Points `(x, y)`.
     pub points: Vec<[f64; 2]>,
+    /// Line width, px.
     pub width: u32,
     /// Dashed rather than solid.
     pub dashed: bool,
@@ -33,8 +37,11 @@ pub struct Curve {
 
 /// A labelled point.
 pub struct Marker {
+    /// Legend entry (empty: none).
     pub label: String,
+    /// Where.
     pub at: [f64; 2],
+    /// Colour.
     pub color: RGBColor,
 }
 
@@ -234,9 +241,13 @@ pub fn map_with_curves(
 
 /// A horizontal reference line of an energy-profile plot.
 pub struct Reference {
+    /// Legend entry (empty: none).
     pub label: String,
+    /// The value.
     pub value: f64,
+    /// Colour.
     pub color: RGBColor,
+    /// Dashed rather than solid.
     pub dashed: bool,
 }
 

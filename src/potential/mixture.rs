@@ -6,8 +6,11 @@ use super::Potential;
 /// Host-side mixture density, used as a potential.
 #[derive(Debug, Clone)]
 pub struct MixturePotential {
+    /// Component means.
     pub means: Vec<Vec<f64>>,
+    /// Component weights.
     pub weights: Vec<f64>,
+    /// Component standard deviations.
     pub stds: Vec<f64>,
 }
 

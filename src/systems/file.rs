@@ -26,14 +26,19 @@ pub enum PotentialSpec {
     MullerBrown,
     /// A 2-D grid of energies read from `file`.
     Tabulated {
+        /// The grid file.
         file: PathBuf,
         #[serde(default)]
+        /// Whether the grid wraps around.
         periodic: bool,
     },
     /// An isotropic Gaussian mixture in any dimension (exact denoiser, no training).
     GaussianMixture {
+        /// Component means.
         means: Vec<Vec<f64>>,
+        /// Component weights.
         weights: Vec<f64>,
+        /// Component standard deviations.
         stds: Vec<f64>,
     },
 }
@@ -43,10 +48,15 @@ pub enum PotentialSpec {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
+    /// Which network.
     pub network: Network,
+    /// Width of the hidden layers.
     pub hidden: usize,
+    /// Residual blocks.
     pub blocks: usize,
+    /// Size of each sinusoidal embedding.
     pub embedding: usize,
+    /// Scale of the coordinates before embedding.
     pub input_scale: f64,
     /// Where the trained model lives; default `models/<name>.tpsmodel` next to the file.
     pub path: Option<PathBuf>,
@@ -92,16 +102,22 @@ pub struct SystemFile {
     /// Named metastable states, in the system's coordinates.
     pub states: BTreeMap<String, Vec<f64>>,
     #[serde(default)]
+    /// Boltzmann sampling.
     pub sampling: SamplingConfig,
     #[serde(default)]
+    /// The network and where its model lives.
     pub model: ModelSection,
     #[serde(default)]
+    /// Training of the model.
     pub training: TrainingConfig,
     #[serde(default)]
+    /// The geodesic and its constraints.
     pub geodesic: GeodesicConfig,
     #[serde(default)]
+    /// Annealed Langevin paths.
     pub transition: TransitionConfig,
     #[serde(default)]
+    /// The reference barrier's resolution.
     pub barrier: BarrierConfig,
 }
 

@@ -5,6 +5,7 @@
 
 pub mod file;
 pub mod model;
+pub mod presentation;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -143,6 +144,16 @@ impl System {
                 ),
             }
         })
+    }
+
+    /// The provenance of a result computed from this system with `seed`: the command, the
+    /// file and the hashes of the molecule's topology and coordinates.
+    pub fn provenance(&self, seed: u64) -> Result<crate::provenance::Provenance> {
+        let p = crate::provenance::Provenance::new(&self.path, seed);
+        match &self.file.molecule {
+            Some(m) => p.with_input(&m.prmtop)?.with_input(&m.coordinates),
+            None => Ok(p),
+        }
     }
 
     /// Thermal energy.

@@ -14,7 +14,9 @@ use crate::provenance::sha256_file;
 
 /// The denoiser of a system with the normalisation it works in.
 pub struct LoadedDenoiser {
+    /// The denoiser.
     pub denoiser: Box<dyn Denoiser>,
+    /// The model's map between data and model space.
     pub normalisation: Normalisation,
     /// Autodiff device for geodesics.
     pub device: Device,

@@ -1,0 +1,62 @@
+//! How a system's numbers are shown: the unit of its energies, the labels of its coordinates
+//! and one colour scale for its surface whatever pair of states is drawn.
+
+use super::System;
+use crate::error::{Error, Result};
+use crate::output::plot::ColourScale;
+
+/// A surface is coloured from its minimum to this many kT above it.
+pub const COLOUR_RANGE_KT: f64 = 20.0;
+
+impl System {
+    /// The unit of the system's energies (empty: the surface's own, unnamed unit).
+    pub fn energy_unit(&self) -> &'static str {
+        if self.molecule.is_some() {
+            "kJ/mol"
+        } else {
+            ""
+        }
+    }
+
+    /// Axis labels of the coordinates (with units for molecules).
+    pub fn axis_labels(&self) -> Vec<String> {
+        let names = self.file.coordinate_names();
+        if self.molecule.is_some() {
+            names.iter().map(|n| format!("{n} (rad)")).collect()
+        } else {
+            names
+        }
+    }
+
+    /// The colour scale of the surface: from its minimum over the domain to
+    /// [`COLOUR_RANGE_KT`] kT above it.
+    pub fn colour_scale(&self) -> Result<ColourScale> {
+        let potential = self.potential()?;
+        let d = self.file.domain();
+        let n = 100;
+        let low = (0..n * n)
+            .map(|k| {
+                let (i, j) = ((k % n) as f64 + 0.5, (k / n) as f64 + 0.5);
+                potential.energy(&[
+                    d[0][0] + i / n as f64 * (d[0][1] - d[0][0]),
+                    d[1][0] + j / n as f64 * (d[1][1] - d[1][0]),
+                ])
+            })
+            .filter(|v| v.is_finite())
+            .fold(f64::INFINITY, f64::min);
+        if !low.is_finite() {
+            return Err(Error::Invalid(
+                "the surface has no finite value in its domain".into(),
+            ));
+        }
+        Ok(ColourScale {
+            low,
+            high: low + COLOUR_RANGE_KT * self.kt(),
+            label: if self.molecule.is_some() {
+                "free energy (kJ/mol)".into()
+            } else {
+                format!("energy (kT = {})", self.kt())
+            },
+        })
+    }
+}
