@@ -4,12 +4,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tps::compute::{self, Backend, Precision};
+use tps::compute::{self, Precision};
 use tps::denoiser::MlpConfig;
 use tps::geometry::{Constraints, GeodesicConfig, GeodesicProblem};
 
 fn bench(c: &mut Criterion) {
-    let device = compute::device(Backend::Flex, Precision::F32).unwrap();
+    let device = compute::device(compute::bench_backend(), Precision::F32).unwrap();
     let mlp = MlpConfig::new(2)
         .init(&mut ChaCha8Rng::seed_from_u64(0), &device)
         .unwrap();

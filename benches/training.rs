@@ -3,12 +3,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tps::compute::{self, Backend, Precision};
+use tps::compute::{self, Precision};
 use tps::denoiser::MlpConfig;
 use tps::training::{Trainer, TrainingConfig};
 
 fn bench(c: &mut Criterion) {
-    let device = compute::device(Backend::Flex, Precision::F32)
+    let device = compute::device(compute::bench_backend(), Precision::F32)
         .unwrap()
         .autodiff();
     let mut rng = ChaCha8Rng::seed_from_u64(0);

@@ -59,16 +59,44 @@ pub fn device(backend: Backend, precision: Precision) -> Result<Device> {
     Ok(device)
 }
 
+/// The wgpu device, probed with a one-element round trip: a machine without a usable adapter
+/// gets an error, not a panic.
 #[cfg(feature = "wgpu")]
 fn wgpu_device() -> Result<Device> {
-    Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let probe = std::panic::catch_unwind(|| {
+        let device = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
+        let t = Tensor::<1>::from_data(TensorData::new(vec![1.0f32], [1]), &device);
+        let _ = t.try_into_vec_as::<f32>();
+        device
+    });
+    std::panic::set_hook(quiet);
+    probe.map_err(|_| {
+        Error::Device(
+            "no usable GPU adapter: wgpu could not start; install a Vulkan driver (Mesa's \
+             lavapipe for software rendering) or run with --device cpu"
+                .into(),
+        )
+    })
 }
 
 #[cfg(not(feature = "wgpu"))]
 fn wgpu_device() -> Result<Device> {
     Err(Error::Device(
-        "this build has no GPU support; rebuild with `--features wgpu`".into(),
+        "this build has no GPU support (--device gpu); rebuild with \
+         `cargo build --release --features wgpu`"
+            .into(),
     ))
+}
+
+/// The device the benchmarks run on: `TPS_BENCH_DEVICE=gpu` for wgpu (a build with
+/// `--features wgpu`), the CPU otherwise.
+pub fn bench_backend() -> Backend {
+    match std::env::var("TPS_BENCH_DEVICE").as_deref() {
+        Ok("gpu") => Backend::Wgpu,
+        _ => Backend::Flex,
+    }
 }
 
 /// Uploads a row-major host matrix.

@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::compute::{self, Backend, Precision};
+use crate::data::{self, Weighted};
 use crate::error::{Error, Result};
 use crate::mm::simulation;
 use crate::model_file::{self, ModelMetadata};
@@ -17,10 +18,21 @@ use crate::provenance::sha256;
 use crate::reference::{FreeEnergySummary, free_energy_summary, relaxed_map};
 use crate::sampling;
 use crate::systems::System;
+use crate::systems::presentation::Surface;
 use crate::training;
+
+/// Training samples and what they cost.
+struct Samples {
+    points: Vec<Vec<f64>>,
+    energy_evaluations: u64,
+    swap_acceptance: Vec<f64>,
+}
 
 /// A molecule's surfaces, made by `tps train`.
 pub struct Surfaces {
+    /// Whether the free-energy surface is the system's own file, read rather than made (and
+    /// not to be written back).
+    pub free_energy_given: bool,
     /// Free-energy surface (kJ/mol) in the collective variables, and its text.
     pub free_energy: Tabulated,
     /// The surface as text (the file written).
@@ -48,8 +60,10 @@ pub struct Learnt {
 /// What `tps train` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct LearnReport {
-    /// Boltzmann samples drawn.
+    /// Boltzmann samples drawn (or resampled from the data's weighted frames).
     pub samples: usize,
+    /// Learning from data: the effective sample size of the weighted frames.
+    pub effective_samples: Option<f64>,
     /// Potential evaluations of the sampling.
     pub sampling_evaluations: u64,
     /// Swap acceptance between neighbouring temperatures.
@@ -79,9 +93,26 @@ pub fn learn(
         )));
     }
     let t0 = Instant::now();
-    let surfaces = match &system.molecule {
-        Some(_) => Some(molecular_surfaces(system, seed, progress)?),
-        None => None,
+    let external = match (&file.data, &system.molecule) {
+        (Some(d), Some(m)) => {
+            let w = data::read(d, &m.molecule, system.kt())?;
+            for warning in &w.warnings {
+                tracing::warn!("{warning}");
+            }
+            tracing::info!(
+                "{} frames from {} trajectories, {:.0} effective samples",
+                w.points.len(),
+                d.trajectories.len(),
+                w.effective_samples
+            );
+            Some(w)
+        }
+        _ => None,
+    };
+    let surfaces = match (&system.molecule, &external) {
+        (Some(_), Some(w)) => Some(data_surfaces(system, w, progress)?),
+        (Some(_), None) => Some(molecular_surfaces(system, seed, progress)?),
+        _ => None,
     };
     let surface_seconds = t0.elapsed().as_secs_f64();
     let potential: &dyn Potential = match &surfaces {
@@ -93,12 +124,26 @@ pub fn learn(
         None => system.surface_sha256()?,
     };
 
-    let s = &file.sampling;
-    progress.stage("sampling", (s.chains * (s.burn_in + s.steps)) as u64);
     let t1 = Instant::now();
-    let samples = sampling::sample(potential, system.kt(), &file.domain(), s, seed, &|n| {
-        progress.add(n)
-    });
+    let samples = match &external {
+        Some(w) => Samples {
+            points: data::resample(w, w.points.len(), seed),
+            energy_evaluations: 0,
+            swap_acceptance: Vec::new(),
+        },
+        None => {
+            let s = &file.sampling;
+            progress.stage("sampling", (s.chains * (s.burn_in + s.steps)) as u64);
+            let r = sampling::sample(potential, system.kt(), &file.domain(), s, seed, &|n| {
+                progress.add(n)
+            });
+            Samples {
+                points: r.points,
+                energy_evaluations: r.energy_evaluations,
+                swap_acceptance: r.swap_acceptance,
+            }
+        }
+    };
     let sampling_seconds = t1.elapsed().as_secs_f64();
     tracing::info!(
         "{} samples, {} energy evaluations in {sampling_seconds:.1} s",
@@ -126,7 +171,12 @@ pub fn learn(
     let training_seconds = t2.elapsed().as_secs_f64();
     let h = &trained.loss_history;
     let final_loss = h.iter().rev().take(100).sum::<f64>() / h.len().min(100) as f64;
-    let provenance = system.provenance(seed)?;
+    let mut provenance = system.provenance(seed)?;
+    if let Some(d) = &file.data {
+        for f in d.files() {
+            provenance = provenance.with_input(f)?;
+        }
+    }
     let metadata = ModelMetadata {
         format: model_file::FORMAT,
         system: file.name.clone(),
@@ -148,6 +198,7 @@ pub fn learn(
         metadata,
         surfaces,
         report: LearnReport {
+            effective_samples: external.as_ref().map(|w| w.effective_samples),
             samples: samples.points.len(),
             sampling_evaluations: samples.energy_evaluations,
             swap_acceptance: samples.swap_acceptance,
@@ -189,31 +240,89 @@ fn molecular_surfaces(system: &System, seed: u64, progress: &dyn Progress) -> Re
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let summary = free_energy_summary(&free_energy, &earlier, &states)?;
-    if !summary.converged {
+    let summary = free_energy_summary(&free_energy, Some(&earlier), &states)?;
+    if let (Some(false), Some(drift)) = (summary.converged, summary.drift) {
         tracing::warn!(
             "the free-energy surface is not converged: basin free energies or barriers moved by \
-             {:.2} kJ/mol over the last quarter of the run; raise md.steps",
-            summary.drift
+             {drift:.2} kJ/mol over the last quarter of the run; raise md.steps"
         );
     }
-    let names = file.coordinate_names();
-    let free_energy_text = free_energy.to_text(&format!(
-        "{} {} free_energy_kJ_per_mol (well-tempered metadynamics, tps {})",
-        names[0],
-        names[1],
-        env!("CARGO_PKG_VERSION")
-    ));
-    let (first, at) = file.states.iter().next().expect("checked: two states");
+    let free_energy_text = system.surface_text(&free_energy, Surface::FreeEnergy);
+    let (relaxed, relaxed_map_text) = relaxed_surface(system, progress);
+    Ok(Surfaces {
+        free_energy_given: false,
+        free_energy,
+        free_energy_text,
+        summary,
+        relaxed_map: relaxed,
+        relaxed_map_text,
+    })
+}
+
+/// The relaxed potential-energy map of a molecule, from the first state's basin.
+fn relaxed_surface(system: &System, progress: &dyn Progress) -> (Tabulated, String) {
+    let molecular = system.molecule.as_ref().expect("a molecule");
+    let (first, at) = system
+        .file
+        .states
+        .iter()
+        .next()
+        .expect("checked: two states");
     progress.stage("relaxed map", crate::reference::RELAXED_MAP_GRID as u64);
     let relaxed = relaxed_map(molecular, first, at, &|| progress.add(1));
-    let relaxed_map_text = relaxed.to_text(&format!(
-        "{} {} relaxed_potential_energy_kJ_per_mol (tps {})",
-        names[0],
-        names[1],
-        env!("CARGO_PKG_VERSION")
-    ));
+    let text = system.surface_text(&relaxed, Surface::RelaxedMap);
+    (relaxed, text)
+}
+
+/// Grid points per variable of a free-energy surface estimated from data.
+const DATA_GRID: usize = 72;
+/// Kernel width (rad) of that estimate.
+const DATA_KERNEL: f64 = 0.15;
+/// Free energies of that estimate are capped this many kT above its minimum (unvisited
+/// regions).
+const DATA_CAP_KT: f64 = 20.0;
+
+/// A molecule's surfaces when it learns from data: the free-energy surface of its file if it
+/// exists (a PLUMED grid from the user's run), else estimated from the weighted frames; and the
+/// relaxed map.
+fn data_surfaces(system: &System, data: &Weighted, progress: &dyn Progress) -> Result<Surfaces> {
+    let config = system.file.molecule.as_ref().expect("a molecule");
+    let kt = system.kt();
+    let states: Vec<(String, Vec<f64>)> = system
+        .file
+        .states
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let (free_energy, free_energy_text, given, earlier) = if config.free_energy.exists() {
+        let text = std::fs::read_to_string(&config.free_energy)
+            .map_err(|e| Error::io(&config.free_energy, e))?;
+        let grid = Tabulated::parse(&text, &config.free_energy.display().to_string(), true)?;
+        (grid, text, true, None)
+    } else {
+        let estimate = |w: &Weighted| {
+            Tabulated::periodic_angles(
+                data::free_energy_estimate(w, DATA_GRID, DATA_KERNEL, kt, DATA_CAP_KT),
+                DATA_GRID,
+            )
+        };
+        let grid = estimate(data);
+        // The same estimate from the first three quarters of the frames: its drift.
+        let n = data.points.len() * 3 / 4;
+        let sum: f64 = data.weights[..n].iter().sum();
+        let early = Weighted {
+            points: data.points[..n].to_vec(),
+            weights: data.weights[..n].iter().map(|w| w / sum).collect(),
+            effective_samples: 0.0,
+            warnings: Vec::new(),
+        };
+        let text = system.surface_text(&grid, Surface::FreeEnergy);
+        (grid, text, false, Some(estimate(&early)))
+    };
+    let summary = free_energy_summary(&free_energy, earlier.as_ref(), &states)?;
+    let (relaxed, relaxed_map_text) = relaxed_surface(system, progress);
     Ok(Surfaces {
+        free_energy_given: given,
         free_energy,
         free_energy_text,
         summary,

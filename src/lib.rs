@@ -25,6 +25,7 @@ pub mod app;
 pub mod atomic;
 pub mod barrier;
 pub mod compute;
+pub mod data;
 pub mod denoiser;
 pub mod error;
 pub mod geometry;

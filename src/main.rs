@@ -388,10 +388,9 @@ fn print_free_energy(f: &tps::reference::FreeEnergySummary) {
             b.from, b.to, b.barrier
         );
     }
-    if !f.converged {
+    if let (Some(false), Some(drift)) = (f.converged, f.drift) {
         println!(
-            "warning: the free-energy surface is not converged: free energies moved by {:.2} kJ/mol over the last quarter of the run; run longer (md.steps or --steps)",
-            f.drift
+            "warning: the free-energy surface is not converged: free energies moved by {drift:.2} kJ/mol over the last quarter of the run; run longer (md.steps or --steps)"
         );
     }
 }

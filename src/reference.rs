@@ -164,10 +164,11 @@ pub struct FreeEnergySummary {
     pub basins: Vec<Basin>,
     /// From every state to every other.
     pub barriers: Vec<PassBarrier>,
-    /// Largest change of a basin free energy or barrier over the last quarter of the run.
-    pub drift: f64,
+    /// Largest change of a basin free energy or barrier over the last quarter of the run
+    /// (unknown for a surface read from a file).
+    pub drift: Option<f64>,
     /// Whether that drift is below 1 kJ/mol.
-    pub converged: bool,
+    pub converged: Option<bool>,
 }
 
 /// Converged means no basin free energy or barrier moved by more than this over the last
@@ -175,10 +176,10 @@ pub struct FreeEnergySummary {
 pub const CONVERGED_DRIFT: f64 = 1.0;
 
 /// Basins and barriers (every ordered pair) of `surface` for `states`, and their drift from
-/// `earlier`.
+/// `earlier` if given.
 pub fn free_energy_summary(
     surface: &Tabulated,
-    earlier: &Tabulated,
+    earlier: Option<&Tabulated>,
     states: &[(String, Vec<f64>)],
 ) -> Result<FreeEnergySummary> {
     let facts = |s: &Tabulated| -> Result<(Vec<Basin>, Vec<PassBarrier>)> {
@@ -209,23 +210,30 @@ pub fn free_energy_summary(
         Ok((basins, barriers))
     };
     let (basins, barriers) = facts(surface)?;
-    let (b0, p0) = facts(earlier)?;
-    let drift = basins
-        .iter()
-        .zip(&b0)
-        .map(|(a, b)| (a.free_energy - b.free_energy).abs())
-        .chain(
-            barriers
-                .iter()
-                .zip(&p0)
-                .map(|(a, b)| (a.barrier - b.barrier).abs()),
-        )
-        .fold(0.0, f64::max);
+    let drift = match earlier {
+        Some(e) => {
+            let (b0, p0) = facts(e)?;
+            Some(
+                basins
+                    .iter()
+                    .zip(&b0)
+                    .map(|(a, b)| (a.free_energy - b.free_energy).abs())
+                    .chain(
+                        barriers
+                            .iter()
+                            .zip(&p0)
+                            .map(|(a, b)| (a.barrier - b.barrier).abs()),
+                    )
+                    .fold(0.0, f64::max),
+            )
+        }
+        None => None,
+    };
     Ok(FreeEnergySummary {
         basins,
         barriers,
         drift,
-        converged: drift <= CONVERGED_DRIFT,
+        converged: drift.map(|d| d <= CONVERGED_DRIFT),
     })
 }
 

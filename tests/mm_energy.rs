@@ -153,3 +153,57 @@ fn malformed_prmtop_reports_line_and_flag() {
         .to_string();
     assert!(e.contains("POINTERS"), "{e}");
 }
+
+#[test]
+fn a_second_molecule_matches_openmm_too() {
+    // Glycine dipeptide (systems/glycine, tests/fixtures/make_glycine_energies.py): the
+    // minimum and 21 frames of 300-900 K dynamics.
+    let p = Prmtop::read(std::path::Path::new(&format!(
+        "{}/systems/glycine/glycine.prmtop",
+        common::ROOT
+    )))
+    .unwrap();
+    let (top, ff) = ForceField::from_prmtop(&p).unwrap();
+    assert_eq!(top.len(), 19);
+    assert_eq!(top.residue_names, ["ACE", "GLY", "NME"]);
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/glycine_energies.json",
+        common::ROOT
+    ))
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let frames = doc["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 22);
+    let mut f = vec![[0.0; 3]; top.len()];
+    for frame in frames {
+        let x = positions(frame);
+        let e = ff.compute(&x, &mut f).total();
+        let want = frame["total"].as_f64().unwrap();
+        assert!(
+            (e - want).abs() < 1e-6 * want.abs().max(10.0),
+            "{}: {e} vs OpenMM {want}",
+            frame["label"]
+        );
+        let fo = frame["forces"].as_array().unwrap();
+        let scale = fo
+            .iter()
+            .flat_map(|v| {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_f64().unwrap().abs())
+            })
+            .fold(0.0, f64::max);
+        for (mine, theirs) in f.iter().zip(fo) {
+            for k in 0..3 {
+                let t = theirs[k].as_f64().unwrap();
+                assert!(
+                    (mine[k] - t).abs() < 1e-6 * scale,
+                    "{}: force {} vs {t}",
+                    frame["label"],
+                    mine[k]
+                );
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::{RELAXED_MAP_GRID, Reference, reference, relaxed_map};
 use crate::systems::System;
+use crate::systems::presentation::Surface;
 
 /// `barrier.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -64,12 +65,7 @@ pub fn run(
         .collect();
     table::write_csv(&staged.path().join("mep.csv"), &header, &rows)?;
     if let Some(map) = &relaxed {
-        let text = map.to_text(&format!(
-            "{} {} relaxed_potential_energy_kJ_per_mol (tps {})",
-            names[0],
-            names[1],
-            env!("CARGO_PKG_VERSION")
-        ));
+        let text = system.surface_text(map, Surface::RelaxedMap);
         crate::atomic::write(&staged.path().join("relaxed_map.dat"), text.as_bytes())?;
     }
     let report = BarrierReport {

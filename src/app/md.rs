@@ -12,6 +12,7 @@ use crate::atomic::Staged;
 use crate::barrier::grid_minimax;
 use crate::error::{Error, Result};
 use crate::mm::simulation;
+use crate::output::colvar::Colvar;
 use crate::output::plot::{self, ColourScale, Curve, Marker};
 use crate::output::table;
 use crate::potential::{Potential, Tabulated};
@@ -19,6 +20,7 @@ use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::{FreeEnergySummary, free_energy_summary};
 use crate::systems::System;
+use crate::systems::presentation::Surface;
 
 /// What `tps md` did.
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +104,30 @@ pub fn run(
         })
         .collect();
     table::write_csv(&dir.join("cv.csv"), &header, &rows)?;
+    // PLUMED COLVAR per walker, a record per trajectory frame: what `[data]` reads back.
+    let mut fields = vec!["time".to_string()];
+    fields.extend(names.iter().cloned());
+    fields.extend(["metad.bias".into(), "metad.rbias".into()]);
+    for w in 0..md.walkers {
+        let colvar = Colvar {
+            fields: fields.clone(),
+            rows: run
+                .cv
+                .iter()
+                .filter(|r| r.walker == w)
+                .map(|r| {
+                    std::iter::once(r.time_ps)
+                        .chain(r.values.iter().copied())
+                        .chain([r.bias, r.rbias])
+                        .collect()
+                })
+                .collect(),
+        };
+        crate::atomic::write(
+            &dir.join(format!("colvar_{w:03}.dat")),
+            colvar.to_text().as_bytes(),
+        )?;
+    }
     let header = [
         "time_ps",
         "walker",
@@ -143,13 +169,8 @@ pub fn run(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let summary = free_energy_summary(&surface, &earlier, &states)?;
-        let text = surface.to_text(&format!(
-            "{} {} free_energy_kJ_per_mol (well-tempered metadynamics, tps {})",
-            names[0],
-            names[1],
-            env!("CARGO_PKG_VERSION")
-        ));
+        let summary = free_energy_summary(&surface, Some(&earlier), &states)?;
+        let text = system.surface_text(&surface, Surface::FreeEnergy);
         crate::atomic::write(&dir.join("fes.dat"), text.as_bytes())?;
         fes_plot(&dir.join("fes.png"), &system, &surface, &summary)?;
         free_energy = Some(summary);
@@ -211,10 +232,10 @@ fn fes_plot(
         path,
         &format!(
             "free energy from metadynamics{}",
-            if summary.converged {
-                ""
-            } else {
+            if summary.converged == Some(false) {
                 " (not converged)"
+            } else {
+                ""
             }
         ),
         (&a[0], &a[1]),

@@ -41,8 +41,10 @@ pub fn run(
     if system.is_exact() {
         return Ok(None);
     }
+    // Fail now, not after the surfaces and samples, if the device is unusable or the results
+    // cannot be written.
+    crate::compute::device(backend, crate::compute::Precision::F32)?;
     let model_path = file.model_path();
-    // Fail now, not after training, if the results cannot be written.
     let mut targets = vec![model_path.clone()];
     if let Some(m) = &file.molecule {
         targets.push(m.free_energy.clone());
@@ -56,9 +58,12 @@ pub fn run(
     // a kill is refused by `tps sample` rather than used.
     let mut written = Vec::new();
     if let (Some(s), Some(m)) = (&learnt.surfaces, &file.molecule) {
-        atomic::write(&m.free_energy, s.free_energy_text.as_bytes())?;
+        if !s.free_energy_given {
+            atomic::write(&m.free_energy, s.free_energy_text.as_bytes())?;
+            written.push(m.free_energy.clone());
+        }
         atomic::write(&m.relaxed_map(), s.relaxed_map_text.as_bytes())?;
-        written.extend([m.free_energy.clone(), m.relaxed_map()]);
+        written.push(m.relaxed_map());
     }
     atomic::write(&model_path, &learnt.model)?;
     info!("model written to {}", model_path.display());

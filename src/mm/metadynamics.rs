@@ -185,6 +185,19 @@ impl Metadynamics {
         }
     }
 
+    /// The offset `c(t)` that makes a well-tempered bias reweight correctly at any time
+    /// (Tiwary & Parrinello, 2015): `(1/β) ln[Σ e^(γβV/(γ−1)) / Σ e^(βV/(γ−1))]` over the
+    /// grid; a frame at bias `V` then weighs `e^(β(V − c))`.
+    pub fn reweighting_offset(&self) -> f64 {
+        let beta = 1.0 / (BOLTZMANN * self.temperature);
+        let gamma = self.config.bias_factor;
+        let lse = |f: f64| {
+            let terms: Vec<f64> = self.grid.v.iter().map(|v| f * v).collect();
+            crate::potential::log_sum_exp(&terms)
+        };
+        (lse(gamma * beta / (gamma - 1.0)) - lse(beta / (gamma - 1.0))) / beta
+    }
+
     /// Steps between hills.
     pub fn pace(&self) -> u64 {
         self.config.pace

@@ -27,6 +27,8 @@ pub struct CvRecord {
     pub values: Vec<f64>,
     /// Metadynamics bias, kJ/mol (0 without).
     pub bias: f64,
+    /// The bias less the reweighting offset `c(t)`: a frame weighs `exp(rbias/kT)`.
+    pub rbias: f64,
 }
 
 /// Energies of one walker at one report.
@@ -140,6 +142,7 @@ pub fn run(
         check_stable(&walkers, md, done)?;
         if done.is_multiple_of(md.report_every) || done == steps {
             let time_ps = done as f64 * md.timestep;
+            let offset = meta.as_ref().map_or(0.0, Metadynamics::reweighting_offset);
             for (w, (integrator, state)) in walkers.iter().enumerate() {
                 if keep_frames {
                     out.frames[w].push(state.positions.clone());
@@ -150,11 +153,13 @@ pub fn run(
                     energies: integrator.energies(),
                     kinetic_temperature: integrator.kinetic_temperature(state),
                 });
+                let bias = meta.as_ref().map_or(0.0, |m| m.bias_of(&state.positions));
                 out.cv.push(CvRecord {
                     time_ps,
                     walker: w,
                     values: molecule.cv.values(&state.positions),
-                    bias: meta.as_ref().map_or(0.0, |m| m.bias_of(&state.positions)),
+                    bias,
+                    rbias: bias - offset,
                 });
             }
             progress(done, steps);

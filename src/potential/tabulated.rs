@@ -5,6 +5,11 @@
 //! writes y-fastest or x-fastest blocks; the alanine surface of the spacetime paper is
 //! x-fastest). The grid must be complete and uniformly spaced. A periodic grid covers
 //! `[x₀, x₀ + n·h)` in each direction; a bounded one `[x₀, x₀ + (n−1)·h]`, with `+∞` outside.
+//!
+//! PLUMED's grid format (`sum_hills`, `histogram`, `DUMPGRID`) is this format with a header:
+//! `#! FIELDS x y value …` and `#! SET min_x/max_x/nbins_x/periodic_x` lines. Its point counts and
+//! periodicity are checked against the data, and [`Tabulated::to_plumed`] writes it, so that
+//! surfaces go both ways between `tps` and PLUMED.
 
 use std::path::Path;
 
@@ -50,8 +55,22 @@ impl Tabulated {
         Self::parse(&text, &path.display().to_string(), periodic)
     }
 
-    /// Parses `x y value` lines; `source` names the input in errors.
+    /// Parses `x y value` lines; `source` names the input in errors. A PLUMED header, if there
+    /// is one, must agree with `periodic` and with the points found.
     pub fn parse(text: &str, source: &str, periodic: bool) -> Result<Self> {
+        let header = PlumedHeader::read(text);
+        if let Some(p) = header.periodic()
+            && p != periodic
+        {
+            return Err(err(
+                source,
+                None,
+                format!(
+                    "the grid's header says periodic = {p}, but the system treats it as {}",
+                    if periodic { "periodic" } else { "bounded" }
+                ),
+            ));
+        }
         let mut rows: Vec<(usize, [f64; 3])> = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let content = line.split('#').next().unwrap_or("").trim();
@@ -89,6 +108,23 @@ impl Tabulated {
         let xs = distinct(rows.iter().map(|r| r.1[0]), 1e-9 * spread(0));
         let ys = distinct(rows.iter().map(|r| r.1[1]), 1e-9 * spread(1));
         let (nx, ny) = (xs.len(), ys.len());
+        for (k, found) in [nx, ny].into_iter().enumerate() {
+            if let Some(bins) = header.bins(k) {
+                // PLUMED stores `nbins` points of a periodic axis and `nbins + 1` of a bounded one.
+                let expected = if periodic { bins } else { bins + 1 };
+                if found != expected {
+                    return Err(err(
+                        source,
+                        None,
+                        format!(
+                            "the header declares {bins} bins of `{}` ({expected} grid values), the \
+                             file holds {found}: points are missing",
+                            header.fields.get(k).map_or("?", String::as_str)
+                        ),
+                    ));
+                }
+            }
+        }
         if nx < 2 || ny < 2 {
             return Err(err(
                 source,
@@ -101,7 +137,8 @@ impl Tabulated {
                 source,
                 None,
                 format!(
-                    "ragged grid: {} points for {nx} distinct x × {ny} distinct y = {}",
+                    "ragged grid: {} points for {nx} distinct x × {ny} distinct y = {}: points \
+                     are missing",
                     rows.len(),
                     nx * ny
                 ),
@@ -165,15 +202,31 @@ impl Tabulated {
         }
     }
 
-    /// `x y value` lines (x fastest) under a `#` header: the text [`Tabulated::parse`] reads.
-    pub fn to_text(&self, header: &str) -> String {
+    /// The grid in PLUMED's format: `#! FIELDS` with the coordinates' `names` and the value's
+    /// `field`, `#! SET` bounds, bins and periodicity, then `x y value` lines (x fastest, a blank
+    /// line between rows), preceded by `# comment`. [`Tabulated::parse`] reads it back.
+    pub fn to_plumed(&self, names: [&str; 2], field: &str, comment: &str) -> String {
         use std::fmt::Write;
-        let mut text = format!("# {header}\n");
+        let mut text = format!("#! FIELDS {} {} {field}\n", names[0], names[1]);
+        for (k, name) in names.iter().enumerate() {
+            let n = if k == 0 { self.nx } else { self.ny };
+            let (bins, max) = if self.periodic {
+                (n, self.origin[k] + n as f64 * self.step[k])
+            } else {
+                (n - 1, self.origin[k] + (n - 1) as f64 * self.step[k])
+            };
+            let _ = writeln!(text, "#! SET min_{name} {:.9}", self.origin[k]);
+            let _ = writeln!(text, "#! SET max_{name} {max:.9}");
+            let _ = writeln!(text, "#! SET nbins_{name} {bins}");
+            let _ = writeln!(text, "#! SET periodic_{name} {}", self.periodic);
+        }
+        let _ = writeln!(text, "# {comment}");
         for j in 0..self.ny {
             for i in 0..self.nx {
                 let [x, y] = self.node(i, j);
                 let _ = writeln!(text, "{x:.9} {y:.9} {:.6}", self.value(i, j));
             }
+            text.push('\n');
         }
         text
     }
@@ -227,6 +280,56 @@ impl Tabulated {
         let f = |a: isize, b: isize| self.values[(b * nx + a) as usize];
         let fx = |jj: isize| (1.0 - wi) * f(ia, jj) + wi * f(ib, jj);
         (1.0 - wj) * fx(ja) + wj * fx(jb)
+    }
+}
+
+/// What a PLUMED grid header says: its fields and `SET` values.
+struct PlumedHeader {
+    fields: Vec<String>,
+    set: Vec<(String, String)>,
+}
+
+impl PlumedHeader {
+    fn read(text: &str) -> Self {
+        let mut fields = Vec::new();
+        let mut set = Vec::new();
+        for line in text.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix("#!") else {
+                continue;
+            };
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            match words.as_slice() {
+                ["FIELDS", names @ ..] => fields = names.iter().map(|s| s.to_string()).collect(),
+                ["SET", key, value, ..] => set.push((key.to_string(), value.to_string())),
+                _ => {}
+            }
+        }
+        Self { fields, set }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.set
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Bins of coordinate `k` (`nbins_<name>`).
+    fn bins(&self, k: usize) -> Option<usize> {
+        self.get(&format!("nbins_{}", self.fields.get(k)?))?
+            .parse()
+            .ok()
+    }
+
+    /// Whether both coordinates are periodic, if the header says.
+    fn periodic(&self) -> Option<bool> {
+        let p: Vec<bool> = (0..2)
+            .filter_map(|k| {
+                let v = self.get(&format!("periodic_{}", self.fields.get(k)?))?;
+                Some(v == "true")
+            })
+            .collect();
+        (p.len() == 2).then(|| p[0] && p[1])
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::barrier::BarrierConfig;
+use crate::data::DataConfig;
 use crate::denoiser::{MlpConfig, Network};
 use crate::error::{Error, Result};
 use crate::geometry::GeodesicConfig;
@@ -90,6 +91,8 @@ pub struct SystemFile {
     pub md: Option<MdConfig>,
     /// Molecules: well-tempered metadynamics on the collective variables.
     pub metadynamics: Option<MetadynamicsConfig>,
+    /// Molecules: learn from simulations made elsewhere instead of metadynamics.
+    pub data: Option<DataConfig>,
     /// Thermal energy in the potential's unit (give this or `beta`; molecules: from
     /// `md.temperature`).
     #[serde(rename = "kT")]
@@ -143,6 +146,7 @@ impl SystemFile {
             *file = anchor(path, file);
         }
         self.molecule = self.molecule.map(|m| m.anchored(path));
+        self.data = self.data.map(|d| d.anchored(path));
         let model = self
             .model
             .path
@@ -262,6 +266,10 @@ impl SystemFile {
         }
         if let Some(m) = &self.metadynamics {
             m.check(&c)?;
+        }
+        if let Some(d) = &self.data {
+            c.require(self.molecule.is_some(), "data", "[data] needs a [molecule]")?;
+            d.check(&c)?;
         }
         c.require(
             self.states.len() >= 2,

@@ -4,6 +4,16 @@
 use super::System;
 use crate::error::{Error, Result};
 use crate::output::plot::ColourScale;
+use crate::potential::Tabulated;
+
+/// What a surface file of a molecule holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Surface {
+    /// Free energy from metadynamics (kJ/mol).
+    FreeEnergy,
+    /// Relaxed potential energy from restrained minimisations (kJ/mol).
+    RelaxedMap,
+}
 
 /// A surface is coloured from its minimum to this many kT above it.
 pub const COLOUR_RANGE_KT: f64 = 20.0;
@@ -58,5 +68,26 @@ impl System {
                 format!("energy (kT = {})", self.kt())
             },
         })
+    }
+
+    /// A surface grid as the text of its file (PLUMED's grid format, named after the system's
+    /// collective variables).
+    pub fn surface_text(&self, grid: &Tabulated, surface: Surface) -> String {
+        let names = self.file.coordinate_names();
+        let (field, what) = match surface {
+            Surface::FreeEnergy => (
+                "file.free",
+                "free energy in kJ/mol, well-tempered metadynamics",
+            ),
+            Surface::RelaxedMap => (
+                "relaxed.energy",
+                "relaxed potential energy in kJ/mol, restrained minimisation",
+            ),
+        };
+        grid.to_plumed(
+            [&names[0], &names[1]],
+            field,
+            &format!("{what} (tps {})", env!("CARGO_PKG_VERSION")),
+        )
     }
 }

@@ -161,20 +161,56 @@ impl Trainer {
             lam.push(l);
             weight.push(loss_weight(l) * iw);
         }
-        let device = &self.device;
         let mlp = self.mlp.take().expect("the network is always put back");
-        let pred = mlp.denoise(
-            compute::matrix(&lam, b, 1, device),
-            compute::matrix(&xt, b, dim, device),
-        );
-        let per_sample = (pred - compute::matrix(&x0, b, dim, device))
-            .powi_scalar(2)
-            .sum_dim(1);
-        let loss = (per_sample.clone() * compute::matrix(&weight, b, 1, device)).mean();
-        let grads = GradientsParams::from_grads(loss.backward(), &mlp);
+        let batch = Batch {
+            lambda: &lam,
+            xt: &xt,
+            x0: &x0,
+            weight: &weight,
+            dim,
+            device: &self.device,
+        };
+        // Large batches in two halves on two threads, each with its own graph; the mean of the
+        // two halves' mean losses is the batch's, and so is the mean of their gradients. The
+        // split does not depend on the number of threads.
+        let (grads, raw, value) = if b >= SPLIT_BATCH {
+            let h = b / 2;
+            let ((mut ga, ra, la), (mut gb, rb, lb)) =
+                rayon::join(|| batch.half(&mlp, 0..h), || batch.half(&mlp, h..b));
+            let mut grads = GradientsParams::new();
+            for (id, rank) in mlp.parameter_ids() {
+                let (wa, wb) = (h as f64 / b as f64, (b - h) as f64 / b as f64);
+                match rank {
+                    1 => {
+                        let g = ga
+                            .remove::<1>(id)
+                            .expect("a gradient per parameter")
+                            .mul_scalar(wa)
+                            + gb.remove::<1>(id)
+                                .expect("a gradient per parameter")
+                                .mul_scalar(wb);
+                        grads.register(id, g);
+                    }
+                    _ => {
+                        let g = ga
+                            .remove::<2>(id)
+                            .expect("a gradient per parameter")
+                            .mul_scalar(wa)
+                            + gb.remove::<2>(id)
+                                .expect("a gradient per parameter")
+                                .mul_scalar(wb);
+                        grads.register(id, g);
+                    }
+                }
+            }
+            let raw: Vec<f64> = ra.into_iter().chain(rb).collect();
+            let value = (h as f64 * la + (b - h) as f64 * lb) / b as f64;
+            (grads, raw, value)
+        } else {
+            batch.half(&mlp, 0..b)
+        };
         self.mlp = Some(self.optim.step(self.config.learning_rate, mlp, grads));
 
-        let raw = compute::to_host(per_sample.inner());
         let bins: Vec<usize> = draws.iter().map(|d| d.1).collect();
         let scored: Vec<f64> = raw
             .iter()
@@ -182,7 +218,6 @@ impl Trainer {
             .map(|(r, d)| r * loss_weight(d.0))
             .collect();
         self.sampler.update(&bins, &scored);
-        let value = compute::scalar(loss.inner());
         if !value.is_finite() {
             return Err(Error::NonFinite(format!(
                 "training loss became non-finite at step {}; lower the learning rate",
@@ -200,6 +235,40 @@ impl Trainer {
             normalisation: self.normalisation,
             loss_history: self.history,
         }
+    }
+}
+
+/// Batches of at least this size are split over two threads.
+const SPLIT_BATCH: usize = 256;
+
+/// One training batch on the host.
+struct Batch<'a> {
+    lambda: &'a [f64],
+    xt: &'a [f64],
+    x0: &'a [f64],
+    weight: &'a [f64],
+    dim: usize,
+    device: &'a Device,
+}
+
+impl Batch<'_> {
+    /// Gradients of the weighted loss of samples `rows`, their unweighted per-sample losses and
+    /// the mean weighted loss.
+    fn half(&self, mlp: &Mlp, rows: std::ops::Range<usize>) -> (GradientsParams, Vec<f64>, f64) {
+        let (n, d) = (rows.len(), self.dim);
+        let cut = |v: &[f64], w: usize| v[rows.start * w..rows.end * w].to_vec();
+        let pred = mlp.denoise(
+            compute::matrix(&cut(self.lambda, 1), n, 1, self.device),
+            compute::matrix(&cut(self.xt, d), n, d, self.device),
+        );
+        let per_sample = (pred - compute::matrix(&cut(self.x0, d), n, d, self.device))
+            .powi_scalar(2)
+            .sum_dim(1);
+        let loss =
+            (per_sample.clone() * compute::matrix(&cut(self.weight, 1), n, 1, self.device)).mean();
+        let value = compute::scalar(loss.clone().inner());
+        let grads = GradientsParams::from_grads(loss.backward(), mlp);
+        (grads, compute::to_host(per_sample.inner()), value)
     }
 }
 
