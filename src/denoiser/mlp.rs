@@ -250,15 +250,6 @@ impl Mlp {
             .collect()
     }
 
-    /// Every parameter's id and rank (weights 2, biases 1), in storage order.
-    pub fn parameter_ids(&self) -> Vec<(burn::module::ParamId, usize)> {
-        std::iter::once(&self.input)
-            .chain(&self.hidden)
-            .chain(std::iter::once(&self.output))
-            .flat_map(|l| [(l.w.id, 2), (l.b.id, 1)])
-            .collect()
-    }
-
     /// The architecture.
     pub fn config(&self) -> &MlpConfig {
         &self.config

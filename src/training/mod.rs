@@ -170,45 +170,9 @@ impl Trainer {
             dim,
             device: &self.device,
         };
-        // Large batches in two halves on two threads, each with its own graph; the mean of the
-        // two halves' mean losses is the batch's, and so is the mean of their gradients. The
-        // split does not depend on the number of threads.
-        let (grads, raw, value) = if b >= SPLIT_BATCH {
-            let h = b / 2;
-            let ((mut ga, ra, la), (mut gb, rb, lb)) =
-                rayon::join(|| batch.half(&mlp, 0..h), || batch.half(&mlp, h..b));
-            let mut grads = GradientsParams::new();
-            for (id, rank) in mlp.parameter_ids() {
-                let (wa, wb) = (h as f64 / b as f64, (b - h) as f64 / b as f64);
-                match rank {
-                    1 => {
-                        let g = ga
-                            .remove::<1>(id)
-                            .expect("a gradient per parameter")
-                            .mul_scalar(wa)
-                            + gb.remove::<1>(id)
-                                .expect("a gradient per parameter")
-                                .mul_scalar(wb);
-                        grads.register(id, g);
-                    }
-                    _ => {
-                        let g = ga
-                            .remove::<2>(id)
-                            .expect("a gradient per parameter")
-                            .mul_scalar(wa)
-                            + gb.remove::<2>(id)
-                                .expect("a gradient per parameter")
-                                .mul_scalar(wb);
-                        grads.register(id, g);
-                    }
-                }
-            }
-            let raw: Vec<f64> = ra.into_iter().chain(rb).collect();
-            let value = (h as f64 * la + (b - h) as f64 * lb) / b as f64;
-            (grads, raw, value)
-        } else {
-            batch.half(&mlp, 0..b)
-        };
+        // One graph per step: burn cannot run two backward passes over the same parameters
+        // at once (a two-thread split of the batch failed on that).
+        let (grads, raw, value) = batch.gradients(&mlp);
         self.mlp = Some(self.optim.step(self.config.learning_rate, mlp, grads));
 
         let bins: Vec<usize> = draws.iter().map(|d| d.1).collect();
@@ -238,9 +202,6 @@ impl Trainer {
     }
 }
 
-/// Batches of at least this size are split over two threads.
-const SPLIT_BATCH: usize = 256;
-
 /// One training batch on the host.
 struct Batch<'a> {
     lambda: &'a [f64],
@@ -252,20 +213,18 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// Gradients of the weighted loss of samples `rows`, their unweighted per-sample losses and
-    /// the mean weighted loss.
-    fn half(&self, mlp: &Mlp, rows: std::ops::Range<usize>) -> (GradientsParams, Vec<f64>, f64) {
-        let (n, d) = (rows.len(), self.dim);
-        let cut = |v: &[f64], w: usize| v[rows.start * w..rows.end * w].to_vec();
+    /// Gradients of the weighted loss, the unweighted per-sample losses and the mean weighted
+    /// loss.
+    fn gradients(&self, mlp: &Mlp) -> (GradientsParams, Vec<f64>, f64) {
+        let (n, d) = (self.lambda.len(), self.dim);
         let pred = mlp.denoise(
-            compute::matrix(&cut(self.lambda, 1), n, 1, self.device),
-            compute::matrix(&cut(self.xt, d), n, d, self.device),
+            compute::matrix(self.lambda, n, 1, self.device),
+            compute::matrix(self.xt, n, d, self.device),
         );
-        let per_sample = (pred - compute::matrix(&cut(self.x0, d), n, d, self.device))
+        let per_sample = (pred - compute::matrix(self.x0, n, d, self.device))
             .powi_scalar(2)
             .sum_dim(1);
-        let loss =
-            (per_sample.clone() * compute::matrix(&cut(self.weight, 1), n, 1, self.device)).mean();
+        let loss = (per_sample.clone() * compute::matrix(self.weight, n, 1, self.device)).mean();
         let value = compute::scalar(loss.clone().inner());
         let grads = GradientsParams::from_grads(loss.backward(), mlp);
         (grads, compute::to_host(per_sample.inner()), value)
