@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tps::denoiser::Normalisation;
-use tps::paths::{Keep, TransitionConfig, annealed_langevin};
+use tps::paths::{PathOptions, TransitionConfig, annealed_langevin};
 use tps::potential::{MullerBrown, Potential, Tabulated};
 
 fn torus() -> Tabulated {
@@ -50,7 +50,7 @@ fn bench(c: &mut Criterion) {
                     &geodesic,
                     &[-1.0, 0.5],
                     &config,
-                    &Keep::default(),
+                    &PathOptions::default(),
                     0,
                 )
                 .unwrap()

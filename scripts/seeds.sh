@@ -9,8 +9,10 @@ which="$1"; shift
 seeds="${1:-0 1 2 3 4}"
 paths="${2:-}"
 root="$(pwd)"
-tps="$root/target/release/tps"
-cargo build --release -q --bin tps --example seed_statistics
+# TPS names a built binary to use instead (so that rebuilding the tree does not change a run).
+tps="${TPS:-$root/target/release/tps}"
+cargo build --release -q --example seed_statistics
+[ -n "${TPS:-}" ] || cargo build --release -q --bin tps
 case "$which" in
     aldp) src=systems/aldp.toml; pair="C7eq C7ax"; extra_pairs="C5 C7ax"; default_paths=8 ;;
     muller_brown) src=systems/muller_brown.toml; pair="A B"; extra_pairs="A C|C B"; default_paths=32 ;;

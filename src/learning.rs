@@ -64,6 +64,9 @@ pub struct LearnReport {
     pub samples: usize,
     /// Learning from data: the effective sample size of the weighted frames.
     pub effective_samples: Option<f64>,
+    /// Cartesian molecules: each state's weighted population in the training frames, against
+    /// the free-energy surface.
+    pub populations: Vec<StatePopulation>,
     /// Potential evaluations of the sampling.
     pub sampling_evaluations: u64,
     /// Swap acceptance between neighbouring temperatures.
@@ -93,7 +96,7 @@ pub fn learn(
         )));
     }
     let t0 = Instant::now();
-    let external = match (&file.data, &system.molecule) {
+    let mut external = match (&file.data, &system.molecule) {
         (Some(d), Some(m)) => {
             let w = data::read(d, &m.molecule, system.kt())?;
             for warning in &w.warnings {
@@ -109,9 +112,22 @@ pub fn learn(
         }
         _ => None,
     };
+    if file.is_cartesian() && external.is_some() {
+        return Err(Error::config(
+            &system.path,
+            "data",
+            "a Cartesian molecule learns from its own metadynamics; [data] serves the \
+             collective-variable representation",
+        ));
+    }
+    let mut atomistic = None;
     let surfaces = match (&system.molecule, &external) {
         (Some(_), Some(w)) => Some(data_surfaces(system, w, progress)?),
-        (Some(_), None) => Some(molecular_surfaces(system, seed, progress)?),
+        (Some(_), None) => {
+            let (s, run) = molecular_surfaces(system, seed, progress)?;
+            atomistic = run;
+            Some(s)
+        }
         _ => None,
     };
     let surface_seconds = t0.elapsed().as_secs_f64();
@@ -125,6 +141,22 @@ pub fn learn(
     };
 
     let t1 = Instant::now();
+    let mut populations = Vec::new();
+    if let (Some(run), Some(s)) = (&atomistic, &surfaces) {
+        let w = atomistic_samples(system, run)?;
+        populations = state_populations(system, &w, &s.free_energy);
+        for p in &populations {
+            let gap = p.free_energy_from_frames - p.free_energy_from_surface;
+            if gap.abs() > POPULATION_TOLERANCE {
+                tracing::warn!(
+                    "the reweighted frames put {} {gap:+.2} kJ/mol away from the surface: the \
+                     metadynamics run is too short for its weights; raise md.steps",
+                    p.state
+                );
+            }
+        }
+        external = Some(w.weighted);
+    }
     let samples = match &external {
         Some(w) => Samples {
             points: data::resample(w, w.points.len(), seed),
@@ -152,7 +184,7 @@ pub fn learn(
     );
 
     let device = compute::device(backend, Precision::F32)?.autodiff();
-    let architecture = file.model_config();
+    let architecture = system.model_config();
     let t2 = Instant::now();
     progress.stage("training", file.training.steps as u64);
     let trained = training::train(
@@ -198,6 +230,7 @@ pub fn learn(
         metadata,
         surfaces,
         report: LearnReport {
+            populations,
             effective_samples: external.as_ref().map(|w| w.effective_samples),
             samples: samples.points.len(),
             sampling_evaluations: samples.energy_evaluations,
@@ -210,8 +243,112 @@ pub fn learn(
     })
 }
 
-/// The free-energy surface by well-tempered metadynamics and the relaxed potential-energy map.
-fn molecular_surfaces(system: &System, seed: u64, progress: &dyn Progress) -> Result<Surfaces> {
+/// Reweighted frames and the surface may disagree on a state's free energy by this much
+/// (kJ/mol) before `tps train` warns.
+pub const POPULATION_TOLERANCE: f64 = 1.0;
+
+/// A state's share of the weighted training frames of a Cartesian molecule.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatePopulation {
+    /// The state.
+    pub state: String,
+    /// Weighted share of the frames nearest to it in the variables.
+    pub population: f64,
+    /// The surface's share of the same region.
+    pub population_on_surface: f64,
+    /// `−kT ln(p/p₀)` relative to the first state, from the frames (kJ/mol).
+    pub free_energy_from_frames: f64,
+    /// The same from the surface's populations (kJ/mol).
+    pub free_energy_from_surface: f64,
+}
+
+/// Weighted all-atom frames of a Cartesian molecule.
+struct Atomistic {
+    weighted: Weighted,
+    /// The variables of every frame (for the populations).
+    variables: Vec<Vec<f64>>,
+}
+
+/// The metadynamics frames superposed (heavy atoms) onto the structure of
+/// `molecule.coordinates`, flattened, and weighted by `exp(rbias/kT)`.
+fn atomistic_samples(system: &System, run: &simulation::MdRun) -> Result<Atomistic> {
+    let mut points = Vec::new();
+    let mut variables = Vec::new();
+    let mut log_w = Vec::new();
+    let kt = system.kt();
+    for (w, frames) in run.frames.iter().enumerate() {
+        let records: Vec<&simulation::CvRecord> = run.cv.iter().filter(|r| r.walker == w).collect();
+        for (x, r) in frames.iter().zip(records) {
+            points.push(system.cartesian(x));
+            variables.push(r.values.clone());
+            log_w.push(r.rbias / kt);
+        }
+    }
+    let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let raw: Vec<f64> = log_w.iter().map(|l| (l - top).exp()).collect();
+    let sum: f64 = raw.iter().sum();
+    let weights: Vec<f64> = raw.iter().map(|v| v / sum).collect();
+    let effective_samples = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
+    tracing::info!(
+        "{} all-atom frames, {effective_samples:.0} effective samples",
+        points.len()
+    );
+    Ok(Atomistic {
+        weighted: Weighted {
+            points,
+            weights,
+            effective_samples,
+            warnings: Vec::new(),
+        },
+        variables,
+    })
+}
+
+/// Each state's weighted population (frames assigned to the nearest state in the variables)
+/// against the surface's population of the same regions, `∝ Σ exp(−F/kT)` over its grid.
+fn state_populations(system: &System, a: &Atomistic, surface: &Tabulated) -> Vec<StatePopulation> {
+    let names: Vec<&String> = system.file.states.keys().collect();
+    let nearest = |v: &[f64]| {
+        names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (k, crate::mm::cv::angle_distance(v, &system.file.states[*n])))
+            .min_by(|x, y| x.1.total_cmp(&y.1))
+            .map_or(0, |(k, _)| k)
+    };
+    let mut frames = vec![0.0; names.len()];
+    for (v, w) in a.variables.iter().zip(&a.weighted.weights) {
+        frames[nearest(v)] += w;
+    }
+    let kt = system.kt();
+    let mut grid = vec![0.0; names.len()];
+    let (nx, ny) = surface.shape();
+    for i in 0..nx {
+        for j in 0..ny {
+            grid[nearest(&surface.node(i, j))] += (-surface.value(i, j) / kt).exp();
+        }
+    }
+    let total: f64 = grid.iter().sum();
+    names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| StatePopulation {
+            state: n.to_string(),
+            population: frames[k],
+            population_on_surface: grid[k] / total,
+            free_energy_from_frames: -kt * (frames[k] / frames[0]).ln(),
+            free_energy_from_surface: -kt * (grid[k] / grid[0]).ln(),
+        })
+        .collect()
+}
+
+/// The free-energy surface by well-tempered metadynamics and the relaxed potential-energy map;
+/// for a Cartesian molecule also the run's frames.
+fn molecular_surfaces(
+    system: &System,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<(Surfaces, Option<simulation::MdRun>)> {
     let file = &system.file;
     let molecular = system.molecule.as_ref().expect("a molecule");
     let metad = file.metadynamics.as_ref().ok_or_else(|| {
@@ -223,16 +360,20 @@ fn molecular_surfaces(system: &System, seed: u64, progress: &dyn Progress) -> Re
     })?;
     let md = file.md();
     progress.stage("metadynamics", md.steps);
-    let run = simulation::run(
+    let cartesian = file.is_cartesian();
+    let mut run = simulation::run(
         &molecular.molecule,
         &md,
         Some(metad),
         md.steps,
         seed,
-        false,
+        cartesian,
         |done, _| progress.set(done),
     )?;
-    let grid = run.free_energy.expect("metadynamics makes a surface");
+    let grid = run
+        .free_energy
+        .take()
+        .expect("metadynamics makes a surface");
     let free_energy = Tabulated::periodic_angles(grid.values, grid.n);
     let earlier = Tabulated::periodic_angles(grid.earlier, grid.n);
     let states: Vec<(String, Vec<f64>)> = file
@@ -249,14 +390,17 @@ fn molecular_surfaces(system: &System, seed: u64, progress: &dyn Progress) -> Re
     }
     let free_energy_text = system.surface_text(&free_energy, Surface::FreeEnergy);
     let (relaxed, relaxed_map_text) = relaxed_surface(system, progress);
-    Ok(Surfaces {
-        free_energy_given: false,
-        free_energy,
-        free_energy_text,
-        summary,
-        relaxed_map: relaxed,
-        relaxed_map_text,
-    })
+    Ok((
+        Surfaces {
+            free_energy_given: false,
+            free_energy,
+            free_energy_text,
+            summary,
+            relaxed_map: relaxed,
+            relaxed_map_text,
+        },
+        cartesian.then_some(run),
+    ))
 }
 
 /// The relaxed potential-energy map of a molecule, from the first state's basin.

@@ -208,6 +208,17 @@ fn run(cli: Cli) -> tps::Result<()> {
             if let Some(f) = &r.free_energy {
                 print_free_energy(f);
             }
+            for p in &l.populations {
+                println!(
+                    "training frames in {}: {:.1}% (surface {:.1}%); free energy relative to {} {:.2} kJ/mol from the frames, {:.2} from the surface",
+                    p.state,
+                    100.0 * p.population,
+                    100.0 * p.population_on_surface,
+                    l.populations[0].state,
+                    p.free_energy_from_frames,
+                    p.free_energy_from_surface
+                );
+            }
             println!(
                 "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, final loss {:.4})",
                 r.model.display(),

@@ -54,7 +54,7 @@ pub fn reference(
         return Err(Error::Invalid(format!("--from and --to are both `{from}`")));
     }
     let cfg = &system.file.barrier;
-    let potential = system.potential()?;
+    let potential = system.surface()?;
     let (initial, minimax) = if potential.dim() == 2 {
         let m = grid_minimax(potential, &system.file.domain(), cfg.grid, a, b)?;
         let mut pts = m.points.clone();

@@ -141,7 +141,7 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
         // Continuous: after superposition, no atom moves more than 0.05 nm between frames.
         let all: Vec<usize> = (0..22).collect();
         for w in frames.windows(2) {
-            let rmsd = tps::mm::backmap::kabsch_rmsd(&w[0], &w[1], &all);
+            let rmsd = tps::mm::align::kabsch_rmsd(&w[0], &w[1], &all);
             assert!(rmsd < 0.05, "jump of {rmsd} nm between frames");
         }
     }

@@ -20,6 +20,7 @@ pub fn run(
     backend: Backend,
 ) -> Result<f64> {
     let system = System::load(path)?;
+    system.require_variables("distance")?;
     let dim = system.file.dim();
     let (a, b) = (parse_point(a, "--a")?, parse_point(b, "--b")?);
     if a.len() != dim || b.len() != dim {

@@ -54,6 +54,7 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<(GeodesicReport, PathBuf)> {
     let system = System::load(path)?;
+    system.require_variables("geodesic")?;
     let dim = system.file.dim();
     let (s, e) = (
         spacetime_point(endpoints.0, "--start", dim)?,
@@ -131,7 +132,7 @@ pub fn run(
         }
     } else if dim == 2 {
         let d = system.file.domain();
-        let potential = system.potential()?;
+        let potential = system.surface()?;
         let kt = system.kt();
         let a = system.axis_labels();
         plot::map_with_curves(

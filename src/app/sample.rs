@@ -17,6 +17,7 @@ use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
 use crate::systems::System;
+use crate::transition::cartesian::CartesianSummary;
 use crate::transition::{self, AllAtomSummary, GeodesicSummary, PathStatistics, Request, Sampled};
 
 /// Options of `tps sample` beyond the system file.
@@ -96,8 +97,10 @@ pub struct Summary {
     pub notes: Vec<String>,
     /// Energy evaluations spent.
     pub evaluations: Evaluations,
-    /// Molecules: the all-atom movies.
+    /// Molecules in the variables: the back-mapped all-atom movies.
     pub molecule: Option<AllAtomSummary>,
+    /// Cartesian molecules: the all-atom paths, judged in the field's metrics.
+    pub all_atom_paths: Option<CartesianSummary>,
     /// Wall time, s.
     pub wall_seconds: WallTimes,
     /// Command, configuration, seed and inputs.
@@ -178,7 +181,13 @@ pub fn run(
             "each path frame is one annealed-Langevin step ({} per geodesic point), not a unit \
              of physical time{}",
             file.transition.steps_per_point,
-            if system.molecule.is_some() {
+            if file.is_cartesian() {
+                format!(
+                    "; the walkers move every atom under the force field and the files hold \
+                     every {}-th step (no back-mapping)",
+                    file.transition.backmap_every
+                )
+            } else if system.molecule.is_some() {
                 format!(
                     "; all-atom structures are every {}-th step, back-mapped by restrained \
                      minimisation",
@@ -198,7 +207,8 @@ pub fn run(
             langevin: sampled.langevin_evaluations,
             training_data: loaded.metadata.as_ref().map(|m| m.sampling_evaluations),
         },
-        molecule: sampled.all_atom.as_ref().map(|a| a.summary.clone()),
+        molecule: sampled.backmap.clone(),
+        all_atom_paths: sampled.cartesian.clone(),
         wall_seconds: WallTimes {
             stages: sampled.wall_seconds.clone(),
             outputs: t_outputs.elapsed().as_secs_f64(),
@@ -219,11 +229,12 @@ fn write_outputs(
 ) -> Result<Vec<String>> {
     let file = &system.file;
     let names = file.coordinate_names();
+    let data_names = system.data_names();
     let mut files = Vec::new();
     // Geodesic: λ, model-space coordinates, and the restraint centres the walkers follow.
     let mut header = vec!["lambda".to_string()];
-    header.extend(names.iter().map(|n| format!("z_{n}")));
-    header.extend(names.iter().map(|n| format!("centre_{n}")));
+    header.extend(data_names.iter().map(|n| format!("z_{n}")));
+    header.extend(data_names.iter().map(|n| format!("centre_{n}")));
     let rows: Vec<Vec<f64>> = sampled
         .geodesic
         .iter()
@@ -266,9 +277,6 @@ fn write_outputs(
             let writer = m.molecule.writer();
             writer.write(&dir.join("topology.pdb"), "PDB", &all.frames[0][..1])?;
             files.push("topology.pdb".into());
-            let mut header = vec!["langevin_step".to_string()];
-            header.extend(names.iter().map(|n| format!("{n}_path")));
-            header.extend(names.iter().map(|n| n.to_string()));
             for (k, (frames, rows)) in all.frames.iter().zip(&all.rows).enumerate() {
                 for ext in ["dcd", "xyz"] {
                     let name = format!("path_{k:03}.{ext}");
@@ -276,7 +284,7 @@ fn write_outputs(
                     files.push(name);
                 }
                 let name = format!("path_{k:03}.csv");
-                table::write_csv(&dir.join(&name), &header, rows)?;
+                table::write_csv(&dir.join(&name), &all.header, rows)?;
                 files.push(name);
             }
         }
@@ -317,7 +325,7 @@ fn surface_plot(
     sampled: &Sampled,
     options: &SampleOptions,
 ) -> Result<()> {
-    let potential = system.potential()?;
+    let potential = system.surface()?;
     let d = system.file.domain();
     let shown: Vec<_> = sampled
         .paths
@@ -335,7 +343,12 @@ fn surface_plot(
                 String::new()
             },
             color: RGBColor(255, 255, 255),
-            points: p.frames.iter().step_by(8).map(|f| [f[0], f[1]]).collect(),
+            points: p
+                .frames
+                .iter()
+                .step_by(if system.file.is_cartesian() { 1 } else { 8 })
+                .map(|f| [f[0], f[1]])
+                .collect(),
             width: 1,
             dashed: false,
         })
@@ -351,7 +364,14 @@ fn surface_plot(
     curves.push(Curve {
         label: "restraint centres (geodesic)".into(),
         color: RGBColor(230, 40, 40),
-        points: sampled.centres.iter().map(|c| [c[0], c[1]]).collect(),
+        points: sampled
+            .centres
+            .iter()
+            .map(|c| {
+                let v = system.variables_of(c);
+                [v[0], v[1]]
+            })
+            .collect(),
         width: 3,
         dashed: true,
     });

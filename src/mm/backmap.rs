@@ -3,8 +3,6 @@
 //! continuous all-atom movie; heavy-atom RMSD after optimal superposition (Kabsch); and the
 //! relaxed (adiabatic) potential-energy map over two variables.
 
-use nalgebra::{Matrix3, Vector3};
-
 use super::cv::Dihedrals;
 use super::forcefield::ForceField;
 use super::minimise::minimise;
@@ -41,32 +39,6 @@ pub fn basin_minimum(
     let mut r = cv.restraints(s, RESTRAINT);
     let held = minimise(ff, start, 1.0, 5000, Some(&mut r)).positions;
     minimise(ff, &held, 1e-2, 5000, None).positions
-}
-
-/// RMSD between `a` and `b` over `atoms` after optimal rotation and translation (nm).
-pub fn kabsch_rmsd(a: &[[f64; 3]], b: &[[f64; 3]], atoms: &[usize]) -> f64 {
-    let n = atoms.len() as f64;
-    let centre = |x: &[[f64; 3]]| {
-        atoms
-            .iter()
-            .fold(Vector3::zeros(), |c, &i| c + Vector3::from(x[i]))
-            / n
-    };
-    let (ca, cb) = (centre(a), centre(b));
-    let pa: Vec<Vector3<f64>> = atoms.iter().map(|&i| Vector3::from(a[i]) - ca).collect();
-    let pb: Vec<Vector3<f64>> = atoms.iter().map(|&i| Vector3::from(b[i]) - cb).collect();
-    let h: Matrix3<f64> = pa.iter().zip(&pb).map(|(p, q)| p * q.transpose()).sum();
-    let svd = h.svd(true, true);
-    let (u, vt) = (svd.u.expect("u"), svd.v_t.expect("v_t"));
-    let d = (vt.transpose() * u.transpose()).determinant().signum();
-    let fix = Matrix3::from_diagonal(&Vector3::new(1.0, 1.0, d));
-    let rot = vt.transpose() * fix * u.transpose();
-    let sq: f64 = pa
-        .iter()
-        .zip(&pb)
-        .map(|(p, q)| (rot * p - q).norm_squared())
-        .sum();
-    (sq / n).sqrt()
 }
 
 /// The adiabatic (relaxed) potential-energy map over two variables: at each of `n × n` grid

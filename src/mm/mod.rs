@@ -3,6 +3,7 @@
 //! collective variables, well-tempered metadynamics, and the molecule's structures to and from
 //! files.
 
+pub mod align;
 pub mod backmap;
 pub mod chfl;
 pub mod cv;
@@ -20,6 +21,6 @@ pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};
 pub use forcefield::{Energies, ForceField, Term};
 pub use metadynamics::MetadynamicsConfig;
 pub use minimise::{Minimised, minimise};
-pub use molecule::{Molecule, MoleculeConfig};
+pub use molecule::{ForceFieldPotential, Molecule, MoleculeConfig, Representation};
 pub use prmtop::Prmtop;
 pub use topology::{AtomSpec, Topology};

@@ -27,6 +27,21 @@ pub struct MoleculeConfig {
     pub cv: Vec<DihedralSpec>,
     /// Where `tps train` stores the free-energy surface in the variables.
     pub free_energy: PathBuf,
+    /// What the diffusion model and the paths work on: the collective variables, or every
+    /// atom's Cartesian coordinates (the variables then only name the states and report).
+    #[serde(default)]
+    pub representation: Representation,
+}
+
+/// The coordinates the model learns and the paths move in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Representation {
+    /// The collective variables (the paper's setting).
+    #[default]
+    Dihedrals,
+    /// All atoms, superposed on heavy atoms onto a reference structure (3N numbers, nm).
+    Cartesian,
 }
 
 impl MoleculeConfig {
@@ -119,5 +134,38 @@ impl Molecule {
     /// Chemfiles writers for this molecule.
     pub fn writer(&self) -> chfl::Writer {
         chfl::Writer::new(&self.topology, &self.bonds())
+    }
+}
+
+/// A molecule's force field as a potential on its flattened Cartesian coordinates (`3N`
+/// numbers, nm; energies in kJ/mol): what all-atom walkers move on.
+pub struct ForceFieldPotential {
+    forcefield: ForceField,
+    atoms: usize,
+}
+
+impl ForceFieldPotential {
+    /// The potential of `molecule`'s force field.
+    pub fn new(molecule: &Molecule) -> Self {
+        Self {
+            forcefield: molecule.forcefield.clone(),
+            atoms: molecule.topology.len(),
+        }
+    }
+}
+
+impl crate::potential::Potential for ForceFieldPotential {
+    fn dim(&self) -> usize {
+        3 * self.atoms
+    }
+
+    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let positions = super::align::unflatten(x);
+        let mut forces = vec![[0.0; 3]; self.atoms];
+        let e = self.forcefield.compute(&positions, &mut forces).total();
+        for (g, f) in grad.iter_mut().zip(forces.iter().flatten()) {
+            *g = -f;
+        }
+        e
     }
 }

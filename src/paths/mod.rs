@@ -19,7 +19,6 @@ use serde::Serialize;
 use crate::denoiser::Normalisation;
 use crate::error::{Error, Result};
 use crate::potential::Potential;
-use crate::schedule;
 use crate::toml_file::Checks;
 
 /// The `[transition]` section: annealed Langevin dynamics along the geodesic.
@@ -31,11 +30,13 @@ pub struct TransitionConfig {
     pub lambda_max: f64,
     /// Langevin steps K at each geodesic point.
     pub steps_per_point: usize,
-    /// Langevin step size ds, squared data units (rad² for molecules).
+    /// Langevin step size ds, squared data units (rad² for molecules in their variables, nm²
+    /// on all atoms).
     pub step_size: f64,
     /// Independent paths.
     pub paths: usize,
-    /// Molecules: back-map every this many Langevin frames to an all-atom structure.
+    /// Molecules: write an all-atom structure every this many Langevin frames (back-mapped
+    /// for paths in the variables).
     pub backmap_every: usize,
 }
 
@@ -62,15 +63,83 @@ impl TransitionConfig {
     }
 }
 
-/// What to keep of the paths beyond their statistics.
-#[derive(Debug, Clone, Default)]
-pub struct Keep {
-    /// The first this many paths keep every frame.
+/// Moves a restraint centre onto a walker before each step: all-atom walkers have the centre
+/// superposed on them, so that the restraint never acts on rigid-body motion.
+pub trait CentreFit: Sync {
+    /// `centre` (data units) moved onto `walker`.
+    fn fit(&self, centre: &[f64], walker: &[f64]) -> Vec<f64>;
+}
+
+/// Scores of a frame whose maxima along each path are recorded (e.g. the free energy of a
+/// walker's collective variables, the strain of its bonds).
+pub trait Observer: Sync {
+    /// How many scores.
+    fn count(&self) -> usize;
+    /// The scores of `x`.
+    fn observe(&self, x: &[f64], scores: &mut [f64]);
+}
+
+/// The restraint of one geodesic point `(λ, z…)`: the energy `½ k |x − c|²` (in kT) with
+/// stiffness `k = e^λ/s²` and centre `c = m + s z/α`, moved onto the walker first if a fit is
+/// given (then `c` depends on `x`, but for a least-squares fit over all coordinates the
+/// gradient is still `k (x − c)`: the fit is optimal, so its own variation does not count).
+pub struct Restraint<'a> {
+    /// `e^λ/s²`, per squared data unit.
+    pub stiffness: f64,
+    /// The centre, data units.
+    pub centre: Vec<f64>,
+    fit: Option<&'a dyn CentreFit>,
+}
+
+impl<'a> Restraint<'a> {
+    /// The restraint of geodesic point `theta` (model units).
+    pub fn at(
+        normalisation: &Normalisation,
+        theta: &[f64],
+        fit: Option<&'a dyn CentreFit>,
+    ) -> Self {
+        Self {
+            stiffness: theta[0].exp() / normalisation.scale.powi(2),
+            centre: normalisation.centre(theta),
+            fit,
+        }
+    }
+
+    /// The centre the walker at `x` is pulled towards.
+    pub fn centre_for(&self, x: &[f64]) -> Vec<f64> {
+        match self.fit {
+            Some(f) => f.fit(&self.centre, x),
+            None => self.centre.clone(),
+        }
+    }
+
+    /// The gradient of the restraint energy (in kT) at `x`.
+    pub fn gradient(&self, x: &[f64], out: &mut [f64]) {
+        let c = self.centre_for(x);
+        for ((o, xi), ci) in out.iter_mut().zip(x).zip(&c) {
+            *o = self.stiffness * (xi - ci);
+        }
+    }
+}
+
+/// What the walkers keep beyond their statistics, and what they do beyond the paper's
+/// dynamics.
+#[derive(Clone, Copy, Default)]
+pub struct PathOptions<'a> {
+    /// The first this many paths keep frames.
     pub frames: usize,
+    /// Of those, every `stride`-th frame and the last (0 or 1: all).
+    pub stride: usize,
     /// The first this many paths keep the energy of every frame.
     pub energies: usize,
     /// Record each path's closest approach to this point (e.g. the saddle).
-    pub near: Option<Vec<f64>>,
+    pub near: Option<&'a [f64]>,
+    /// Scores whose maxima each path records.
+    pub observer: Option<&'a dyn Observer>,
+    /// Moves the restraint centre onto the walker before each step.
+    pub fit: Option<&'a dyn CentreFit>,
+    /// Every path keeps its frame at these steps (e.g. where the restraint is weakest).
+    pub snapshots: &'a [usize],
 }
 
 /// One transition path in data coordinates.
@@ -86,8 +155,14 @@ pub struct TransitionPath {
     pub max_at: usize,
     /// The last frame.
     pub last: Vec<f64>,
-    /// Smallest distance to [`Keep::near`] (minimum image).
+    /// Smallest distance to [`PathOptions::near`] (minimum image).
     pub closest_approach: Option<f64>,
+    /// Largest value of every score of [`PathOptions::observer`].
+    pub observed_max: Vec<f64>,
+    /// Index (Langevin step) of every kept frame.
+    pub frame_steps: Vec<usize>,
+    /// The frames at [`PathOptions::snapshots`].
+    pub snapshots: Vec<Vec<f64>>,
     /// Frames (the start included).
     pub frame_count: usize,
 }
@@ -131,7 +206,7 @@ pub fn annealed_langevin(
     geodesic: &[Vec<f64>],
     start: &[f64],
     config: &TransitionConfig,
-    keep: &Keep,
+    options: &PathOptions,
     seed: u64,
 ) -> Result<Vec<TransitionPath>> {
     check_step_size(normalisation, geodesic, config)?;
@@ -145,9 +220,10 @@ pub fn annealed_langevin(
                 kt,
                 norm: normalisation,
                 config,
-                keep_frames: p < keep.frames,
-                keep_energies: p < keep.energies,
-                near: keep.near.as_deref(),
+                keep_frames: p < options.frames,
+                stride: options.stride.max(1),
+                keep_energies: p < options.energies,
+                options,
             };
             walker.run(geodesic, start, &mut rng)
         })
@@ -172,8 +248,9 @@ struct Walker<'a> {
     norm: &'a Normalisation,
     config: &'a TransitionConfig,
     keep_frames: bool,
+    stride: usize,
     keep_energies: bool,
-    near: Option<&'a [f64]>,
+    options: &'a PathOptions<'a>,
 }
 
 impl Walker<'_> {
@@ -185,32 +262,35 @@ impl Walker<'_> {
         let mut grad = vec![0.0; dim];
         let count = geodesic.len() * self.config.steps_per_point + 1;
         let mut path = TransitionPath {
-            frames: Vec::with_capacity(if self.keep_frames { count } else { 0 }),
+            frames: Vec::new(),
             energies: Vec::with_capacity(if self.keep_energies { count } else { 0 }),
             max_energy: f64::NEG_INFINITY,
             max_at: 0,
             last: Vec::new(),
-            closest_approach: self.near.map(|_| f64::INFINITY),
+            closest_approach: self.options.near.map(|_| f64::INFINITY),
+            observed_max: vec![f64::NEG_INFINITY; self.options.observer.map_or(0, |o| o.count())],
+            frame_steps: Vec::new(),
+            snapshots: Vec::new(),
             frame_count: 0,
         };
+        let mut scores = path.observed_max.clone();
         // The gradient at the current iterate is kept from the previous step: one evaluation
         // each.
         let u = self.potential.energy_gradient(&x, &mut grad);
-        self.record(&mut path, &x, u);
+        let last_step = count - 1;
+        self.record(&mut path, &x, u, &mut scores, last_step);
+        let mut pull = vec![0.0; dim];
         for theta in geodesic {
-            let lambda = theta[0];
-            let (alpha, sigma2) = (schedule::alpha(lambda), schedule::sigma2(lambda));
-            let z_theta = &theta[1..];
+            let restraint = Restraint::at(self.norm, theta, self.options.fit);
             for _ in 0..self.config.steps_per_point {
+                restraint.gradient(&x, &mut pull);
                 for k in 0..dim {
-                    let z = (x[k] - self.norm.mean[k]) / self.norm.scale;
-                    let restraint = alpha * (alpha * z - z_theta[k]) / (sigma2 * self.norm.scale);
-                    let force = grad[k] / self.kt + restraint;
+                    let force = grad[k] / self.kt + pull[k];
                     let xi: f64 = rng.sample(StandardNormal);
                     x[k] += -0.5 * ds * force + noise * xi;
                 }
                 let u = self.potential.energy_gradient(&x, &mut grad);
-                self.record(&mut path, &x, u);
+                self.record(&mut path, &x, u, &mut scores, last_step);
                 if !u.is_finite() {
                     path.last = x;
                     return path;
@@ -221,18 +301,36 @@ impl Walker<'_> {
         path
     }
 
-    fn record(&self, path: &mut TransitionPath, x: &[f64], u: f64) {
+    fn record(
+        &self,
+        path: &mut TransitionPath,
+        x: &[f64],
+        u: f64,
+        scores: &mut [f64],
+        last_step: usize,
+    ) {
+        if let Some(o) = self.options.observer {
+            o.observe(x, scores);
+            for (m, s) in path.observed_max.iter_mut().zip(scores.iter()) {
+                *m = m.max(*s);
+            }
+        }
         // A non-finite energy is kept as the maximum so that the caller sees it.
         if u > path.max_energy || !u.is_finite() {
             path.max_energy = u;
             path.max_at = path.frame_count;
         }
-        if let (Some(near), Some(best)) = (self.near, path.closest_approach.as_mut()) {
+        if let (Some(near), Some(best)) = (self.options.near, path.closest_approach.as_mut()) {
             let d = self.potential.displacement(x, near);
             *best = best.min(d.iter().map(|v| v * v).sum::<f64>().sqrt());
         }
-        if self.keep_frames {
+        let step = path.frame_count;
+        if self.options.snapshots.contains(&step) {
+            path.snapshots.push(x.to_vec());
+        }
+        if self.keep_frames && (step.is_multiple_of(self.stride) || step == last_step) {
             path.frames.push(x.to_vec());
+            path.frame_steps.push(step);
         }
         if self.keep_energies {
             path.energies.push(u);

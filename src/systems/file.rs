@@ -288,12 +288,21 @@ impl SystemFile {
         self.geodesic.check(&c)?;
         self.transition.check(&c)?;
         self.barrier.check(&c)?;
-        self.model_config()
+        self.model_config(self.dim())
             .validate()
             .map_err(|e| c.error("model", e.to_string()))
     }
 
-    /// Data dimension: the molecule's collective variables, or the potential's.
+    /// Whether the model and paths work on all atoms' Cartesian coordinates.
+    pub fn is_cartesian(&self) -> bool {
+        self.molecule
+            .as_ref()
+            .is_some_and(|m| m.representation == crate::mm::Representation::Cartesian)
+    }
+
+    /// Dimension of the states and of the surface: the molecule's collective variables, or the
+    /// potential's (the data dimension, except for Cartesian molecules: see
+    /// `System::data_dim`).
     pub fn dim(&self) -> usize {
         match (&self.molecule, &self.potential) {
             (Some(m), _) => m.cv.len(),
@@ -327,10 +336,10 @@ impl SystemFile {
         }
     }
 
-    /// The network architecture.
-    pub fn model_config(&self) -> MlpConfig {
+    /// The network architecture for data of dimension `dim`.
+    pub fn model_config(&self, dim: usize) -> MlpConfig {
         MlpConfig {
-            dim: self.dim(),
+            dim,
             network: self.model.network,
             hidden: self.model.hidden,
             blocks: self.model.blocks,

@@ -54,8 +54,11 @@ pub struct System {
     pub path: PathBuf,
     /// The file's text (for provenance).
     pub text: String,
-    /// The energy surface (a molecule's free-energy surface once `tps train` has made it).
+    /// The energy surface in the system's coordinates (a molecule's free-energy surface in its
+    /// variables once `tps train` has made it).
     potential: Option<Box<dyn Potential>>,
+    /// Cartesian molecules: the force field on all atoms, which the walkers move on.
+    atomistic: Option<Box<dyn Potential>>,
     /// Molecules: the molecule and its surfaces.
     pub molecule: Option<MolecularSystem>,
 }
@@ -118,17 +121,99 @@ impl System {
                 ),
             ));
         }
+        let atomistic =
+            match (&molecule, file.is_cartesian()) {
+                (Some(m), true) => Some(Box::new(crate::mm::ForceFieldPotential::new(&m.molecule))
+                    as Box<dyn Potential>),
+                _ => None,
+            };
         Ok(Self {
             file,
             path: path.to_path_buf(),
             text,
             potential,
+            atomistic,
             molecule,
         })
     }
 
-    /// The energy surface, or for a molecule without one yet, an error saying how to make it.
+    /// What the walkers move on: the surface, or for Cartesian molecules the force field on
+    /// all atoms.
     pub fn potential(&self) -> Result<&dyn Potential> {
+        match &self.atomistic {
+            Some(p) => Ok(p.as_ref()),
+            None => self.surface(),
+        }
+    }
+
+    /// Dimension of the model's data: the surface's, or `3N` for Cartesian molecules.
+    pub fn data_dim(&self) -> usize {
+        match &self.atomistic {
+            Some(p) => p.dim(),
+            None => self.file.dim(),
+        }
+    }
+
+    /// Cartesian molecules: the structure `x` superposed on heavy atoms onto the structure of
+    /// `molecule.coordinates` and flattened: the model's coordinates. Training and sampling
+    /// share it, so the model's frame is the same.
+    pub fn cartesian(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        let m = &self.molecule.as_ref().expect("a molecule").molecule;
+        crate::mm::align::flatten(&crate::mm::align::align(
+            x,
+            &m.positions,
+            &m.topology.heavy_atoms(),
+        ))
+    }
+
+    /// Names of the model's data coordinates: the variables, or `<atom>:x|y|z` for Cartesian
+    /// molecules.
+    pub fn data_names(&self) -> Vec<String> {
+        match &self.molecule {
+            Some(m) if self.file.is_cartesian() => {
+                let t = &m.molecule.topology;
+                (0..t.len())
+                    .flat_map(|i| ["x", "y", "z"].map(|c| format!("{}:{c}", t.label(i))))
+                    .collect()
+            }
+            _ => self.file.coordinate_names(),
+        }
+    }
+
+    /// The variables of a data point: itself, or for Cartesian molecules its dihedrals.
+    pub fn variables_of(&self, x: &[f64]) -> Vec<f64> {
+        match &self.molecule {
+            Some(m) if self.file.is_cartesian() => {
+                m.molecule.cv.values(&crate::mm::align::unflatten(x))
+            }
+            _ => x.to_vec(),
+        }
+    }
+
+    /// Refuses Cartesian molecules for commands that take points in the variables.
+    pub fn require_variables(&self, command: &str) -> Result<()> {
+        if self.file.is_cartesian() {
+            return Err(Error::config(
+                &self.path,
+                "molecule.representation",
+                format!(
+                    "`tps {command}` takes points in the variables; a Cartesian molecule's \
+                     model lives on all atoms: use `tps sample` with named states"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The network architecture for this system's data.
+    pub fn model_config(&self) -> crate::denoiser::MlpConfig {
+        self.file.model_config(self.data_dim())
+    }
+
+    /// The energy surface in the system's coordinates (a molecule's variables), which states,
+    /// reference barriers and plots live on; for a molecule without one yet, an error saying
+    /// how to make it.
+    pub fn surface(&self) -> Result<&dyn Potential> {
         self.potential.as_deref().ok_or_else(|| {
             let fes = self
                 .file

@@ -64,7 +64,7 @@ impl System {
                 system: &self.file.name,
                 kt: self.kt(),
                 surface_sha256: surface.as_deref(),
-                architecture: &self.file.model_config(),
+                architecture: &self.model_config(),
             },
         )?;
         Ok(LoadedDenoiser {

@@ -41,7 +41,7 @@ impl System {
     /// The colour scale of the surface: from its minimum over the domain to
     /// [`COLOUR_RANGE_KT`] kT above it.
     pub fn colour_scale(&self) -> Result<ColourScale> {
-        let potential = self.potential()?;
+        let potential = self.surface()?;
         let d = self.file.domain();
         let n = 100;
         let low = (0..n * n)

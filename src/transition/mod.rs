@@ -1,7 +1,10 @@
 //! Transition paths of a system between two named states: the spacetime geodesic between them
 //! (with its constraints and the system's energy landscape), annealed Langevin paths along it,
 //! their statistics judged against the reference barrier, and for molecules continuous
-//! all-atom movies by back-mapping. This is what `tps sample` computes; writing is `app`'s.
+//! all-atom movies: by back-mapping paths in the variables, or directly from walkers on all
+//! atoms (Cartesian molecules). This is what `tps sample` computes; writing is `app`'s.
+
+pub mod cartesian;
 
 use std::time::Instant;
 
@@ -11,9 +14,10 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::geometry::geodesic::straight_line;
 use crate::geometry::{Constraints, Geodesic, GeodesicConfig, GeodesicProblem, Landscape};
-use crate::mm::backmap::{backmap, kabsch_rmsd};
+use crate::mm::align::kabsch_rmsd;
+use crate::mm::backmap::backmap;
 use crate::mm::cv::angle_distance;
-use crate::paths::{Keep, TransitionPath, annealed_langevin, restraint_centres};
+use crate::paths::{PathOptions, TransitionPath, annealed_langevin, restraint_centres};
 use crate::reference::{Reference, reference};
 use crate::systems::{LoadedDenoiser, System};
 
@@ -121,13 +125,13 @@ pub const FLAG_EXCESS_KT: f64 = 2.0;
 pub struct AllAtom {
     /// Structures (nm) of every written path, frame by frame.
     pub frames: Vec<Vec<Vec<[f64; 3]>>>,
-    /// `(Langevin frame, path point…, back-mapped point…)` per structure.
+    /// Names of the columns of `rows`.
+    pub header: Vec<String>,
+    /// One row of numbers per structure (Langevin step first).
     pub rows: Vec<Vec<Vec<f64>>>,
-    /// Structural facts.
-    pub summary: AllAtomSummary,
 }
 
-/// Structural facts of the movies.
+/// Structural facts of back-mapped movies.
 #[derive(Debug, Clone, Serialize)]
 pub struct AllAtomSummary {
     /// Structures per written path (every `transition.backmap_every`-th Langevin frame).
@@ -176,6 +180,10 @@ pub struct Sampled {
     pub warnings: Vec<String>,
     /// Molecules: the all-atom movies.
     pub all_atom: Option<AllAtom>,
+    /// Molecules in the variables: facts of the back-mapping.
+    pub backmap: Option<AllAtomSummary>,
+    /// Cartesian molecules: the field's metrics of all-atom paths.
+    pub cartesian: Option<cartesian::CartesianSummary>,
     /// Wall time, s.
     pub wall_seconds: WallTimes,
     /// Potential evaluations of the Langevin paths.
@@ -343,8 +351,17 @@ pub fn sample(
     let potential = system.potential()?;
     let norm = &loaded.normalisation;
     let lm = file.transition.lambda_max;
-    let start: Vec<f64> = std::iter::once(lm).chain(norm.to_model(&a)).collect();
-    let end: Vec<f64> = std::iter::once(lm).chain(norm.to_model(&b)).collect();
+    let cartesian = file.is_cartesian();
+    // Walkers start in the state; Cartesian ones at its energy minimum in the model's frame.
+    let (x_a, x_b) = match &system.molecule {
+        Some(m) if cartesian => (
+            system.cartesian(&m.minimum(&request.from, &a)),
+            system.cartesian(&m.minimum(&request.to, &b)),
+        ),
+        _ => (a.clone(), b.clone()),
+    };
+    let start: Vec<f64> = std::iter::once(lm).chain(norm.to_model(&x_a)).collect();
+    let end: Vec<f64> = std::iter::once(lm).chain(norm.to_model(&x_b)).collect();
     let t1 = Instant::now();
     let reference = reference(
         system,
@@ -357,12 +374,14 @@ pub fn sample(
     )?;
     let t_reference = t1.elapsed().as_secs_f64();
     let t0 = Instant::now();
+    // The minimum-energy path lives in the variables: no route for Cartesian geodesics.
+    let route = (!cartesian).then_some(reference.mep.as_slice());
     let (points, geodesic_summary) = geodesic(
         system,
         loaded,
         (&start, &end),
         &request.constraints,
-        Some(&reference.mep),
+        route,
         request.seed,
         &mut progress,
     )?;
@@ -376,24 +395,84 @@ pub fn sample(
         transition.paths = p;
     }
     let t2 = Instant::now();
-    let keep = Keep {
-        frames: request.keep_frames.min(transition.paths),
-        energies: transition.paths.min(PROFILES),
-        near: Some(reference.saddle.clone()),
+    let molecule = system.molecule.as_ref().map(|m| &m.molecule);
+    let fit = molecule.map(cartesian::RigidFit::new);
+    let scores = match molecule {
+        Some(m) if cartesian => Some(cartesian::FrameScores::new(
+            m,
+            system.surface()?,
+            &reference.saddle,
+        )),
+        _ => None,
+    };
+    let weak = cartesian
+        .then(|| cartesian::weak_restraint_point(&points))
+        .flatten();
+    let snapshots: Vec<usize> = weak
+        .map(|(i, _)| i * transition.steps_per_point)
+        .into_iter()
+        .collect();
+    let options = if cartesian {
+        PathOptions {
+            frames: request.keep_frames.min(transition.paths),
+            stride: transition.backmap_every,
+            energies: 0,
+            near: None,
+            observer: scores.as_ref().map(|o| o as &dyn crate::paths::Observer),
+            fit: fit.as_ref().map(|f| f as &dyn crate::paths::CentreFit),
+            snapshots: &snapshots,
+        }
+    } else {
+        PathOptions {
+            frames: request.keep_frames.min(transition.paths),
+            energies: transition.paths.min(PROFILES),
+            near: Some(&reference.saddle),
+            ..PathOptions::default()
+        }
     };
     let paths = annealed_langevin(
         potential,
         system.kt(),
         norm,
         &points,
-        &a,
+        &x_a,
         &transition,
-        &keep,
+        &options,
         request.seed,
     )?;
     let t_langevin = t2.elapsed().as_secs_f64();
 
-    let statistics = statistics(system, &paths, &request.to, &reference);
+    let t3 = Instant::now();
+    let judge = |p: &[TransitionPath]| statistics(system, p, &request.to, &reference);
+    let (paths, statistics, all_atom, backmap, cartesian_summary) = match &system.molecule {
+        Some(_) if cartesian => {
+            let context = cartesian::Context {
+                system,
+                reference: &reference,
+                states: (&request.from, &request.to),
+                weak,
+                stride: transition.backmap_every,
+                seed: request.seed,
+            };
+            let (projected, stats, movies, summary) = cartesian::project(&context, &paths, judge)?;
+            (projected, stats, Some(movies), None, Some(summary))
+        }
+        Some(_) => {
+            let stats = judge(&paths);
+            let (movies, summary) = all_atom(system, &paths, request, transition.backmap_every)?;
+            (paths, stats, Some(movies), Some(summary), None)
+        }
+        None => {
+            let stats = judge(&paths);
+            (paths, stats, None, None, None)
+        }
+    };
+    let t_backmap = t3.elapsed().as_secs_f64();
+    let backmap = backmap.map(|b| AllAtomSummary {
+        backmap_seconds: t_backmap,
+        ..b
+    });
+
     let mut warnings = Vec::new();
     if let Some(lag) = walker_lag(potential, norm, &points, &transition)
         && lag > MAX_LAG
@@ -421,17 +500,17 @@ pub fn sample(
             request.to
         ));
     }
-
-    let t3 = Instant::now();
-    let all_atom = match &system.molecule {
-        Some(_) => Some(all_atom(system, &paths, request, transition.backmap_every)?),
-        None => None,
+    if let Some(c) = &cartesian_summary
+        && (c.max_bond_stretch_angstrom > MAX_BOND_STRETCH_ANGSTROM
+            || c.min_bond_ratio < MIN_BOND_RATIO)
+    {
+        warnings.push(format!(
+            "bonds strained beyond physical: longest stretch {:.3} Å, shortest bond {:.2} of \
+             its rest length; lower transition.step_size",
+            c.max_bond_stretch_angstrom, c.min_bond_ratio
+        ));
     }
-    .map(|mut m| {
-        m.summary.backmap_seconds = t3.elapsed().as_secs_f64();
-        m
-    });
-    let t_backmap = t3.elapsed().as_secs_f64();
+
     Ok(Sampled {
         centres: restraint_centres(norm, &points),
         geodesic: points,
@@ -442,6 +521,8 @@ pub fn sample(
         reference,
         warnings,
         all_atom,
+        backmap,
+        cartesian: cartesian_summary,
         wall_seconds: WallTimes {
             geodesic: t_geodesic,
             langevin: t_langevin,
@@ -450,6 +531,12 @@ pub fn sample(
         },
     })
 }
+
+/// All-atom paths with a bond stretched beyond this (Å) or compressed below this share of
+/// its rest length are flagged.
+pub const MAX_BOND_STRETCH_ANGSTROM: f64 = 0.25;
+/// See [`MAX_BOND_STRETCH_ANGSTROM`].
+pub const MIN_BOND_RATIO: f64 = 0.85;
 
 /// Paths whose energy profiles are kept (for the profile plot).
 pub const PROFILES: usize = 64;
@@ -506,7 +593,7 @@ fn all_atom(
     paths: &[TransitionPath],
     request: &Request,
     every: usize,
-) -> Result<AllAtom> {
+) -> Result<(AllAtom, AllAtomSummary)> {
     let molecular = system.molecule.as_ref().expect("a molecule");
     let m = &molecular.molecule;
     let (a, b) = (
@@ -559,16 +646,24 @@ fn all_atom(
         })
         .fold(0.0, f64::max);
     let (frames, rows): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    Ok(AllAtom {
-        summary: AllAtomSummary {
-            structures_per_path: rows.first().map_or(0, Vec::len),
-            rmsd_to_target_mean_angstrom: rmsd.iter().sum::<f64>() / rmsd.len().max(1) as f64,
-            rmsd_to_target_angstrom: rmsd,
-            fraction_within_0_75_rad: within as f64 / paths.len() as f64,
-            max_backmap_deviation_rad: deviation,
-            backmap_seconds: 0.0,
+    let names = system.file.coordinate_names();
+    let mut header = vec!["langevin_step".to_string()];
+    header.extend(names.iter().map(|n| format!("{n}_path")));
+    header.extend(names.iter().cloned());
+    let summary = AllAtomSummary {
+        structures_per_path: rows.first().map_or(0, Vec::len),
+        rmsd_to_target_mean_angstrom: rmsd.iter().sum::<f64>() / rmsd.len().max(1) as f64,
+        rmsd_to_target_angstrom: rmsd,
+        fraction_within_0_75_rad: within as f64 / paths.len() as f64,
+        max_backmap_deviation_rad: deviation,
+        backmap_seconds: 0.0,
+    };
+    Ok((
+        AllAtom {
+            frames,
+            header,
+            rows,
         },
-        frames,
-        rows,
-    })
+        summary,
+    ))
 }

@@ -1,0 +1,392 @@
+//! All-atom transition paths: walkers in every atom's Cartesian coordinates under the force
+//! field and the geodesic's restraint, with no collective variable in the method. The
+//! variables serve only to read the result: each frame is projected on them and scored on the
+//! free-energy surface, next to the potential energy and the strain of every bond.
+
+use serde::Serialize;
+
+use super::{AllAtom, PathStatistics};
+use crate::error::Result;
+use crate::mm::align::{Superposition, flatten, kabsch_rmsd, unflatten};
+use crate::mm::simulation;
+use crate::mm::{Dihedrals, Molecule};
+use crate::paths::{CentreFit, Observer, TransitionPath};
+use crate::potential::Potential;
+use crate::reference::Reference;
+use crate::systems::System;
+
+/// Superposes the restraint centre onto the walker (least squares over all atoms), so that the
+/// restraint never pulls on rotation or translation: the model's frame is arbitrary. Over all
+/// atoms, not heavy atoms only, so that the restraint is the gradient of the rotation-invariant
+/// energy `½ k min_R |x − R c|²` and the walkers sample a well-defined distribution.
+pub struct RigidFit {
+    atoms: Vec<usize>,
+}
+
+impl RigidFit {
+    /// The fit over all of `molecule`'s atoms.
+    pub fn new(molecule: &Molecule) -> Self {
+        Self {
+            atoms: (0..molecule.topology.len()).collect(),
+        }
+    }
+}
+
+impl CentreFit for RigidFit {
+    fn fit(&self, centre: &[f64], walker: &[f64]) -> Vec<f64> {
+        let (c, w) = (unflatten(centre), unflatten(walker));
+        flatten(&Superposition::fit(&c, &w, &self.atoms).apply_all(&c))
+    }
+}
+
+/// Scores of an all-atom frame; the walkers record the maximum of each.
+pub struct FrameScores<'a> {
+    cv: &'a Dihedrals,
+    surface: &'a dyn Potential,
+    saddle: &'a [f64],
+    bonds: Vec<(usize, usize, f64)>,
+}
+
+/// Index of each score.
+const FREE_ENERGY: usize = 0;
+const NEAR_SADDLE: usize = 1;
+const STRETCH: usize = 2;
+const COMPRESSION: usize = 3;
+
+impl<'a> FrameScores<'a> {
+    /// Scores on `surface` (the free energy in the variables), near `saddle` (variables).
+    pub fn new(molecule: &'a Molecule, surface: &'a dyn Potential, saddle: &'a [f64]) -> Self {
+        Self {
+            cv: &molecule.cv,
+            surface,
+            saddle,
+            bonds: molecule
+                .forcefield
+                .bonds
+                .iter()
+                .map(|b| (b.i, b.j, b.r0))
+                .collect(),
+        }
+    }
+
+    /// The variables of a flat structure.
+    fn variables(&self, x: &[f64]) -> Vec<f64> {
+        self.cv.values(&unflatten(x))
+    }
+}
+
+impl Observer for FrameScores<'_> {
+    fn count(&self) -> usize {
+        4
+    }
+
+    /// The free energy of the frame's variables, minus its distance to the saddle in them
+    /// (so the maximum is the closest approach), the longest bond stretch (nm) and the
+    /// strongest compression `1 − r/r₀`.
+    fn observe(&self, x: &[f64], scores: &mut [f64]) {
+        let v = self.variables(x);
+        scores[FREE_ENERGY] = self.surface.energy(&v);
+        let d = self.surface.displacement(&v, self.saddle);
+        scores[NEAR_SADDLE] = -d.iter().map(|e| e * e).sum::<f64>().sqrt();
+        let (mut stretch, mut compression) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for &(i, j, r0) in &self.bonds {
+            let r = (0..3)
+                .map(|k| (x[3 * i + k] - x[3 * j + k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            stretch = stretch.max(r - r0);
+            compression = compression.max(1.0 - r / r0);
+        }
+        scores[STRETCH] = stretch;
+        scores[COMPRESSION] = compression;
+    }
+}
+
+/// Mean and sample standard deviation.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (of single values, not of the mean).
+    pub std: f64,
+}
+
+impl MeanStd {
+    /// Of `values`.
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let std = if values.len() > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        Self { mean, std }
+    }
+}
+
+/// What the field reports of all-atom paths (energies kJ/mol, lengths Å).
+#[derive(Debug, Clone, Serialize)]
+pub struct CartesianSummary {
+    /// Per-path maximum of the free energy of the projected path, every Langevin step.
+    pub free_energy_max: Vec<f64>,
+    /// Their mean and spread.
+    pub free_energy_max_stats: MeanStd,
+    /// The same on the written frames only (the files a reader opens).
+    pub free_energy_max_written_frames: Vec<f64>,
+    /// The minimum free-energy path's highest point, for comparison.
+    pub mfep_saddle_free_energy: f64,
+    /// Per-path maximum potential energy, every Langevin step.
+    pub potential_energy_max: Vec<f64>,
+    /// Their mean and spread.
+    pub potential_energy_max_stats: MeanStd,
+    /// Energy minimum of the start basin.
+    pub start_minimum_energy: f64,
+    /// Energy minimum of the target basin.
+    pub target_minimum_energy: f64,
+    /// Highest point of the relaxed potential-energy map's minimum-energy path (absolute).
+    pub relaxed_saddle_energy: Option<f64>,
+    /// Thermal reference: highest potential energy in windows of consecutive frames of
+    /// equilibrium dynamics (the file's `[md]`) from the start basin's minimum, mean and
+    /// spread over windows.
+    pub thermal_window_max: MeanStd,
+    /// Frames per window of that reference.
+    pub thermal_window_frames: usize,
+    /// MD steps between its frames.
+    pub thermal_frame_steps: u64,
+    /// Heavy-atom RMSD of each path's last frame to the target minimum, Å.
+    pub rmsd_to_target_angstrom: Vec<f64>,
+    /// Their mean.
+    pub rmsd_to_target_mean_angstrom: f64,
+    /// λ of the geodesic point where the restraint is first weak again after its lowest λ
+    /// (`None` if λ never dips below the threshold).
+    pub weak_restraint_lambda: Option<f64>,
+    /// Nearest state of each walker there (before the rising restraint drags it home).
+    pub basin_where_restraint_weak: Vec<String>,
+    /// Share of the walkers in the target basin there.
+    pub fraction_in_target_where_restraint_weak: Option<f64>,
+    /// Longest stretch of any bond over all steps of all paths, Å.
+    pub max_bond_stretch_angstrom: f64,
+    /// Shortest bond relative to its rest length over all steps of all paths.
+    pub min_bond_ratio: f64,
+    /// Largest displacement of any atom between consecutive written frames, Å.
+    pub max_atom_jump_angstrom: f64,
+    /// Langevin steps between written frames.
+    pub written_frame_stride: usize,
+}
+
+/// The restraint counts as weak below this λ (model units).
+pub const WEAK_RESTRAINT_LAMBDA: f64 = 2.0;
+
+/// The thermal reference: windows of 128 consecutive frames, a frame every 100 MD steps
+/// (0.1 ps at 1 fs: the potential energy of a dipeptide decorrelates in about that time).
+const THERMAL_WINDOWS: usize = 16;
+const THERMAL_WINDOW_FRAMES: usize = 128;
+const THERMAL_FRAME_STEPS: u64 = 100;
+
+/// The geodesic point (index, λ) where λ first climbs back above the weak-restraint threshold
+/// after its lowest point, if it dips below it.
+pub fn weak_restraint_point(geodesic: &[Vec<f64>]) -> Option<(usize, f64)> {
+    let (low, lambda) = geodesic
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p[0]))
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    if lambda >= WEAK_RESTRAINT_LAMBDA {
+        return None;
+    }
+    geodesic[low..]
+        .iter()
+        .position(|p| p[0] > WEAK_RESTRAINT_LAMBDA)
+        .map(|k| (low + k, geodesic[low + k][0]))
+}
+
+/// What the all-atom paths need besides the walkers.
+pub struct Context<'a> {
+    /// The loaded system.
+    pub system: &'a System,
+    /// The reference in the variables.
+    pub reference: &'a Reference,
+    /// Start and target state names.
+    pub states: (&'a str, &'a str),
+    /// The geodesic's weak-restraint point (index, λ).
+    pub weak: Option<(usize, f64)>,
+    /// Langevin steps between written frames.
+    pub stride: usize,
+    /// Seed of the thermal reference.
+    pub seed: u64,
+}
+
+/// The walkers' paths projected on the variables (frames, free energies, ends), the all-atom
+/// movies of the written ones with `(step, variables…, F, U)` rows, and the summary.
+pub fn project(
+    c: &Context,
+    paths: &[TransitionPath],
+    statistics: impl Fn(&[TransitionPath]) -> PathStatistics,
+) -> Result<(
+    Vec<TransitionPath>,
+    PathStatistics,
+    AllAtom,
+    CartesianSummary,
+)> {
+    let system = c.system;
+    let molecular = system.molecule.as_ref().expect("a molecule");
+    let m = &molecular.molecule;
+    let surface = system.surface()?;
+    let forcefield = system.potential()?;
+    let scores = FrameScores::new(m, surface, &c.reference.saddle);
+    let (from, to) = c.states;
+    let target = molecular.minimum(to, system.file.state(to)?);
+    let start = molecular.minimum(from, system.file.state(from)?);
+    let heavy = m.topology.heavy_atoms();
+
+    let mut movies = Vec::new();
+    let mut rows = Vec::new();
+    let mut written_max = Vec::new();
+    let mut jump: f64 = 0.0;
+    let projected: Vec<TransitionPath> = paths
+        .iter()
+        .map(|p| {
+            let variables: Vec<Vec<f64>> = p.frames.iter().map(|x| scores.variables(x)).collect();
+            let free: Vec<f64> = variables.iter().map(|v| surface.energy(v)).collect();
+            if !p.frames.is_empty() {
+                written_max.push(free.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+                for w in p.frames.windows(2) {
+                    for k in 0..w[0].len() / 3 {
+                        let d = (0..3)
+                            .map(|e| (w[1][3 * k + e] - w[0][3 * k + e]).powi(2))
+                            .sum::<f64>()
+                            .sqrt();
+                        jump = jump.max(d);
+                    }
+                }
+                movies.push(p.frames.iter().map(|x| unflatten(x)).collect());
+                rows.push(
+                    p.frame_steps
+                        .iter()
+                        .zip(&variables)
+                        .zip(&free)
+                        .zip(&p.frames)
+                        .map(|(((s, v), f), x)| {
+                            std::iter::once(*s as f64)
+                                .chain(v.iter().copied())
+                                .chain([*f, forcefield.energy(x)])
+                                .collect()
+                        })
+                        .collect(),
+                );
+            }
+            TransitionPath {
+                frames: variables,
+                energies: free,
+                max_energy: p.observed_max[FREE_ENERGY],
+                max_at: 0,
+                last: scores.variables(&p.last),
+                closest_approach: Some(-p.observed_max[NEAR_SADDLE]),
+                observed_max: p.observed_max.clone(),
+                frame_steps: p.frame_steps.clone(),
+                snapshots: Vec::new(),
+                frame_count: p.frame_count,
+            }
+        })
+        .collect();
+    let stats = statistics(&projected);
+
+    let mut header = vec!["langevin_step".to_string()];
+    header.extend(system.file.coordinate_names());
+    header.extend(["free_energy".into(), "potential_energy".into()]);
+
+    let basins: Vec<String> = match c.weak {
+        Some(_) => paths
+            .iter()
+            .filter_map(|p| p.snapshots.first())
+            .map(|x| system.nearest_state(&scores.variables(x)).0.to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    let in_target = (!basins.is_empty())
+        .then(|| basins.iter().filter(|b| *b == to).count() as f64 / basins.len() as f64);
+    let rmsd: Vec<f64> = paths
+        .iter()
+        .map(|p| 10.0 * kabsch_rmsd(&unflatten(&p.last), &target, &heavy))
+        .collect();
+    let free_max: Vec<f64> = paths.iter().map(|p| p.observed_max[FREE_ENERGY]).collect();
+    let pe_max: Vec<f64> = paths.iter().map(|p| p.max_energy).collect();
+    let start_energy = forcefield.energy(&flatten(&start));
+    let summary = CartesianSummary {
+        free_energy_max_stats: MeanStd::of(&free_max),
+        free_energy_max: free_max,
+        free_energy_max_written_frames: written_max,
+        mfep_saddle_free_energy: c.reference.saddle_energy,
+        potential_energy_max_stats: MeanStd::of(&pe_max),
+        potential_energy_max: pe_max,
+        start_minimum_energy: start_energy,
+        target_minimum_energy: forcefield.energy(&flatten(&target)),
+        relaxed_saddle_energy: c
+            .reference
+            .relaxed_potential_barrier
+            .map(|b| start_energy + b),
+        thermal_window_max: thermal_reference(m, &start, system, c.seed)?,
+        thermal_window_frames: THERMAL_WINDOW_FRAMES,
+        thermal_frame_steps: THERMAL_FRAME_STEPS,
+        rmsd_to_target_mean_angstrom: rmsd.iter().sum::<f64>() / rmsd.len().max(1) as f64,
+        rmsd_to_target_angstrom: rmsd,
+        weak_restraint_lambda: c.weak.map(|w| w.1),
+        basin_where_restraint_weak: basins,
+        fraction_in_target_where_restraint_weak: in_target,
+        max_bond_stretch_angstrom: 10.0
+            * paths
+                .iter()
+                .map(|p| p.observed_max[STRETCH])
+                .fold(f64::NEG_INFINITY, f64::max),
+        min_bond_ratio: 1.0
+            - paths
+                .iter()
+                .map(|p| p.observed_max[COMPRESSION])
+                .fold(f64::NEG_INFINITY, f64::max),
+        max_atom_jump_angstrom: 10.0 * jump,
+        written_frame_stride: c.stride,
+    };
+    Ok((
+        projected,
+        stats,
+        AllAtom {
+            frames: movies,
+            header,
+            rows,
+        },
+        summary,
+    ))
+}
+
+/// The highest potential energy in each of [`THERMAL_WINDOWS`] windows of
+/// [`THERMAL_WINDOW_FRAMES`] consecutive frames of equilibrium dynamics (the file's `[md]`)
+/// from the start basin's minimum, after one window's worth of equilibration.
+fn thermal_reference(
+    molecule: &Molecule,
+    start: &[[f64; 3]],
+    system: &System,
+    seed: u64,
+) -> Result<MeanStd> {
+    let mut md = system.file.md();
+    md.walkers = 1;
+    md.report_every = THERMAL_FRAME_STEPS;
+    let frames = THERMAL_WINDOW_FRAMES * (THERMAL_WINDOWS + 1);
+    let molecule = Molecule {
+        positions: start.to_vec(),
+        ..molecule.clone()
+    };
+    let steps = frames as u64 * THERMAL_FRAME_STEPS;
+    let run = simulation::run(&molecule, &md, None, steps, seed, false, |_, _| ())?;
+    let energies: Vec<f64> = run
+        .energies
+        .iter()
+        .map(|r| r.energies.total())
+        .skip(THERMAL_WINDOW_FRAMES)
+        .collect();
+    let maxima: Vec<f64> = energies
+        .chunks_exact(THERMAL_WINDOW_FRAMES)
+        .map(|w| w.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+        .collect();
+    Ok(MeanStd::of(&maxima))
+}
