@@ -1,5 +1,7 @@
-//! One evaluation of the plain geodesic's objective and gradient (exact divergence) for the paper's alanine
-//! setting: D = 2, MLP 128 wide with 3 blocks, 10 spline nodes, N = 128 and N = 1024 points.
+//! One evaluation of the plain geodesic's objective and gradient: the paper's alanine setting
+//! (D = 2, MLP 128 wide with 3 blocks, exact divergence, 10 spline nodes, N = 128 and 1024
+//! points), and the all-atom mode's (D = 66, `systems/aldp_cartesian.toml`'s MLP 256 wide with
+//! 3 blocks and embeddings of 16, Hutchinson's divergence with 4 probes, N = 128).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
@@ -13,7 +15,7 @@ fn bench(c: &mut Criterion) {
     let mlp = MlpConfig::new(2)
         .init(&mut ChaCha8Rng::seed_from_u64(0), &device)
         .unwrap();
-    let ad = device.autodiff();
+    let ad = device.clone().autodiff();
     let mut group = c.benchmark_group("geodesic_step");
     for points in [128, 1024] {
         let config = GeodesicConfig {
@@ -29,6 +31,29 @@ fn bench(c: &mut Criterion) {
             b.iter(|| problem.evaluate(&coefficients).objective)
         });
     }
+    let mut all_atom = MlpConfig::new(66);
+    all_atom.hidden = 256;
+    all_atom.embedding = 16;
+    let mlp = all_atom
+        .init(&mut ChaCha8Rng::seed_from_u64(0), &device)
+        .unwrap();
+    let config = GeodesicConfig {
+        points: 128,
+        nodes: 10,
+        constraints: Constraints::none(),
+        ..GeodesicConfig::default()
+    };
+    let start: Vec<f64> = std::iter::once(4.0)
+        .chain((0..66).map(|i| 0.01 * i as f64))
+        .collect();
+    let end: Vec<f64> = std::iter::once(4.0)
+        .chain((0..66).map(|i| -0.01 * i as f64))
+        .collect();
+    let mut problem = GeodesicProblem::new(&mlp, None, &start, &end, &config, 0, &ad).unwrap();
+    let coefficients = vec![0.01; problem.size()];
+    group.bench_function("all_atom_mlp_D66_N128", |b| {
+        b.iter(|| problem.evaluate(&coefficients).objective)
+    });
     group.finish();
 }
 

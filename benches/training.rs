@@ -1,4 +1,5 @@
-//! One training step of the paper's MLP (D = 2, 128 wide, 3 blocks) at batch 1024.
+//! One training step at batch 1024: the paper's MLP (D = 2, 128 wide, 3 blocks) and the
+//! all-atom mode's (D = 66, 256 wide, 3 blocks, embeddings of 16).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
@@ -18,6 +19,16 @@ fn bench(c: &mut Criterion) {
     let config = TrainingConfig::default();
     let mut trainer = Trainer::new(&data, &MlpConfig::new(2), &config, 0, &device).unwrap();
     c.bench_function("training_step/paper_mlp_batch1024", |b| {
+        b.iter(|| trainer.step().unwrap())
+    });
+    let atoms: Vec<Vec<f64>> = (0..10_000)
+        .map(|_| (0..66).map(|_| rng.random_range(-0.3..0.3)).collect())
+        .collect();
+    let mut all_atom = MlpConfig::new(66);
+    all_atom.hidden = 256;
+    all_atom.embedding = 16;
+    let mut trainer = Trainer::new(&atoms, &all_atom, &config, 0, &device).unwrap();
+    c.bench_function("training_step/all_atom_mlp_D66_batch1024", |b| {
         b.iter(|| trainer.step().unwrap())
     });
 }

@@ -1,5 +1,7 @@
 //! Statistics over seeds of `tps sample` runs: mean ± std of the per-seed means of the per-path
-//! maximum energy, and the spread of single paths pooled over seeds.
+//! maximum energy, and the spread of single paths pooled over seeds; for all-atom paths also of
+//! the per-path maximum potential energy and the free energy on the written frames, the bond
+//! extremes and the share in the target where the restraint is weak.
 //!
 //! `cargo run --release --example seed_statistics -- out/seed*/aldp/C7eq-C7ax/summary.json`
 
@@ -13,6 +15,7 @@ fn main() {
     let mut pooled = Vec::new();
     let mut reference = None;
     let mut evaluations = Vec::new();
+    let mut all_atom: Vec<[f64; 5]> = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{f}: {e}"));
         let s: serde_json::Value =
@@ -35,6 +38,23 @@ fn main() {
         );
         means.push(m);
         pooled.extend(maxima);
+        let a = &s["all_atom_paths"];
+        if a.is_object() {
+            let mean = |k: &str| {
+                let v: Vec<f64> = a[k].as_array().map_or(Vec::new(), |v| {
+                    v.iter().filter_map(|x| x.as_f64()).collect()
+                });
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            let num = |k: &str| a[k].as_f64().unwrap_or(f64::NAN);
+            all_atom.push([
+                mean("potential_energy_max"),
+                mean("free_energy_max_written_frames"),
+                num("max_bond_stretch_angstrom"),
+                num("min_bond_ratio"),
+                a["thermal_window_max"]["mean"].as_f64().unwrap_or(f64::NAN),
+            ]);
+        }
         reference = Some((
             s["reference"]["saddle_energy"].as_f64().unwrap_or(f64::NAN),
             s["reference"]["minimax"].as_f64().unwrap_or(f64::NAN),
@@ -61,6 +81,26 @@ fn main() {
         means.len(),
         pooled.len()
     );
+    if !all_atom.is_empty() {
+        let column = |k: usize| all_atom.iter().map(|r| r[k]).collect::<Vec<f64>>();
+        for (k, what) in [
+            "per-path maximum potential energy",
+            "per-path maximum free energy on the written frames",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (m, sd) = stats(&column(k));
+            println!("{what}: per-seed means {m:.3} ± {sd:.3}");
+        }
+        let (m, sd) = stats(&column(4));
+        println!("thermal reference (highest of 128 frames): {m:.3} ± {sd:.3}");
+        println!(
+            "longest bond stretch {:.3} Å, shortest bond {:.3} of its rest length (over all seeds)",
+            column(2).iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            column(3).iter().copied().fold(f64::INFINITY, f64::min)
+        );
+    }
     if let Some((saddle, minimax)) = reference {
         println!("reference saddle {saddle:.3}, grid minimax {minimax:.3}");
     }

@@ -2,7 +2,7 @@
 # Statistics over seeds for BENCHMARKS.md: for each seed, train (samples + model, and for
 # molecules the metadynamics surface) and sample with that seed, then summarise the per-seed
 # means. Copies of the system files live in target/seeds/ so the shipped models stay untouched.
-#   scripts/seeds.sh aldp|muller_brown|paper|paper_tps [seeds (default 0 1 2 3 4)] [paths]
+#   scripts/seeds.sh aldp|aldp_cartesian|muller_brown|paper|paper_tps [seeds (default 0 1 2 3 4)] [paths]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which="$1"; shift
@@ -15,6 +15,7 @@ cargo build --release -q --example seed_statistics
 [ -n "${TPS:-}" ] || cargo build --release -q --bin tps
 case "$which" in
     aldp) src=systems/aldp.toml; pair="C7eq C7ax"; extra_pairs="C5 C7ax"; default_paths=8 ;;
+    aldp_cartesian) src=systems/aldp_cartesian.toml; pair="C7eq C7ax"; extra_pairs=""; default_paths=8 ;;
     muller_brown) src=systems/muller_brown.toml; pair="A B"; extra_pairs="A C|C B"; default_paths=32 ;;
     paper) src=benches/aldp_paper.toml; pair="start end"; extra_pairs=""; default_paths=1000 ;;
     paper_tps) src=benches/aldp_paper_tps.toml; pair="start end"; extra_pairs=""; default_paths=1000 ;;

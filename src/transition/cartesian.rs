@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{AllAtom, PathStatistics};
+use super::{AllAtom, MeanStd, PathStatistics};
 use crate::error::Result;
 use crate::mm::align::{Superposition, flatten, kabsch_rmsd, unflatten};
 use crate::mm::simulation;
@@ -99,29 +99,6 @@ impl Observer for FrameScores<'_> {
         }
         scores[STRETCH] = stretch;
         scores[COMPRESSION] = compression;
-    }
-}
-
-/// Mean and sample standard deviation.
-#[derive(Debug, Clone, Serialize)]
-pub struct MeanStd {
-    /// Mean.
-    pub mean: f64,
-    /// Sample standard deviation (of single values, not of the mean).
-    pub std: f64,
-}
-
-impl MeanStd {
-    /// Of `values`.
-    pub fn of(values: &[f64]) -> Self {
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let std = if values.len() > 1 {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-        } else {
-            0.0
-        };
-        Self { mean, std }
     }
 }
 

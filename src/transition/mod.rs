@@ -91,6 +91,29 @@ pub struct PathStatistics {
     pub excess_over_minimax_kt: Option<f64>,
 }
 
+/// Mean and sample standard deviation.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (of single values, not of the mean).
+    pub std: f64,
+}
+
+impl MeanStd {
+    /// Of `values`.
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let std = if values.len() > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        Self { mean, std }
+    }
+}
+
 /// Walkers lag when the restraint centre moves more than this many restraint widths during
 /// one of their relaxation times.
 pub const MAX_LAG: f64 = 0.5;
@@ -549,12 +572,7 @@ fn statistics(
 ) -> PathStatistics {
     let maxima: Vec<f64> = paths.iter().map(|p| p.max_energy).collect();
     let n = maxima.len() as f64;
-    let mean = maxima.iter().sum::<f64>() / n;
-    let std = if maxima.len() > 1 {
-        (maxima.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
+    let MeanStd { mean, std } = MeanStd::of(&maxima);
     let mut sorted = maxima.clone();
     sorted.sort_by(f64::total_cmp);
     let median = if sorted.len() % 2 == 1 {
