@@ -1,0 +1,121 @@
+//! Statistics of a set of paths judged against the reference barrier, and the walkers' lag
+//! behind their restraint.
+
+use serde::Serialize;
+
+use crate::paths::TransitionPath;
+use crate::reference::Reference;
+use crate::systems::System;
+
+/// Statistics of the paths.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathStatistics {
+    /// Highest energy along each path.
+    pub max_energy: Vec<f64>,
+    /// Mean of the per-path maxima.
+    pub max_energy_mean: f64,
+    /// Sample standard deviation of single paths' maxima (not of the mean).
+    pub max_energy_std: f64,
+    /// Median of the per-path maxima.
+    pub max_energy_median: f64,
+    /// Standard error of the mean over paths (annealed-Langevin noise only: one model, one
+    /// geodesic).
+    pub max_energy_sem: f64,
+    /// Nearest named state to each path's end.
+    pub end_states: Vec<String>,
+    /// Share of the paths ending nearest to the target state.
+    pub fraction_reaching_target: f64,
+    /// Each path's closest approach to the reference saddle (data units).
+    pub closest_to_saddle: Vec<f64>,
+    /// `(mean per-path maximum − grid minimax bound) / kT`, when the bound exists.
+    pub excess_over_minimax_kt: Option<f64>,
+}
+
+/// Mean and sample standard deviation.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (of single values, not of the mean).
+    pub std: f64,
+}
+
+impl MeanStd {
+    /// Of `values`.
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let std = if values.len() > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        Self { mean, std }
+    }
+}
+
+/// Walkers lag when the restraint centre moves more than this many restraint widths during
+/// one of their relaxation times.
+pub const MAX_LAG: f64 = 0.5;
+
+/// The largest distance, in restraint widths `s·e^(−λ/2)`, that the restraint centre moves
+/// during one relaxation time `2/(ds·e^λ/s²)` of a walker, over the geodesic.
+pub(super) fn walker_lag(
+    potential: &dyn crate::potential::Potential,
+    norm: &crate::denoiser::Normalisation,
+    geodesic: &[Vec<f64>],
+    config: &crate::paths::TransitionConfig,
+) -> Option<f64> {
+    let s = norm.scale;
+    geodesic
+        .windows(2)
+        .map(|w| {
+            let lambda = w[0][0].min(w[1][0]);
+            let d = potential.displacement(&norm.centre(&w[0]), &norm.centre(&w[1]));
+            let per_step =
+                d.iter().map(|v| v * v).sum::<f64>().sqrt() / config.steps_per_point as f64;
+            let relaxation = 2.0 * s * s / (config.step_size * lambda.exp());
+            per_step * relaxation / (s * (-0.5 * lambda).exp())
+        })
+        .reduce(f64::max)
+}
+
+/// Paths crossing this many kT above the minimax bound are flagged.
+pub const FLAG_EXCESS_KT: f64 = 2.0;
+
+pub(super) fn statistics(
+    system: &System,
+    paths: &[TransitionPath],
+    to: &str,
+    reference: &Reference,
+) -> PathStatistics {
+    let maxima: Vec<f64> = paths.iter().map(|p| p.max_energy).collect();
+    let n = maxima.len() as f64;
+    let MeanStd { mean, std } = MeanStd::of(&maxima);
+    let mut sorted = maxima.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = if sorted.len() % 2 == 1 {
+        sorted[sorted.len() / 2]
+    } else {
+        0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
+    };
+    let end_states: Vec<String> = paths
+        .iter()
+        .map(|p| system.nearest_state(&p.last).0.to_string())
+        .collect();
+    let reached = end_states.iter().filter(|s| *s == to).count();
+    PathStatistics {
+        max_energy_mean: mean,
+        max_energy_std: std,
+        max_energy_median: median,
+        max_energy_sem: std / n.sqrt(),
+        fraction_reaching_target: reached as f64 / n,
+        end_states,
+        closest_to_saddle: paths
+            .iter()
+            .map(|p| p.closest_approach.unwrap_or(f64::NAN))
+            .collect(),
+        excess_over_minimax_kt: reference.minimax.map(|m| (mean - m) / system.kt()),
+        max_energy: maxima,
+    }
+}
