@@ -360,6 +360,13 @@ fn bad_inputs_fail_cleanly_with_a_message_naming_the_problem() {
     failed_with(&o, &["missing.toml"]);
     let o = sb.tps(&["geodesic", s, "--start", "4,0.1", "--end", "4,0,0"]);
     failed_with(&o, &["--start", "λ followed by 2"]);
+    // A GPU asked of a build without one names the cargo feature that adds it.
+    #[cfg(not(feature = "wgpu"))]
+    {
+        let o = sb.tps(&["train", s, "--device", "gpu"]);
+        failed_with(&o, &["--device gpu", "--features wgpu"]);
+        assert!(!sb.path("m").exists(), "nothing written for --device gpu");
+    }
     // Values that cannot be right are refused before any work, naming file and field.
     for (from, to, field) in [
         ("kT = 10.0", "kT = 10.0\ntemperature = 3", "temperature"),
