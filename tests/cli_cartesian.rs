@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sandbox, aldp, failed_with, fixture_frame, json, ok, stdout};
+use common::{Sandbox, aldp, aldp_molecule, failed_with, fixture_frame, json, ok, stdout};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute::{self, Backend};
@@ -108,18 +108,9 @@ fn walker_drift_is_the_gradient_of_force_field_plus_rotation_invariant_restraint
 }
 
 fn system(sb: &Sandbox) -> std::path::PathBuf {
-    let root = common::ROOT;
     let text = format!(
         r#"name = "cartesian_tiny"
-[molecule]
-prmtop = "{root}/systems/aldp/aldp.prmtop"
-coordinates = "{root}/systems/aldp/aldp.pdb"
-free_energy = "fes.dat"
-representation = "cartesian"
-cv = [
-    {{ name = "phi", atoms = ["1:C", "2:N", "2:CA", "2:C"] }},
-    {{ name = "psi", atoms = ["2:N", "2:CA", "2:C", "3:N"] }},
-]
+{}representation = "cartesian"
 [md]
 temperature = 300.0
 timestep = 0.002
@@ -150,7 +141,8 @@ steps_per_point = 32
 step_size = 1e-6
 paths = 3
 backmap_every = 8
-"#
+"#,
+        aldp_molecule("fes.dat")
     );
     sb.write("cartesian.toml", &text)
 }
