@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tps::denoiser::Normalisation;
-use tps::paths::{PathOptions, TransitionConfig, annealed_langevin};
+use tps::paths::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
 use tps::potential::{MullerBrown, Potential, Tabulated};
 
 fn torus() -> Tabulated {
@@ -43,17 +43,14 @@ fn bench(c: &mut Criterion) {
     for (name, potential) in cases {
         group.bench_function(name, |b| {
             b.iter(|| {
-                annealed_langevin(
-                    potential.as_ref(),
-                    1.0,
-                    &norm,
-                    &geodesic,
-                    &[-1.0, 0.5],
-                    &config,
-                    &PathOptions::default(),
-                    0,
-                )
-                .unwrap()
+                let dynamics = Dynamics {
+                    guide: Guide::Potential(potential.as_ref()),
+                    kt: 1.0,
+                    normalisation: &norm,
+                    route: &geodesic,
+                    start: &[-1.0, 0.5],
+                };
+                annealed_langevin(&dynamics, &config, &PathOptions::default(), 0).unwrap()
             })
         });
     }

@@ -60,7 +60,7 @@ fn main() {
             s["reference"]["minimax"].as_f64().unwrap_or(f64::NAN),
         ));
         evaluations.push(
-            s["evaluations"]["langevin"].as_f64().unwrap_or(0.0)
+            s["evaluations"]["walkers"].as_f64().unwrap_or(0.0)
                 + s["evaluations"]["training_data"].as_f64().unwrap_or(0.0),
         );
     }

@@ -113,6 +113,8 @@ fn sample(dir: &Path, train_on: Backend, geodesic_on: Backend) -> tps::Result<(f
         from: "A".into(),
         to: "B".into(),
         paths: None,
+        route: None,
+        no_mep_start: false,
         seed: 1,
         constraints: ConstraintOptions {
             penalty_weight: 10.0,

@@ -43,6 +43,8 @@ pub struct Surfaces {
     pub relaxed_map: Tabulated,
     /// The map as text (the file written).
     pub relaxed_map_text: String,
+    /// The independent free-energy surface (its own metadynamics run) as text, if made.
+    pub check_text: Option<String>,
 }
 
 /// A trained model ready to publish.
@@ -130,6 +132,10 @@ pub fn learn(
         }
         _ => None,
     };
+    let mut surfaces = surfaces;
+    if let Some(s) = &mut surfaces {
+        s.check_text = check_surface(system, seed, progress)?;
+    }
     let surface_seconds = t0.elapsed().as_secs_f64();
     let potential: &dyn Potential = match &surfaces {
         Some(s) => &s.free_energy,
@@ -398,6 +404,7 @@ fn molecular_surfaces(
             summary,
             relaxed_map: relaxed,
             relaxed_map_text,
+            check_text: None,
         },
         cartesian.then_some(run),
     ))
@@ -472,5 +479,51 @@ fn data_surfaces(system: &System, data: &Weighted, progress: &dyn Progress) -> R
         summary,
         relaxed_map: relaxed,
         relaxed_map_text,
+        check_text: None,
     })
+}
+
+/// Added to the seed of the independent metadynamics run, so that its walkers never share a
+/// noise stream with the main run's.
+pub const CHECK_SEED_OFFSET: u64 = 1_000_003;
+
+/// The independent free-energy surface that scores paths the first one guided: a second
+/// well-tempered metadynamics run with its own seed and length (`metadynamics.check_steps`,
+/// default half of `md.steps`), as text; `None` without `[metadynamics]` or with
+/// `check_steps = 0`.
+fn check_surface(system: &System, seed: u64, progress: &dyn Progress) -> Result<Option<String>> {
+    let (Some(molecular), Some(metad)) = (&system.molecule, &system.file.metadynamics) else {
+        return Ok(None);
+    };
+    let md = system.file.md();
+    let steps = metad.check_steps.unwrap_or(md.steps / 2);
+    if steps == 0 {
+        return Ok(None);
+    }
+    let check_seed = seed.wrapping_add(CHECK_SEED_OFFSET);
+    progress.stage("independent metadynamics", steps);
+    let mut run = simulation::run(
+        &molecular.molecule,
+        &md,
+        Some(metad),
+        steps,
+        check_seed,
+        false,
+        |done, _| progress.set(done),
+    )?;
+    let grid = run
+        .free_energy
+        .take()
+        .expect("metadynamics makes a surface");
+    let surface = Tabulated::periodic_angles(grid.values, grid.n);
+    let names = system.file.coordinate_names();
+    Ok(Some(surface.to_plumed(
+        [&names[0], &names[1]],
+        "file.free",
+        &format!(
+            "independent free energy in kJ/mol for scoring paths: well-tempered metadynamics, \
+             seed {check_seed}, {steps} steps per walker (tps {})",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )))
 }

@@ -39,6 +39,8 @@ pub mod potential;
 pub mod progress;
 pub mod provenance;
 pub mod reference;
+pub mod representation;
+pub mod route;
 pub mod sampling;
 pub mod schedule;
 pub mod systems;

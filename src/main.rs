@@ -42,6 +42,19 @@ impl DeviceArg {
     }
 }
 
+/// The route of `tps sample`.
+#[derive(Args)]
+struct RouteArgs {
+    /// The route the walkers follow: geodesic (energy-aware, the default), plain (the paper's
+    /// geodesic), reference (no model: the minimum-energy route) or learned (the model alone,
+    /// no energy called). Default: the file's transition.route.
+    #[arg(long)]
+    route: Option<String>,
+    /// Switch off the energy-aware geodesic's second start along the minimum-energy path.
+    #[arg(long)]
+    no_mep_start: bool,
+}
+
 /// Geodesic constraints on the command line: they replace or add to the system file's.
 #[derive(Args)]
 struct ConstraintArgs {
@@ -121,6 +134,36 @@ enum Command {
         /// Write trajectory files for at most this many paths.
         #[arg(long, default_value_t = 16)]
         max_trajectories: usize,
+        #[command(flatten)]
+        route: RouteArgs,
+        #[command(flatten)]
+        constraint: ConstraintArgs,
+    },
+    /// Every route side by side on the same seeds, paths and noise, judged on one surface.
+    Compare {
+        /// System file (TOML).
+        system: PathBuf,
+        /// Start state.
+        #[arg(long)]
+        from: String,
+        /// Target state.
+        #[arg(long)]
+        to: String,
+        /// Routes, comma-separated (default: all of geodesic, plain, reference, learned).
+        #[arg(long, default_value = "geodesic,plain,reference,learned")]
+        routes: String,
+        /// Seeds of the Langevin noise and probes: `0-4`, `0,2,7` (one model).
+        #[arg(long, default_value = "0-4")]
+        seeds: String,
+        /// Paths per seed and route (default: the file's transition.paths).
+        #[arg(long)]
+        paths: Option<usize>,
+        /// Root directory of the outputs.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Switch off the energy-aware geodesic's second start along the minimum-energy path.
+        #[arg(long)]
+        no_mep_start: bool,
         #[command(flatten)]
         constraint: ConstraintArgs,
     },
@@ -237,12 +280,15 @@ fn run(cli: Cli) -> tps::Result<()> {
             seed,
             out,
             max_trajectories,
+            route,
             constraint,
         } => {
             let options = app::sample::SampleOptions {
                 from,
                 to,
                 paths,
+                route: route.route.as_deref().map(str::parse).transpose()?,
+                no_mep_start: route.no_mep_start,
                 seed,
                 constraints: constraint.options()?,
                 out_root: out,
@@ -257,22 +303,33 @@ fn run(cli: Cli) -> tps::Result<()> {
             } else {
                 format!(" {}", s.energy_unit)
             };
+            let judged = s.scoring_reference.as_ref().unwrap_or(&s.reference);
             println!(
-                "{} paths {} → {}: per-path maximum energy {:.3} ± {:.3}{unit} (mean ± std of single paths); \
-                 reference saddle {:.3}{unit}{}; {:.0}% end in {}",
+                "{} paths {} → {} along the {} route: per-path maximum {:.3} ± {:.3}{unit} (mean ± \
+                 standard error; single paths ± {:.3}); reference saddle {:.3}{unit}{}; {:.0}% end \
+                 in the basin of {}",
                 s.paths,
                 s.from,
                 s.to,
+                s.route.route,
                 p.max_energy_mean,
+                p.max_energy_sem,
                 p.max_energy_std,
-                s.reference.saddle_energy,
-                s.reference
+                judged.saddle_energy,
+                judged
                     .minimax
                     .map(|m| format!(", grid minimax bound {m:.3}{unit}"))
                     .unwrap_or_default(),
                 100.0 * p.fraction_reaching_target,
                 s.to
             );
+            println!("guided by {}; scored on {}", s.route.guided_by, s.scored_on);
+            if let Some(b) = &s.reference_route_beside {
+                println!(
+                    "model-free reference route, same seed and paths: {:.3} ± {:.3}{unit}; {}",
+                    b.max_energy_mean, b.max_energy_sem, b.verdict
+                );
+            }
             if let Some(r) = s.reference.relaxed_potential_barrier {
                 println!("relaxed potential-energy barrier: {r:.2} kJ/mol");
             }
@@ -285,9 +342,81 @@ fn run(cli: Cli) -> tps::Result<()> {
             for w in &s.warnings {
                 println!("warning: {w}");
             }
-            for n in &s.notes {
+            for n in s.notes.iter().filter(|n| {
+                s.reference_route_beside
+                    .as_ref()
+                    .is_none_or(|b| &b.verdict != *n)
+            }) {
                 println!("note: {n}");
             }
+            println!("outputs: {}", dir.display());
+        }
+        Command::Compare {
+            system,
+            from,
+            to,
+            routes,
+            seeds,
+            paths,
+            out,
+            no_mep_start,
+            constraint,
+        } => {
+            let options = app::compare::CompareOptions {
+                sample: app::sample::SampleOptions {
+                    from,
+                    to,
+                    paths,
+                    route: None,
+                    no_mep_start,
+                    seed: 0,
+                    constraints: constraint.options()?,
+                    out_root: out,
+                    max_trajectories: 0,
+                    backend,
+                },
+                routes: app::compare::parse_routes(&routes)?,
+                seeds: app::compare::parse_seeds(&seeds)?,
+            };
+            let (c, dir) = app::compare::run(&system, &options, &progress)?;
+            progress.finish();
+            let unit = if c.energy_unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", c.energy_unit)
+            };
+            println!(
+                "{} → {}: per-path maximum on {} ({} seed(s) × {} paths; mean ± std of the \
+                 per-seed means, standard error)",
+                c.from,
+                c.to,
+                c.scored_on,
+                c.routes.first().map_or(0, |r| r.seeds.len()),
+                c.paths
+            );
+            for r in &c.routes {
+                println!(
+                    "  {:<9} {:>10.3} ± {:.3} (SE {:.3}){unit}; single paths {:.3} ± {:.3}; reach {:.0}%; \
+                     {:.3e} guiding evaluations per seed; {:.1} s per seed",
+                    r.route.to_string(),
+                    r.seed_means.mean,
+                    r.seed_means.std,
+                    r.seed_means_sem,
+                    r.pooled.mean,
+                    r.pooled.std,
+                    100.0 * r.fraction_reaching_target,
+                    r.guiding_evaluations,
+                    r.wall_seconds
+                );
+            }
+            println!(
+                "reference saddle {:.3}{unit}{}",
+                c.reference.saddle_energy,
+                c.reference
+                    .minimax
+                    .map(|m| format!(", grid minimax bound {m:.3}{unit}"))
+                    .unwrap_or_default()
+            );
             println!("outputs: {}", dir.display());
         }
         Command::Barrier {

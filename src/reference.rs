@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::barrier::{grid_minimax, minimum_energy_path};
 use crate::error::{Error, Result};
 use crate::mm::backmap::relaxed_map as relax_map;
-use crate::potential::{Potential, Tabulated};
+use crate::potential::{Counting, Potential, Tabulated};
 use crate::systems::{MolecularSystem, System};
 
 /// The reference barrier between two states.
@@ -33,6 +33,8 @@ pub struct Reference {
     pub relaxed_potential_barrier: Option<f64>,
     /// Grid points per variable of that map.
     pub relaxed_map_grid: Option<usize>,
+    /// Energy evaluations of the grid bound and the string method.
+    pub evaluations: u64,
     /// The minimum-energy path.
     #[serde(skip)]
     pub mep: Vec<Vec<f64>>,
@@ -41,9 +43,21 @@ pub struct Reference {
     pub mep_energies: Vec<f64>,
 }
 
-/// The reference for states `from` → `to` of a loaded system; for molecules the barrier on
-/// `relaxed` (a relaxed map), if given.
+/// The reference for states `from` → `to` of a loaded system on its surface; for molecules
+/// the barrier on `relaxed` (a relaxed map), if given.
 pub fn reference(
+    system: &System,
+    from: &str,
+    to: &str,
+    relaxed: Option<&Tabulated>,
+) -> Result<Reference> {
+    reference_on(system.surface()?, system, from, to, relaxed)
+}
+
+/// The reference for states `from` → `to` on `surface` (in the system's coordinates: its own
+/// surface, or another estimate of it), every energy evaluation counted.
+pub fn reference_on(
+    surface: &dyn Potential,
     system: &System,
     from: &str,
     to: &str,
@@ -54,26 +68,9 @@ pub fn reference(
         return Err(Error::Invalid(format!("--from and --to are both `{from}`")));
     }
     let cfg = &system.file.barrier;
-    let potential = system.surface()?;
-    let (initial, minimax) = if potential.dim() == 2 {
-        let m = grid_minimax(potential, &system.file.domain(), cfg.grid, a, b)?;
-        let mut pts = m.points.clone();
-        // Start and end exactly at the states (the grid path starts at the nearest nodes).
-        pts.insert(0, a.to_vec());
-        pts.push(b.to_vec());
-        (pts, Some(m.barrier))
-    } else {
-        let d = potential.displacement(a, b);
-        let n = 2 * cfg.images;
-        let line = (0..n)
-            .map(|i| {
-                let t = i as f64 / (n - 1) as f64;
-                a.iter().zip(&d).map(|(p, d)| p + t * d).collect()
-            })
-            .collect();
-        (line, None)
-    };
-    let mep = minimum_energy_path(potential, &initial, cfg.images, 20_000)?;
+    let counting = Counting::new(surface);
+    let potential: &dyn Potential = &counting;
+    let (mep, minimax) = mep_on(potential, &system.file.domain(), cfg, a, b)?;
     let (relaxed_barrier, relaxed_grid) = match (&system.molecule, relaxed) {
         (Some(m), Some(map)) => (
             Some(barrier_on_relaxed_map(m, map, from, a, b)?),
@@ -91,9 +88,44 @@ pub fn reference(
         minimax_grid: minimax.map(|_| cfg.grid),
         relaxed_potential_barrier: relaxed_barrier,
         relaxed_map_grid: relaxed_grid,
+        evaluations: counting.calls(),
         mep: mep.points,
         mep_energies: mep.energies,
     })
+}
+
+/// The minimum-energy path from `a` to `b` on `potential` (string method, started on 2-D
+/// surfaces from the grid minimax path over `domain`, else from the straight line) and the
+/// grid minimax bound where there is one.
+pub fn mep_on(
+    potential: &dyn Potential,
+    domain: &[[f64; 2]],
+    cfg: &crate::barrier::BarrierConfig,
+    a: &[f64],
+    b: &[f64],
+) -> Result<(crate::barrier::MinimumEnergyPath, Option<f64>)> {
+    let (initial, minimax) = if potential.dim() == 2 {
+        let m = grid_minimax(potential, domain, cfg.grid, a, b)?;
+        let mut pts = m.points.clone();
+        // Start and end exactly at the states (the grid path starts at the nearest nodes).
+        pts.insert(0, a.to_vec());
+        pts.push(b.to_vec());
+        (pts, Some(m.barrier))
+    } else {
+        let d = potential.displacement(a, b);
+        let n = 2 * cfg.images;
+        let line = (0..n)
+            .map(|i| {
+                let t = i as f64 / (n - 1) as f64;
+                a.iter().zip(&d).map(|(p, d)| p + t * d).collect()
+            })
+            .collect();
+        (line, None)
+    };
+    Ok((
+        minimum_energy_path(potential, &initial, cfg.images, 20_000)?,
+        minimax,
+    ))
 }
 
 /// Grid points per variable of the relaxed map `tps train` computes.

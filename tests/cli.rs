@@ -91,7 +91,7 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     );
     assert!((summary["reference"]["saddle_energy"].as_f64().unwrap() - SADDLE_S1).abs() < 0.05);
     let frames = 32 * 32 + 1;
-    assert_eq!(summary["evaluations"]["langevin"], 4 * frames);
+    assert_eq!(summary["evaluations"]["walkers"], 4 * frames);
     assert_eq!(summary["trajectories_written"], 4);
 
     // The DCD reads back (strict reader) equal to the XYZ, starting exactly at A.
@@ -129,7 +129,7 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
         assert_eq!(mode & 0o111, 0, "DCD files are not executable");
     }
     for f in [
-        "geodesic.csv",
+        "route.csv",
         "mep.csv",
         "paths.csv",
         "surface.png",
@@ -352,6 +352,37 @@ fn bad_inputs_fail_cleanly_with_a_message_naming_the_problem() {
     let o = sb.tps(&["sample", s, "--from", "A", "--to", "B"]);
     failed_with(&o, &["absent.tpsmodel", "tps train"]);
     assert!(!sb.path("out/mb_tiny/A-B").exists(), "no partial output");
+    // Routes: an unknown one is named; the model-free route still takes its restraint's
+    // stiffness from a model, and says so; the learned route needs one.
+    let o = sb.tps(&[
+        "sample", s, "--from", "A", "--to", "B", "--route", "shortest",
+    ]);
+    failed_with(
+        &o,
+        &[
+            "--route",
+            "shortest",
+            "geodesic, plain, reference or learned",
+        ],
+    );
+    for route in ["reference", "learned"] {
+        let o = sb.tps(&["sample", s, "--from", "A", "--to", "B", "--route", route]);
+        failed_with(&o, &["absent.tpsmodel", "tps train"]);
+    }
+    let o = sb.tps(&["compare", s, "--from", "A", "--to", "B", "--seeds", "3-1"]);
+    failed_with(&o, &["--seeds", "3-1"]);
+    let o = sb.tps(&[
+        "compare",
+        s,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--routes",
+        "plain,plain",
+    ]);
+    failed_with(&o, &["--routes", "once"]);
+    assert!(!sb.path("out").exists(), "nothing written for bad routes");
     // An output root that cannot be a directory (it is a file).
     std::fs::write(sb.path("blocked"), "").unwrap();
     let o = sb.tps(&["barrier", s, "--from", "A", "--to", "B", "--out", "blocked"]);
@@ -419,6 +450,195 @@ fn bad_inputs_fail_cleanly_with_a_message_naming_the_problem() {
 }
 
 #[test]
+fn compare_puts_every_route_side_by_side_and_its_rows_are_sample_runs() {
+    let sb = Sandbox::new("compare");
+    let sys = sb.write("mb.toml", TINY);
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["train", s, "--seed", "2"]));
+    let o = sb.tps(&[
+        "compare", s, "--from", "A", "--to", "B", "--seeds", "1-2", "--paths", "3",
+    ]);
+    ok(&o);
+    let c = json(&sb.path("out/mb_tiny/compare-A-B/compare.json"));
+    let routes = c["routes"].as_array().unwrap();
+    assert_eq!(
+        routes
+            .iter()
+            .map(|r| r["route"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["geodesic", "plain", "reference", "learned"]
+    );
+    for f in ["compare.csv", "compare.png"] {
+        assert!(
+            sb.path("out/mb_tiny/compare-A-B")
+                .join(f)
+                .metadata()
+                .unwrap()
+                .len()
+                > 100
+        );
+    }
+    let csv = std::fs::read_to_string(sb.path("out/mb_tiny/compare-A-B/compare.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5);
+    assert!(csv.lines().nth(3).unwrap().starts_with("reference,2,"));
+    // Each row's seed 2 is `tps sample --route … --seed 2`, number for number.
+    for r in routes {
+        let route = r["route"].as_str().unwrap();
+        ok(&sb.tps(&[
+            "sample", s, "--from", "A", "--to", "B", "--paths", "3", "--seed", "2", "--route",
+            route,
+        ]));
+        let summary = json(&sb.path("out/mb_tiny/A-B/summary.json"));
+        assert_eq!(summary["route"]["route"], route);
+        assert_eq!(
+            r["seeds"][1]["max_energy_mean"], summary["path_results"]["max_energy_mean"],
+            "{route}"
+        );
+        // Every run shows the model-free route beside it (the reference route itself not).
+        let beside = &summary["reference_route_beside"];
+        if route == "reference" {
+            assert!(beside.is_null());
+        } else {
+            assert_eq!(
+                beside["max_energy_mean"],
+                routes[2]["seeds"][1]["max_energy_mean"]
+            );
+            assert!(
+                beside["verdict"]
+                    .as_str()
+                    .unwrap()
+                    .contains("reference route")
+            );
+        }
+    }
+    let learned = &routes[3];
+    assert_eq!(learned["seeds"][0]["guiding_evaluations"], 0);
+    assert!(
+        learned["guided_by"]
+            .as_str()
+            .unwrap()
+            .contains("never called")
+    );
+    // The energy-aware geodesic's second start can be switched off, and says which won.
+    ok(&sb.tps(&[
+        "sample",
+        s,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--paths",
+        "2",
+        "--no-mep-start",
+    ]));
+    let g = &json(&sb.path("out/mb_tiny/A-B/summary.json"))["route"]["geodesic"];
+    assert_eq!(g["start"], "straight line");
+    assert!(g["mep_start"].as_str().unwrap().contains("switched off"));
+}
+
+/// Müller–Brown counting every gradient (the walkers' and the routes' energy calls); plain
+/// energies (judging frames) are not counted.
+struct CountingMb(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl tps::potential::Potential for CountingMb {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tps::potential::MullerBrown.energy_gradient(x, grad)
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        let mut g = [0.0; 2];
+        tps::potential::MullerBrown.energy_gradient(x, &mut g)
+    }
+}
+
+#[test]
+fn the_learned_route_never_calls_the_energy() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tps::paths::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
+    use tps::route::{Context, Guidance, RouteKind};
+
+    let path = Path::new(ROOT).join("systems/muller_brown.toml");
+    let (file, _) = tps::systems::SystemFile::load(&path).unwrap();
+    let calls = Arc::new(AtomicU64::new(0));
+    let system = System::with_potential(file, &path, Box::new(CountingMb(calls.clone()))).unwrap();
+    let loaded = system.denoiser(Backend::Flex).unwrap();
+    let representation = system.representation().unwrap();
+    let reference = tps::reference::reference(&system, "A", "B", None).unwrap();
+    let no_route = || -> tps::Result<tps::representation::ReferenceCurve> {
+        panic!("the learned route asked for the reference route")
+    };
+    let (a, b) = ([-0.558, 1.442], [0.623, 0.028]);
+    let constraints = system.file.geodesic.constraints.clone();
+    let context = Context {
+        system: &system,
+        representation: representation.as_ref(),
+        model: Some(&loaded),
+        normalisation: &loaded.normalisation,
+        reference: &reference,
+        reference_route: &no_route,
+        endpoints: (&a, &b),
+        constraints: &constraints,
+        mep_start: true,
+        lambda_max: 4.0,
+        points: 64,
+        seed: 0,
+    };
+    calls.store(0, Ordering::SeqCst);
+    let plan = RouteKind::Learned
+        .route()
+        .plan(&context, &mut |_, _| {})
+        .unwrap();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the route asked the energy"
+    );
+    assert_eq!(plan.summary.energy_evaluations, 0);
+    let Guidance::Score(score) = &plan.guidance else {
+        panic!("the learned route is driven by the model's score")
+    };
+    let config = tps::paths::TransitionConfig {
+        paths: 3,
+        steps_per_point: 32,
+        ..system.file.transition.clone()
+    };
+    let judge = SurfaceJudge(&tps::potential::MullerBrown);
+    let paths = annealed_langevin(
+        &Dynamics {
+            guide: Guide::Score(score.as_ref()),
+            kt: system.kt(),
+            normalisation: &loaded.normalisation,
+            route: &plan.points,
+            start: &a,
+        },
+        &config,
+        &PathOptions {
+            judge: Some(&judge),
+            ..PathOptions::default()
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the walkers asked the energy"
+    );
+    for p in &paths {
+        assert!(p.max_energy.is_finite() && p.guide_max.is_none());
+        assert!(
+            (p.last[0] - b[0]).hypot(p.last[1] - b[1]) < 0.3,
+            "ends near B: {:?}",
+            p.last
+        );
+    }
+}
+
+#[test]
 fn sample_avoid_takes_its_point_in_data_units() {
     let sb = Sandbox::new("avoid");
     let sys = sb.write("mb.toml", TINY);
@@ -443,7 +663,7 @@ fn sample_avoid_takes_its_point_in_data_units() {
     ]));
     let summary = json(&sb.path("out/mb_tiny/A-B/summary.json"));
     assert_eq!(
-        summary["geodesic"]["constraints"]["avoid"]["point"]
+        summary["route"]["geodesic"]["constraints"]["avoid"]["point"]
             .as_array()
             .unwrap()
             .iter()
@@ -459,7 +679,7 @@ fn sample_avoid_takes_its_point_in_data_units() {
     let star: Vec<f64> = std::iter::once(point[0])
         .chain(norm.to_model(&point[1..]))
         .collect();
-    let text = std::fs::read_to_string(sb.path("out/mb_tiny/A-B/geodesic.csv")).unwrap();
+    let text = std::fs::read_to_string(sb.path("out/mb_tiny/A-B/route.csv")).unwrap();
     let curve: Vec<Vec<f64>> = text
         .lines()
         .skip(1)

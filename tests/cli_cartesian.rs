@@ -14,8 +14,8 @@ use tps::mm::align::{flatten, unflatten};
 use tps::mm::{Dihedrals, ForceFieldPotential, Molecule, chfl};
 use tps::paths::{CentreFit, Restraint};
 use tps::potential::Potential;
+use tps::representation::cartesian::RigidFit;
 use tps::systems::System;
-use tps::transition::cartesian::RigidFit;
 
 fn molecule() -> Molecule {
     let (topology, forcefield) = aldp();
@@ -206,7 +206,10 @@ fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state(
     let summary = json(&out.join("summary.json"));
     let all = &summary["all_atom_paths"];
     assert!(summary["molecule"].is_null(), "no back-mapping");
-    assert_eq!(summary["path_results"]["end_states"][0], "C7ax");
+    // The tiny run's surfaces are too rough to descend on: the walkers' last structures are
+    // checked against the target minimum instead.
+    let rmsd = all["rmsd_to_target_mean_angstrom"].as_f64().unwrap();
+    assert!(rmsd < 1.0, "last structures {rmsd} Å from the C7ax minimum");
     let f_max = all["free_energy_max_stats"]["mean"].as_f64().unwrap();
     let barrier = all["mfep_saddle_free_energy"].as_f64().unwrap();
     assert!(

@@ -15,8 +15,8 @@ use crate::output::plot::{self, ColourScale, Curve};
 use crate::output::table;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
+use crate::route::geodesic::{GeodesicSummary, MepStart, geodesic};
 use crate::systems::System;
-use crate::transition::{self, GeodesicSummary};
 
 /// Result of `tps geodesic`.
 #[derive(Debug, Clone, Serialize)]
@@ -70,14 +70,15 @@ pub fn run(
     };
     let constraints = constraints.apply(&system.file.geodesic.constraints)?;
     progress.stage("geodesic", system.file.geodesic.steps as u64);
-    let (points, summary) = transition::geodesic(
+    let (points, summary) = geodesic(
         &system,
         &loaded,
+        system.potential()?,
         (&to_model(&s), &to_model(&e)),
         &constraints,
-        None,
+        MepStart::Not("not made: arbitrary spacetime points have no reference path".into()),
         seed,
-        |step, _| progress.set(step as u64),
+        &mut |step, _| progress.set(step as u64),
     )?;
     let data: Vec<Vec<f64>> = points
         .iter()

@@ -2,6 +2,7 @@
 //! writes. No command calls another; the domain lives below.
 
 pub mod barrier;
+pub mod compare;
 pub mod distance;
 pub mod energy;
 pub mod geodesic;

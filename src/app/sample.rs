@@ -16,9 +16,12 @@ use crate::output::{table, trajectory};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
+use crate::representation::cartesian::CartesianSummary;
+use crate::representation::variables::AllAtomSummary;
+use crate::route::{RouteKind, RouteSummary};
 use crate::systems::System;
-use crate::transition::cartesian::CartesianSummary;
-use crate::transition::{self, AllAtomSummary, GeodesicSummary, PathStatistics, Request, Sampled};
+use crate::transition::compare::{self, Beside};
+use crate::transition::{self, MeanStd, PathStatistics, Request, Sampled, Sampler};
 
 /// Options of `tps sample` beyond the system file.
 #[derive(Debug, Clone)]
@@ -29,6 +32,10 @@ pub struct SampleOptions {
     pub to: String,
     /// Overrides `transition.paths`.
     pub paths: Option<usize>,
+    /// Overrides `transition.route`.
+    pub route: Option<RouteKind>,
+    /// Switches off the energy-aware geodesic's start along the minimum-energy path.
+    pub no_mep_start: bool,
     /// Seed of every random choice.
     pub seed: u64,
     /// Geodesic constraints over the file's.
@@ -41,13 +48,31 @@ pub struct SampleOptions {
     pub backend: Backend,
 }
 
+impl SampleOptions {
+    /// The run these options ask for, on a system file.
+    pub fn request(&self, file: &crate::systems::SystemFile) -> Result<Request> {
+        let route = self.route.unwrap_or(file.transition.route);
+        Ok(Request {
+            route,
+            paths: self.paths,
+            constraints: self.constraints.apply(&file.geodesic.constraints)?,
+            mep_start: file.transition.mep_start && !self.no_mep_start,
+            seed: self.seed,
+            keep_frames: self.max_trajectories,
+        })
+    }
+}
+
 /// Energy evaluations spent.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluations {
-    /// Annealed-Langevin steps (one potential evaluation each).
-    pub langevin: u64,
+    /// This run's: walkers, route and scoring.
+    #[serde(flatten)]
+    pub run: transition::Evaluations,
     /// Potential evaluations spent on the training data.
     pub training_data: Option<u64>,
+    /// The reference bounds' (grid minimax and string method on the guiding surface).
+    pub reference_bounds: u64,
 }
 
 /// Wall times in seconds.
@@ -56,10 +81,27 @@ pub struct WallTimes {
     /// The stages of the computation.
     #[serde(flatten)]
     pub stages: transition::WallTimes,
+    /// The references.
+    pub reference: f64,
+    /// The model-free route run beside.
+    pub reference_route_beside: f64,
     /// Writing the outputs.
     pub outputs: f64,
     /// Everything.
     pub total: f64,
+}
+
+/// The annealed-Langevin restraint in data units, next to the paper's convention.
+#[derive(Debug, Clone, Serialize)]
+pub struct Restraint {
+    /// `e^λ_max / s²` per squared data unit: what every route's walkers feel at the ends.
+    pub stiffness_at_ends: f64,
+    /// `e^λ_max`: the paper's stiffness on unscaled data (`s = 1`).
+    pub paper_stiffness_at_ends: f64,
+    /// The model's data scale `s`.
+    pub data_scale: f64,
+    /// Width `s·e^(−λ_max/2)`, data units.
+    pub width_at_ends: f64,
 }
 
 /// `summary.json`.
@@ -75,7 +117,7 @@ pub struct Summary {
     pub kt: f64,
     /// Unit of every energy here.
     pub energy_unit: String,
-    /// Log-SNR of the geodesic endpoints (model units).
+    /// Log-SNR of the route's ends (model units).
     pub lambda_max: f64,
     /// Paths run.
     pub paths: usize,
@@ -85,12 +127,24 @@ pub struct Summary {
     pub frames: String,
     /// The model file used (none for exact denoisers).
     pub model: Option<String>,
-    /// The geodesic.
-    pub geodesic: GeodesicSummary,
-    /// Statistics of the paths.
+    /// The route: what the walkers follow and what moved them.
+    pub route: RouteSummary,
+    /// The surface every path maximum below is judged on.
+    pub scored_on: String,
+    /// Whether that surface is exact or independent of the one that guided.
+    pub scoring_independent: bool,
+    /// The restraint.
+    pub restraint: Restraint,
+    /// Statistics of the paths on the scoring surface.
     pub path_results: PathStatistics,
-    /// The reference barrier.
+    /// Per-path maxima on the guiding surface, when it is not the scoring one.
+    pub on_guiding_surface: Option<MeanStd>,
+    /// The reference barrier on the guiding surface.
     pub reference: Reference,
+    /// The reference barrier on the scoring surface, when it is another.
+    pub scoring_reference: Option<Reference>,
+    /// The model-free route on the same seed and paths.
+    pub reference_route_beside: Option<Beside>,
     /// Things that went wrong or look wrong.
     pub warnings: Vec<String>,
     /// Things to know.
@@ -120,6 +174,12 @@ pub fn run(
     let file = &system.file;
     file.state(&options.from)?;
     file.state(&options.to)?;
+    let request = options.request(file)?;
+    if options.paths == Some(0) {
+        return Err(crate::error::Error::Invalid(
+            "--paths must be at least 1".into(),
+        ));
+    }
     let target = options
         .out_root
         .join(&file.name)
@@ -128,31 +188,33 @@ pub fn run(
     let loaded = system.denoiser(options.backend)?;
     // Fail early on an unwritable output directory, before any computation.
     let staged = Staged::new(&target)?;
-    let request = Request {
-        from: options.from.clone(),
-        to: options.to.clone(),
-        paths: options.paths,
-        constraints: options.constraints.apply(&file.geodesic.constraints)?,
-        seed: options.seed,
-        keep_frames: options.max_trajectories,
-    };
-    progress.stage("geodesic", file.geodesic.steps as u64);
-    let sampled = transition::sample(&system, &loaded, &request, |step, objective| {
+    let sampler = Sampler::new(&system, Some(&loaded), &options.from, &options.to)?;
+    progress.stage(
+        &format!("{} route", request.route),
+        file.geodesic.steps as u64,
+    );
+    let sampled = sampler.run(&request, &mut |step, objective| {
         progress.set(step as u64);
         if step % 10 == 0 {
             progress.message(&format!("objective {objective:.4}"));
         }
     })?;
+    progress.stage("reference route beside", 0);
+    let t_beside = Instant::now();
+    let beside = compare::beside(&sampler, &request, &sampled)?;
+    let beside_seconds = t_beside.elapsed().as_secs_f64();
     let t_outputs = Instant::now();
-    let mut files = write_outputs(staged.path(), &system, &sampled, options)?;
+    let mut files = write_outputs(staged.path(), &system, &sampler, &sampled, options)?;
     let mut provenance = system.provenance(options.seed)?;
     if let Some(m) = &loaded.model_path {
         provenance = provenance.with_input(m)?;
     }
     if let Some(m) = &file.molecule {
         provenance = provenance.with_input(&m.free_energy)?;
-        if m.relaxed_map().exists() {
-            provenance = provenance.with_input(&m.relaxed_map())?;
+        for extra in [m.relaxed_map(), m.check_surface()] {
+            if extra.exists() {
+                provenance = provenance.with_input(&extra)?;
+            }
         }
     }
     let written = sampled
@@ -167,50 +229,63 @@ pub fn run(
             sampled.paths.len()
         ));
     }
+    let scoring = sampler.scoring();
+    if !scoring.independent {
+        notes.push(format!(
+            "the paths are scored on {}, which also guided them: the score is not independent",
+            scoring.description
+        ));
+    }
+    if let Some(b) = &beside {
+        notes.push(b.verdict.clone());
+    }
+    notes.push(
+        "reach: a path reaches the target when it ends in the target's basin (steepest descent \
+         on the scoring surface), whichever state is nearest"
+            .into(),
+    );
     files.push("summary.json".into());
+    let lm = file.transition.lambda_max;
+    let s = loaded.normalisation.scale;
     let summary = Summary {
         system: file.name.clone(),
         from: options.from.clone(),
         to: options.to.clone(),
         kt: system.kt(),
         energy_unit: system.energy_unit().into(),
-        lambda_max: file.transition.lambda_max,
+        lambda_max: lm,
         paths: sampled.paths.len(),
         trajectories_written: written,
-        frames: format!(
-            "each path frame is one annealed-Langevin step ({} per geodesic point), not a unit \
-             of physical time{}",
-            file.transition.steps_per_point,
-            if file.is_cartesian() {
-                format!(
-                    "; the walkers move every atom under the force field and the files hold \
-                     every {}-th step (no back-mapping)",
-                    file.transition.backmap_every
-                )
-            } else if system.molecule.is_some() {
-                format!(
-                    "; all-atom structures are every {}-th step, back-mapped by restrained \
-                     minimisation",
-                    file.transition.backmap_every
-                )
-            } else {
-                String::new()
-            }
-        ),
+        frames: sampler.representation().frames_note(&file.transition),
         model: loaded.model_path.as_ref().map(|p| p.display().to_string()),
-        geodesic: sampled.geodesic_summary.clone(),
+        route: sampled.route.clone(),
+        scored_on: scoring.description.clone(),
+        scoring_independent: scoring.independent,
+        restraint: Restraint {
+            stiffness_at_ends: lm.exp() / (s * s),
+            paper_stiffness_at_ends: lm.exp(),
+            data_scale: s,
+            width_at_ends: s * (-0.5 * lm).exp(),
+        },
         path_results: sampled.statistics.clone(),
-        reference: sampled.reference.clone(),
+        on_guiding_surface: sampled.on_guiding_surface.clone(),
+        reference: sampler.reference().clone(),
+        scoring_reference: (!std::ptr::eq(sampler.judged_reference(), sampler.reference()))
+            .then(|| sampler.judged_reference().clone()),
+        reference_route_beside: beside,
         warnings: sampled.warnings.clone(),
         notes,
         evaluations: Evaluations {
-            langevin: sampled.langevin_evaluations,
+            run: sampled.evaluations.clone(),
             training_data: loaded.metadata.as_ref().map(|m| m.sampling_evaluations),
+            reference_bounds: sampler.reference().evaluations,
         },
         molecule: sampled.backmap.clone(),
         all_atom_paths: sampled.cartesian.clone(),
         wall_seconds: WallTimes {
             stages: sampled.wall_seconds.clone(),
+            reference: sampler.reference_seconds(),
+            reference_route_beside: beside_seconds,
             outputs: t_outputs.elapsed().as_secs_f64(),
             total: t_total.elapsed().as_secs_f64(),
         },
@@ -224,32 +299,33 @@ pub fn run(
 fn write_outputs(
     dir: &Path,
     system: &System,
+    sampler: &Sampler,
     sampled: &Sampled,
     options: &SampleOptions,
 ) -> Result<Vec<String>> {
     let file = &system.file;
     let names = file.coordinate_names();
-    let data_names = system.data_names();
+    let data_names = sampler.representation().data_names();
     let mut files = Vec::new();
-    // Geodesic: λ, model-space coordinates, and the restraint centres the walkers follow.
+    // The route: λ, model-space coordinates, and the restraint centres the walkers follow.
     let mut header = vec!["lambda".to_string()];
     header.extend(data_names.iter().map(|n| format!("z_{n}")));
     header.extend(data_names.iter().map(|n| format!("centre_{n}")));
     let rows: Vec<Vec<f64>> = sampled
-        .geodesic
+        .points
         .iter()
         .zip(&sampled.centres)
         .map(|(p, c)| p.iter().chain(c).copied().collect())
         .collect();
-    table::write_csv(&dir.join("geodesic.csv"), &header, &rows)?;
-    files.push("geodesic.csv".into());
+    table::write_csv(&dir.join("route.csv"), &header, &rows)?;
+    files.push("route.csv".into());
+    let reference = sampler.reference();
     let mut header = names.clone();
     header.push("energy".into());
-    let rows: Vec<Vec<f64>> = sampled
-        .reference
+    let rows: Vec<Vec<f64>> = reference
         .mep
         .iter()
-        .zip(&sampled.reference.mep_energies)
+        .zip(&reference.mep_energies)
         .map(|(p, e)| p.iter().copied().chain([*e]).collect())
         .collect();
     table::write_csv(&dir.join("mep.csv"), &header, &rows)?;
@@ -275,7 +351,11 @@ fn write_outputs(
     match (&sampled.all_atom, &system.molecule) {
         (Some(all), Some(m)) => {
             let writer = m.molecule.writer();
-            writer.write(&dir.join("topology.pdb"), "PDB", &all.frames[0][..1])?;
+            let first = match all.frames.first() {
+                Some(f) => f[..1].to_vec(),
+                None => vec![m.molecule.positions.clone()],
+            };
+            writer.write(&dir.join("topology.pdb"), "PDB", &first)?;
             files.push("topology.pdb".into());
             for (k, (frames, rows)) in all.frames.iter().zip(&all.rows).enumerate() {
                 for ext in ["dcd", "xyz"] {
@@ -308,10 +388,10 @@ fn write_outputs(
         }
     }
     if file.dim() == 2 {
-        surface_plot(&dir.join("surface.png"), system, sampled, options)?;
+        surface_plot(&dir.join("surface.png"), system, sampler, sampled, options)?;
         files.push("surface.png".into());
     }
-    profile_plot(&dir.join("energy_profile.png"), system, sampled)?;
+    profile_plot(&dir.join("energy_profile.png"), system, sampler, sampled)?;
     files.push("energy_profile.png".into());
     Ok(files)
 }
@@ -322,10 +402,11 @@ const DRAWN: usize = 16;
 fn surface_plot(
     path: &Path,
     system: &System,
+    sampler: &Sampler,
     sampled: &Sampled,
     options: &SampleOptions,
 ) -> Result<()> {
-    let potential = system.surface()?;
+    let potential = sampler.scoring().surface;
     let d = system.file.domain();
     let shown: Vec<_> = sampled
         .paths
@@ -353,7 +434,7 @@ fn surface_plot(
             dashed: false,
         })
         .collect();
-    let r = &sampled.reference;
+    let r = sampler.reference();
     curves.push(Curve {
         label: "minimum-energy path".into(),
         color: RGBColor(20, 20, 20),
@@ -362,13 +443,13 @@ fn surface_plot(
         dashed: false,
     });
     curves.push(Curve {
-        label: "restraint centres (geodesic)".into(),
+        label: format!("restraint centres ({} route)", sampled.route.route),
         color: RGBColor(230, 40, 40),
         points: sampled
             .centres
             .iter()
             .map(|c| {
-                let v = system.variables_of(c);
+                let v = sampler.representation().variables_of(c);
                 [v[0], v[1]]
             })
             .collect(),
@@ -416,14 +497,14 @@ fn surface_plot(
     )
 }
 
-fn profile_plot(path: &Path, system: &System, sampled: &Sampled) -> Result<()> {
+fn profile_plot(path: &Path, system: &System, sampler: &Sampler, sampled: &Sampled) -> Result<()> {
     let profiles: Vec<Vec<f64>> = sampled
         .paths
         .iter()
         .filter(|p| !p.energies.is_empty())
         .map(|p| p.energies.clone())
         .collect();
-    let r = &sampled.reference;
+    let r = sampler.judged_reference();
     let unit = system.energy_unit();
     let mut refs = vec![plot::Reference {
         label: format!("MEP saddle {:.2} {unit}", r.saddle_energy)

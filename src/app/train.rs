@@ -49,6 +49,7 @@ pub fn run(
     if let Some(m) = &file.molecule {
         targets.push(m.free_energy.clone());
         targets.push(m.relaxed_map());
+        targets.push(m.check_surface());
     }
     for t in &targets {
         check_writable(t.parent().unwrap_or(Path::new(".")))?;
@@ -64,6 +65,10 @@ pub fn run(
         }
         atomic::write(&m.relaxed_map(), s.relaxed_map_text.as_bytes())?;
         written.push(m.relaxed_map());
+        if let Some(check) = &s.check_text {
+            atomic::write(&m.check_surface(), check.as_bytes())?;
+            written.push(m.check_surface());
+        }
     }
     atomic::write(&model_path, &learnt.model)?;
     info!("model written to {}", model_path.display());

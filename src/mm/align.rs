@@ -46,6 +46,18 @@ impl Superposition {
         [q[0], q[1], q[2]]
     }
 
+    /// A vector (a displacement or force) turned by the rotation alone.
+    pub fn rotate(&self, v: [f64; 3]) -> [f64; 3] {
+        let q = self.rotation * Vector3::from(v);
+        [q[0], q[1], q[2]]
+    }
+
+    /// A vector turned back by the inverse rotation.
+    pub fn rotate_back(&self, v: [f64; 3]) -> [f64; 3] {
+        let q = self.rotation.transpose() * Vector3::from(v);
+        [q[0], q[1], q[2]]
+    }
+
     /// A structure moved.
     pub fn apply_all(&self, x: &[[f64; 3]]) -> Vec<[f64; 3]> {
         x.iter().map(|p| self.apply(*p)).collect()

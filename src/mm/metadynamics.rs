@@ -26,6 +26,9 @@ pub struct MetadynamicsConfig {
     pub bias_factor: f64,
     /// Grid points per angle.
     pub grid: usize,
+    /// Steps per walker of the independent run `tps train` makes for scoring (its own seed);
+    /// default half of `md.steps`, 0 for none.
+    pub check_steps: Option<u64>,
 }
 
 impl Default for MetadynamicsConfig {
@@ -36,6 +39,7 @@ impl Default for MetadynamicsConfig {
             pace: 500,
             bias_factor: 6.0,
             grid: 96,
+            check_steps: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod forcefield;
 pub mod metadynamics;
 pub mod minimise;
 pub mod molecule;
+pub mod neb;
 pub mod prmtop;
 pub mod simulation;
 pub mod topology;

@@ -27,6 +27,10 @@ pub struct MoleculeConfig {
     pub cv: Vec<DihedralSpec>,
     /// Where `tps train` stores the free-energy surface in the variables.
     pub free_energy: PathBuf,
+    /// Where `tps train` stores an independent estimate of it (its own metadynamics run),
+    /// which scores paths that the first one guided; default `<free_energy>_check.dat`.
+    #[serde(default)]
+    pub free_energy_check: Option<PathBuf>,
     /// What the diffusion model and the paths work on: the collective variables, or every
     /// atom's Cartesian coordinates (the variables then only name the states and report).
     #[serde(default)]
@@ -54,6 +58,7 @@ impl MoleculeConfig {
         ] {
             *p = anchor(file, p);
         }
+        self.free_energy_check = self.free_energy_check.map(|p| anchor(file, &p));
         self
     }
 
@@ -79,13 +84,24 @@ impl MoleculeConfig {
 
     /// Where `tps train` caches the relaxed potential-energy map, next to the surface.
     pub fn relaxed_map(&self) -> PathBuf {
+        self.beside_surface("relaxed")
+    }
+
+    /// Where the independent free-energy surface lives.
+    pub fn check_surface(&self) -> PathBuf {
+        self.free_energy_check
+            .clone()
+            .unwrap_or_else(|| self.beside_surface("check"))
+    }
+
+    fn beside_surface(&self, suffix: &str) -> PathBuf {
         let stem = self
             .free_energy
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         self.free_energy
-            .with_file_name(format!("{stem}_relaxed.dat"))
+            .with_file_name(format!("{stem}_{suffix}.dat"))
     }
 }
 

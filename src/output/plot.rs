@@ -352,3 +352,108 @@ pub fn energy_profiles(
         root.present().map_err(|e| e.to_string())
     })
 }
+
+/// One group of values in a distributions plot.
+pub struct Group {
+    /// Its name on the x axis.
+    pub label: String,
+    /// The values (e.g. every path's maximum).
+    pub values: Vec<f64>,
+    /// Mean and its standard error, drawn as a bar.
+    pub mean: (f64, f64),
+}
+
+/// The values of each group as jittered points with their mean ± standard error, side by side,
+/// with horizontal reference lines.
+pub fn distributions(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    groups: &[Group],
+    references: &[Reference],
+) -> Result<()> {
+    let finite = groups
+        .iter()
+        .flat_map(|g| g.values.iter().copied())
+        .chain(references.iter().map(|r| r.value))
+        .filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if !(lo.is_finite() && hi.is_finite()) || groups.is_empty() {
+        return Err(plot_error(path, "no finite values to plot"));
+    }
+    let pad = 0.05 * (hi - lo).max(1e-9);
+    let n = groups.len() as f64;
+    let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
+    with_temporary(path, |tmp| {
+        let root = BitMapBackend::new(tmp, (960, 600)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5..(n - 0.5), (lo - pad)..(hi + pad))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(groups.len())
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                if (x - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
+                    labels[k as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(y_label)
+            .label_style(("sans-serif", 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (k, g) in groups.iter().enumerate() {
+            let x0 = k as f64;
+            // A fixed jitter (golden-ratio sequence): the same figure on every run.
+            let points = g.values.iter().enumerate().map(|(i, v)| {
+                let jitter = ((i as f64 * 0.618_033_988_75).fract() - 0.5) * 0.5;
+                Circle::new(
+                    (x0 + jitter, *v),
+                    2,
+                    RGBColor(90, 120, 190).mix(0.5).filled(),
+                )
+            });
+            chart.draw_series(points).map_err(|e| e.to_string())?;
+            let (m, se) = g.mean;
+            let style = ShapeStyle::from(&BLACK).stroke_width(3);
+            chart
+                .draw_series([
+                    PathElement::new(vec![(x0 - 0.3, m), (x0 + 0.3, m)], style),
+                    PathElement::new(vec![(x0, m - se), (x0, m + se)], style),
+                ])
+                .map_err(|e| e.to_string())?;
+        }
+        for r in references {
+            let style = ShapeStyle::from(&r.color).stroke_width(2);
+            let pts = vec![(-0.5, r.value), (n - 0.5, r.value)];
+            let series = if r.dashed {
+                chart.draw_series(DashedLineSeries::new(pts, 12, 6, style))
+            } else {
+                chart.draw_series(LineSeries::new(pts, style))
+            }
+            .map_err(|e| e.to_string())?;
+            series
+                .label(r.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    })
+}

@@ -8,10 +8,26 @@ use crate::error::Result;
 
 /// Writes a CSV with a header row and numeric rows, atomically.
 pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<f64>]) -> Result<()> {
+    write_labelled_csv(path, header, &[], rows)
+}
+
+/// Writes a CSV whose first column is a label per row (`labels` may be empty: none) and the
+/// rest numbers, atomically.
+pub fn write_labelled_csv(
+    path: &Path,
+    header: &[String],
+    labels: &[String],
+    rows: &[Vec<f64>],
+) -> Result<()> {
     let mut s = header.join(",");
     s.push('\n');
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|v| format!("{v}")).collect();
+    for (k, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = labels
+            .get(k)
+            .cloned()
+            .into_iter()
+            .chain(row.iter().map(|v| format!("{v}")))
+            .collect();
         let _ = writeln!(s, "{}", cells.join(","));
     }
     atomic::write(path, s.as_bytes())

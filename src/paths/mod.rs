@@ -1,18 +1,23 @@
-//! Transition paths: annealed Langevin dynamics along a spacetime geodesic.
+//! Transition paths: annealed Langevin dynamics along a sequence of restraint points.
 //!
-//! At geodesic point θ = (λ, z_θ) (model space) the denoising distribution is Boltzmann with
+//! At point θ = (λ, z_θ) (model space) the denoising distribution is Boltzmann with
 //! `U_θ(x) = U(x)/kT + ‖α z(x) − z_θ‖² / (2σ²)`, `z(x) = (x − m)/s` the model's normalisation:
 //! a harmonic restraint towards the centre `m + s z_θ/α` of stiffness `e^λ/s²` (data units).
 //! Starting from state A, K Langevin steps `x ← x − ½ ds ∇U_θ(x) + sqrt(ds) ξ` at each of the N
 //! points carry the walker to B. A frame is one such step: an annealing step, not a unit of
 //! physical time.
 //!
-//! Paths are independent and run in parallel; each keeps its statistics (highest energy, its
-//! end, its closest approach to a point of interest) and, for the first few, its frames.
+//! What stands for `∇U/kT` is the [`Guide`]: the system's energy, or a learnt score (the
+//! model alone, no energy called). What judges each frame is a [`Judge`], which need not be
+//! what guided: a path is scored on a surface that did not produce it wherever one exists.
+//!
+//! Paths are independent; each keeps its statistics (highest judged energy, its end, its
+//! closest approach to a point of interest) and, for the first few, its frames. Path `p` draws
+//! its noise from stream `p` of the seed whatever the guide, so routes compared on one seed
+//! feel the same noise.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+mod walker;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -21,14 +26,14 @@ use crate::error::{Error, Result};
 use crate::potential::Potential;
 use crate::toml_file::Checks;
 
-/// The `[transition]` section: annealed Langevin dynamics along the geodesic.
+/// The `[transition]` section: annealed Langevin dynamics along the route.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TransitionConfig {
     /// Log-SNR of the geodesic's endpoints, in model units (the restraint's width in data
     /// units is `s·e^(−λ/2)`, `s` the model's normalisation scale).
     pub lambda_max: f64,
-    /// Langevin steps K at each geodesic point.
+    /// Langevin steps K at each route point.
     pub steps_per_point: usize,
     /// Langevin step size ds, squared data units (rad² for molecules in their variables, nm²
     /// on all atoms).
@@ -38,6 +43,10 @@ pub struct TransitionConfig {
     /// Molecules: write an all-atom structure every this many Langevin frames (back-mapped
     /// for paths in the variables).
     pub backmap_every: usize,
+    /// The route the walkers follow (`geodesic`, `plain`, `reference` or `learned`).
+    pub route: crate::route::RouteKind,
+    /// The energy-aware geodesic also starts from the reference minimum-energy path.
+    pub mep_start: bool,
 }
 
 impl Default for TransitionConfig {
@@ -48,6 +57,8 @@ impl Default for TransitionConfig {
             step_size: 4e-4,
             paths: 8,
             backmap_every: 64,
+            route: crate::route::RouteKind::default(),
+            mep_start: true,
         }
     }
 }
@@ -60,6 +71,38 @@ impl TransitionConfig {
         c.at_least(self.steps_per_point, 1, "transition.steps_per_point")?;
         c.at_least(self.paths, 1, "transition.paths")?;
         c.at_least(self.backmap_every, 1, "transition.backmap_every")
+    }
+}
+
+/// What stands for `∇U/kT` in the walkers' drift.
+#[derive(Clone, Copy)]
+pub enum Guide<'a> {
+    /// The gradient of a potential (data units), divided by kT.
+    Potential(&'a dyn Potential),
+    /// A learnt score `∇ log q`, evaluated for every walker at once.
+    Score(&'a dyn BatchScore),
+}
+
+/// A learnt score of the data distribution, `∇ log q(x)` in data units (so `−∇U/kT`), for a
+/// batch of points: what a model stands in for when no energy is called.
+pub trait BatchScore: Sync {
+    /// The score at every row of `points`, written into `out` (same shape).
+    fn score(&self, points: &[Vec<f64>], out: &mut [Vec<f64>]) -> Result<()>;
+}
+
+/// The energy that judges each frame (for the per-path maximum): a surface that need not be
+/// the one that guided.
+pub trait Judge: Sync {
+    /// The judged energy of `x` (data coordinates).
+    fn energy(&self, x: &[f64]) -> f64;
+}
+
+/// A potential judging frames in its own coordinates.
+pub struct SurfaceJudge<'a>(pub &'a dyn Potential);
+
+impl Judge for SurfaceJudge<'_> {
+    fn energy(&self, x: &[f64]) -> f64 {
+        self.0.energy(x)
     }
 }
 
@@ -79,7 +122,7 @@ pub trait Observer: Sync {
     fn observe(&self, x: &[f64], scores: &mut [f64]);
 }
 
-/// The restraint of one geodesic point `(λ, z…)`: the energy `½ k |x − c|²` (in kT) with
+/// The restraint of one route point `(λ, z…)`: the energy `½ k |x − c|²` (in kT) with
 /// stiffness `k = e^λ/s²` and centre `c = m + s z/α`, moved onto the walker first if a fit is
 /// given (then `c` depends on `x`, but for a least-squares fit over all coordinates the
 /// gradient is still `k (x − c)`: the fit is optimal, so its own variation does not count).
@@ -92,7 +135,7 @@ pub struct Restraint<'a> {
 }
 
 impl<'a> Restraint<'a> {
-    /// The restraint of geodesic point `theta` (model units).
+    /// The restraint of route point `theta` (model units).
     pub fn at(
         normalisation: &Normalisation,
         theta: &[f64],
@@ -122,6 +165,16 @@ impl<'a> Restraint<'a> {
     }
 }
 
+/// A point whose closest approach each path records, and the space that measures distances
+/// (minimum image on periodic coordinates).
+#[derive(Clone, Copy)]
+pub struct Near<'a> {
+    /// The point (e.g. the reference saddle).
+    pub point: &'a [f64],
+    /// Distances are this potential's displacements.
+    pub space: &'a dyn Potential,
+}
+
 /// What the walkers keep beyond their statistics, and what they do beyond the paper's
 /// dynamics.
 #[derive(Clone, Copy, Default)]
@@ -130,10 +183,12 @@ pub struct PathOptions<'a> {
     pub frames: usize,
     /// Of those, every `stride`-th frame and the last (0 or 1: all).
     pub stride: usize,
-    /// The first this many paths keep the energy of every frame.
+    /// The first this many paths keep the judged energy of every frame.
     pub energies: usize,
-    /// Record each path's closest approach to this point (e.g. the saddle).
-    pub near: Option<&'a [f64]>,
+    /// Judges every frame; `None`: the guide's own energy (a potential guide only).
+    pub judge: Option<&'a dyn Judge>,
+    /// Record each path's closest approach to this point.
+    pub near: Option<Near<'a>>,
     /// Scores whose maxima each path records.
     pub observer: Option<&'a dyn Observer>,
     /// Moves the restraint centre onto the walker before each step.
@@ -147,12 +202,14 @@ pub struct PathOptions<'a> {
 pub struct TransitionPath {
     /// Every Langevin iterate, `N·K + 1` frames with the start (empty unless kept).
     pub frames: Vec<Vec<f64>>,
-    /// `U(x)` at every frame (empty unless kept).
+    /// The judged energy at every frame (empty unless kept).
     pub energies: Vec<f64>,
-    /// Highest `U` along the path.
+    /// Highest judged energy along the path.
     pub max_energy: f64,
     /// Frame at which it was reached.
     pub max_at: usize,
+    /// Highest energy of the guiding potential, when a potential guided.
+    pub guide_max: Option<f64>,
     /// The last frame.
     pub last: Vec<f64>,
     /// Smallest distance to [`PathOptions::near`] (minimum image).
@@ -171,16 +228,13 @@ pub struct TransitionPath {
 /// restraint alone is unstable at 2, and inaccurate well before.
 pub const MAX_STEP_STIFFNESS: f64 = 1.0;
 
-/// Checks that `ds` resolves the stiffest restraint along the geodesic.
+/// Checks that `ds` resolves the stiffest restraint along the route.
 pub fn check_step_size(
     normalisation: &Normalisation,
-    geodesic: &[Vec<f64>],
+    route: &[Vec<f64>],
     config: &TransitionConfig,
 ) -> Result<()> {
-    let lambda = geodesic
-        .iter()
-        .map(|p| p[0])
-        .fold(f64::NEG_INFINITY, f64::max);
+    let lambda = route.iter().map(|p| p[0]).fold(f64::NEG_INFINITY, f64::max);
     let stiffness = lambda.exp() / normalisation.scale.powi(2);
     if config.step_size * stiffness > MAX_STEP_STIFFNESS {
         return Err(Error::Invalid(format!(
@@ -194,44 +248,54 @@ pub fn check_step_size(
     Ok(())
 }
 
-/// Runs `config.paths` independent paths in parallel; path `p` uses stream `p` of `seed`.
+/// The dynamics shared by every path: the guide, kT, the model's map and the route.
+#[derive(Clone, Copy)]
+pub struct Dynamics<'a> {
+    /// What stands for `∇U/kT`.
+    pub guide: Guide<'a>,
+    /// Thermal energy (divides a potential guide's gradient).
+    pub kt: f64,
+    /// The model's map between data and model space (the restraint's stiffness and centres).
+    pub normalisation: &'a Normalisation,
+    /// The route's points `(λ, z…)`, model units.
+    pub route: &'a [Vec<f64>],
+    /// The walkers' start (data units).
+    pub start: &'a [f64],
+}
+
+/// Runs `config.paths` independent paths; path `p` uses stream `p` of `seed`. A potential
+/// guide runs the paths in parallel; a learnt score steps them together, evaluating the
+/// model once per step for all of them.
 ///
-/// Fails if the step size is too large for the restraints or any path's energy becomes
-/// non-finite.
-#[allow(clippy::too_many_arguments)]
+/// Fails if the step size is too large for the restraints, if the options need the guide's
+/// energy and the guide has none, or if any path's energy becomes non-finite.
 pub fn annealed_langevin(
-    potential: &dyn Potential,
-    kt: f64,
-    normalisation: &Normalisation,
-    geodesic: &[Vec<f64>],
-    start: &[f64],
+    dynamics: &Dynamics,
     config: &TransitionConfig,
     options: &PathOptions,
     seed: u64,
 ) -> Result<Vec<TransitionPath>> {
-    check_step_size(normalisation, geodesic, config)?;
-    let paths: Vec<TransitionPath> = (0..config.paths)
-        .into_par_iter()
-        .map(|p| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(p as u64 + 1);
-            let walker = Walker {
-                potential,
-                kt,
-                norm: normalisation,
-                config,
-                keep_frames: p < options.frames,
-                stride: options.stride.max(1),
-                keep_energies: p < options.energies,
-                options,
-            };
-            walker.run(geodesic, start, &mut rng)
-        })
-        .collect();
+    check_step_size(dynamics.normalisation, dynamics.route, config)?;
+    let paths = match dynamics.guide {
+        Guide::Potential(potential) => (0..config.paths)
+            .into_par_iter()
+            .map(|p| walker::run_one(potential, dynamics, config, options, seed, p))
+            .collect(),
+        Guide::Score(score) => {
+            if options.judge.is_none() {
+                return Err(Error::Invalid(
+                    "a learnt score has no energy: paths guided by it need a surface to be \
+                     judged on"
+                        .into(),
+                ));
+            }
+            walker::run_together(score, dynamics, config, options, seed)?
+        }
+    };
     if let Some((k, p)) = paths
         .iter()
         .enumerate()
-        .find(|(_, p)| !p.max_energy.is_finite())
+        .find(|(_, p)| !p.max_energy.is_finite() || p.last.iter().any(|v| !v.is_finite()))
     {
         return Err(Error::NonFinite(format!(
             "annealed Langevin path {k} reached a non-finite energy (at frame {}): the walker \
@@ -242,105 +306,8 @@ pub fn annealed_langevin(
     Ok(paths)
 }
 
-struct Walker<'a> {
-    potential: &'a dyn Potential,
-    kt: f64,
-    norm: &'a Normalisation,
-    config: &'a TransitionConfig,
-    keep_frames: bool,
-    stride: usize,
-    keep_energies: bool,
-    options: &'a PathOptions<'a>,
-}
-
-impl Walker<'_> {
-    fn run(&self, geodesic: &[Vec<f64>], start: &[f64], rng: &mut ChaCha8Rng) -> TransitionPath {
-        let dim = start.len();
-        let ds = self.config.step_size;
-        let noise = ds.sqrt();
-        let mut x = start.to_vec();
-        let mut grad = vec![0.0; dim];
-        let count = geodesic.len() * self.config.steps_per_point + 1;
-        let mut path = TransitionPath {
-            frames: Vec::new(),
-            energies: Vec::with_capacity(if self.keep_energies { count } else { 0 }),
-            max_energy: f64::NEG_INFINITY,
-            max_at: 0,
-            last: Vec::new(),
-            closest_approach: self.options.near.map(|_| f64::INFINITY),
-            observed_max: vec![f64::NEG_INFINITY; self.options.observer.map_or(0, |o| o.count())],
-            frame_steps: Vec::new(),
-            snapshots: Vec::new(),
-            frame_count: 0,
-        };
-        let mut scores = path.observed_max.clone();
-        // The gradient at the current iterate is kept from the previous step: one evaluation
-        // each.
-        let u = self.potential.energy_gradient(&x, &mut grad);
-        let last_step = count - 1;
-        self.record(&mut path, &x, u, &mut scores, last_step);
-        let mut pull = vec![0.0; dim];
-        for theta in geodesic {
-            let restraint = Restraint::at(self.norm, theta, self.options.fit);
-            for _ in 0..self.config.steps_per_point {
-                restraint.gradient(&x, &mut pull);
-                for k in 0..dim {
-                    let force = grad[k] / self.kt + pull[k];
-                    let xi: f64 = rng.sample(StandardNormal);
-                    x[k] += -0.5 * ds * force + noise * xi;
-                }
-                let u = self.potential.energy_gradient(&x, &mut grad);
-                self.record(&mut path, &x, u, &mut scores, last_step);
-                if !u.is_finite() {
-                    path.last = x;
-                    return path;
-                }
-            }
-        }
-        path.last = x;
-        path
-    }
-
-    fn record(
-        &self,
-        path: &mut TransitionPath,
-        x: &[f64],
-        u: f64,
-        scores: &mut [f64],
-        last_step: usize,
-    ) {
-        if let Some(o) = self.options.observer {
-            o.observe(x, scores);
-            for (m, s) in path.observed_max.iter_mut().zip(scores.iter()) {
-                *m = m.max(*s);
-            }
-        }
-        // A non-finite energy is kept as the maximum so that the caller sees it.
-        if u > path.max_energy || !u.is_finite() {
-            path.max_energy = u;
-            path.max_at = path.frame_count;
-        }
-        if let (Some(near), Some(best)) = (self.options.near, path.closest_approach.as_mut()) {
-            let d = self.potential.displacement(x, near);
-            *best = best.min(d.iter().map(|v| v * v).sum::<f64>().sqrt());
-        }
-        let step = path.frame_count;
-        if self.options.snapshots.contains(&step) {
-            path.snapshots.push(x.to_vec());
-        }
-        if self.keep_frames && (step.is_multiple_of(self.stride) || step == last_step) {
-            path.frames.push(x.to_vec());
-            path.frame_steps.push(step);
-        }
-        if self.keep_energies {
-            path.energies.push(u);
-        }
-        path.frame_count += 1;
-    }
-}
-
-/// The restraint centre `m + s z/α` (data units) of every geodesic point `(λ, z…)`: what the
+/// The restraint centre `m + s z/α` (data units) of every route point `(λ, z…)`: what the
 /// walkers follow.
-pub fn restraint_centres(normalisation: &Normalisation, geodesic: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    geodesic.iter().map(|p| normalisation.centre(p)).collect()
+pub fn restraint_centres(normalisation: &Normalisation, route: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    route.iter().map(|p| normalisation.centre(p)).collect()
 }

@@ -1,10 +1,12 @@
 //! Energy surfaces: the `Potential` trait that sampling, barriers, geodesic constraints and
 //! Langevin paths work on, and the analytic and tabulated surfaces `tps` ships.
 
+pub mod counting;
 pub mod mixture;
 pub mod muller_brown;
 pub mod tabulated;
 
+pub use counting::Counting;
 pub use mixture::{MixturePotential, log_sum_exp};
 pub use muller_brown::MullerBrown;
 pub use tabulated::Tabulated;

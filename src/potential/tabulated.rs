@@ -190,15 +190,27 @@ impl Tabulated {
 
     /// A periodic `n × n` grid over `[−π, π)²` of `values` (first coordinate fastest).
     pub fn periodic_angles(values: Vec<f64>, n: usize) -> Self {
-        assert_eq!(values.len(), n * n, "an n × n grid");
         let h = std::f64::consts::TAU / n as f64;
+        Self::grid(values, [n, n], [-std::f64::consts::PI; 2], [h, h], true)
+    }
+
+    /// A grid of `values` (first coordinate fastest) with `shape` nodes from `origin` at
+    /// `step`; periodic grids wrap after the last node.
+    pub fn grid(
+        values: Vec<f64>,
+        shape: [usize; 2],
+        origin: [f64; 2],
+        step: [f64; 2],
+        periodic: bool,
+    ) -> Self {
+        assert_eq!(values.len(), shape[0] * shape[1], "one value per node");
         Self {
-            nx: n,
-            ny: n,
-            origin: [-std::f64::consts::PI; 2],
-            step: [h, h],
+            nx: shape[0],
+            ny: shape[1],
+            origin,
+            step,
             values,
-            periodic: true,
+            periodic,
         }
     }
 

@@ -28,6 +28,8 @@ pub struct MolecularSystem {
     pub molecule: Molecule,
     /// The relaxed potential-energy map `tps train` cached, if any.
     pub relaxed_map: Option<Tabulated>,
+    /// The independent free-energy surface `tps train` made for scoring, if any.
+    pub check_surface: Option<Tabulated>,
     minima: Mutex<BTreeMap<String, Vec<[f64; 3]>>>,
 }
 
@@ -44,6 +46,18 @@ impl MolecularSystem {
             })
             .clone()
     }
+}
+
+/// The surface paths are scored on.
+pub struct ScoringSurface<'a> {
+    /// The surface, in the system's coordinates.
+    pub surface: &'a dyn Potential,
+    /// What it is, for reports.
+    pub description: String,
+    /// Whether it is exact or estimated independently of the surface that guides.
+    pub independent: bool,
+    /// The file it was read from, if any.
+    pub file: Option<PathBuf>,
 }
 
 /// A loaded system.
@@ -80,11 +94,13 @@ impl System {
                 };
                 let fes = surface(&config.free_energy)?;
                 let relaxed_map = surface(&config.relaxed_map())?;
+                let check_surface = surface(&config.check_surface())?;
                 (
                     fes.map(|f| Box::new(f) as Box<dyn Potential>),
                     Some(MolecularSystem {
                         molecule,
                         relaxed_map,
+                        check_surface,
                         minima: Mutex::new(BTreeMap::new()),
                     }),
                 )
@@ -137,6 +153,34 @@ impl System {
         })
     }
 
+    /// A system of `file` (read from `path`, without a molecule) whose surface is `potential`
+    /// instead of the one the file names: for programs that bring their own energy.
+    pub fn with_potential(
+        file: SystemFile,
+        path: &Path,
+        potential: Box<dyn Potential>,
+    ) -> Result<Self> {
+        if file.molecule.is_some() || potential.dim() != file.dim() {
+            return Err(Error::config(
+                path,
+                "potential",
+                format!(
+                    "a custom surface replaces a [potential] of the same dimension ({}), not a \
+                     molecule",
+                    file.dim()
+                ),
+            ));
+        }
+        Ok(Self {
+            text: String::new(),
+            path: path.to_path_buf(),
+            file,
+            potential: Some(potential),
+            atomistic: None,
+            molecule: None,
+        })
+    }
+
     /// What the walkers move on: the surface, or for Cartesian molecules the force field on
     /// all atoms.
     pub fn potential(&self) -> Result<&dyn Potential> {
@@ -164,30 +208,6 @@ impl System {
             &m.positions,
             &m.topology.heavy_atoms(),
         ))
-    }
-
-    /// Names of the model's data coordinates: the variables, or `<atom>:x|y|z` for Cartesian
-    /// molecules.
-    pub fn data_names(&self) -> Vec<String> {
-        match &self.molecule {
-            Some(m) if self.file.is_cartesian() => {
-                let t = &m.molecule.topology;
-                (0..t.len())
-                    .flat_map(|i| ["x", "y", "z"].map(|c| format!("{}:{c}", t.label(i))))
-                    .collect()
-            }
-            _ => self.file.coordinate_names(),
-        }
-    }
-
-    /// The variables of a data point: itself, or for Cartesian molecules its dihedrals.
-    pub fn variables_of(&self, x: &[f64]) -> Vec<f64> {
-        match &self.molecule {
-            Some(m) if self.file.is_cartesian() => {
-                m.molecule.cv.values(&crate::mm::align::unflatten(x))
-            }
-            _ => x.to_vec(),
-        }
     }
 
     /// Refuses Cartesian molecules for commands that take points in the variables.
@@ -228,6 +248,48 @@ impl System {
                     self.path.display()
                 ),
             }
+        })
+    }
+
+    /// The surface paths are scored on, in the system's coordinates: an independent estimate
+    /// where one exists (a molecule's second free-energy surface), else the system's own.
+    pub fn scoring_surface(&self) -> Result<ScoringSurface<'_>> {
+        let surface = self.surface()?;
+        Ok(match (&self.molecule, &self.file.molecule) {
+            (Some(m), Some(config)) => match &m.check_surface {
+                Some(check) => ScoringSurface {
+                    surface: check,
+                    description: format!(
+                        "independent free-energy surface {} (its own metadynamics run)",
+                        config.check_surface().display()
+                    ),
+                    independent: true,
+                    file: Some(config.check_surface()),
+                },
+                None => ScoringSurface {
+                    surface,
+                    description: format!(
+                        "the free-energy surface {} (no independent surface {} yet: \
+                         `tps train` makes it)",
+                        config.free_energy.display(),
+                        config.check_surface().display()
+                    ),
+                    independent: false,
+                    file: Some(config.free_energy.clone()),
+                },
+            },
+            _ => ScoringSurface {
+                surface,
+                description: match &self.file.potential {
+                    Some(PotentialSpec::Tabulated { file, .. }) => format!(
+                        "the tabulated surface {} itself (exact: the system is that surface)",
+                        file.display()
+                    ),
+                    _ => "the analytic surface itself (exact)".into(),
+                },
+                independent: true,
+                file: None,
+            },
         })
     }
 

@@ -1,289 +1,397 @@
-//! Transition paths of a system between two named states: the spacetime geodesic between them
-//! (with its constraints and the system's energy landscape), annealed Langevin paths along it,
-//! their statistics judged against the reference barrier, and for molecules continuous
-//! all-atom movies: by back-mapping paths in the variables, or directly from walkers on all
-//! atoms (Cartesian molecules). This is what `tps sample` computes; writing is `app`'s.
+//! Transition paths of a system between two named states along a route (see [`crate::route`]),
+//! judged on a surface that did not guide them wherever one exists, next to the reference
+//! barrier and to the model-free route. This is what `tps sample` and `tps compare` compute;
+//! writing is `app`'s.
+//!
+//! A [`Sampler`] holds what every route and seed share (the representation, endpoints, the
+//! references, the scoring surface and its basins); [`Sampler::run`] runs one route with one
+//! seed.
 
-mod backmap;
-pub mod cartesian;
-mod geodesic;
+pub mod compare;
 mod statistics;
 
-use backmap::all_atom;
-pub use backmap::{AllAtom, AllAtomSummary};
-pub use geodesic::{GeodesicSummary, geodesic};
-pub use statistics::{FLAG_EXCESS_KT, MAX_LAG, MeanStd, PathStatistics};
-use statistics::{statistics, walker_lag};
+pub use statistics::{FLAG_EXCESS_KT, MAX_LAG, MeanStd, PathStatistics, statistics, walker_lag};
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::barrier::Basins;
+use crate::denoiser::Normalisation;
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
-use crate::paths::{PathOptions, TransitionPath, annealed_langevin, restraint_centres};
-use crate::reference::{Reference, reference};
-use crate::systems::{LoadedDenoiser, System};
+use crate::paths::{
+    Dynamics, Guide, TransitionConfig, TransitionPath, annealed_langevin, restraint_centres,
+};
+use crate::reference::{Reference, reference_on};
+use crate::representation::{
+    Finish, Finished, ReferenceCurve, Representation,
+    cartesian::CartesianSummary,
+    variables::{AllAtom, AllAtomSummary},
+};
+use crate::route::{Context, Guidance, RouteKind, RouteSummary};
+use crate::systems::{LoadedDenoiser, ScoringSurface, System};
 
-/// What to sample.
+/// One run: a route, a seed, how many paths and which to keep.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// Start state.
-    pub from: String,
-    /// Target state.
-    pub to: String,
+    /// The route.
+    pub route: RouteKind,
     /// Overrides `transition.paths`.
     pub paths: Option<usize>,
     /// The geodesic's constraints (avoid point in data units).
     pub constraints: Constraints,
-    /// Seed of every random choice.
+    /// Whether the energy-aware geodesic may also start from the minimum-energy path.
+    pub mep_start: bool,
+    /// Seed of the geodesic's probes and the Langevin noise.
     pub seed: u64,
-    /// Paths whose every frame is kept (for trajectory files).
+    /// Paths whose frames are kept (for trajectory files).
     pub keep_frames: usize,
 }
 
 /// Wall times in seconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct WallTimes {
-    /// Geodesic optimisation.
-    pub geodesic: f64,
+    /// The route (geodesic optimisation, elastic band).
+    pub route: f64,
     /// Annealed Langevin paths.
     pub langevin: f64,
-    /// Reference barrier.
-    pub reference: f64,
-    /// Back-mapping.
+    /// Back-mapping and projection.
     pub backmap: f64,
 }
 
-/// Everything `tps sample` computes.
+/// Energy evaluations of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluations {
+    /// The walkers' (one per Langevin step; none when the model's score moves them).
+    pub walkers: u64,
+    /// The route's (energy-aware constraint, minimum-energy path, elastic band).
+    pub route: u64,
+    /// Judging frames on a surface that did not move the walkers (not guidance).
+    pub scoring: u64,
+}
+
+impl Evaluations {
+    /// Every energy evaluation that guided the paths.
+    pub fn guiding(&self) -> u64 {
+        self.walkers + self.route
+    }
+}
+
+/// Everything one run computes.
 pub struct Sampled {
-    /// Geodesic points `(λ, z…)`, model units.
-    pub geodesic: Vec<Vec<f64>>,
+    /// The route's plan, as a report.
+    pub route: RouteSummary,
+    /// Route points `(λ, z…)`, model units.
+    pub points: Vec<Vec<f64>>,
     /// The restraint centres the walkers follow, data units.
     pub centres: Vec<Vec<f64>>,
-    /// Geodesic facts.
-    pub geodesic_summary: GeodesicSummary,
-    /// Paths run.
+    /// The paths, in the system's coordinates.
     pub paths: Vec<TransitionPath>,
-    /// Statistics of the paths.
+    /// Their statistics on the scoring surface.
     pub statistics: PathStatistics,
-    /// The reference barrier.
-    pub reference: Reference,
-    /// Plain-language warnings (e.g. paths crossing higher than the lowest pass).
+    /// Per-path maxima on the guiding surface, when it is not the scoring one.
+    pub on_guiding_surface: Option<MeanStd>,
+    /// Plain-language warnings.
     pub warnings: Vec<String>,
     /// Molecules: the all-atom movies.
     pub all_atom: Option<AllAtom>,
     /// Molecules in the variables: facts of the back-mapping.
     pub backmap: Option<AllAtomSummary>,
     /// Cartesian molecules: the field's metrics of all-atom paths.
-    pub cartesian: Option<cartesian::CartesianSummary>,
+    pub cartesian: Option<CartesianSummary>,
     /// Wall time, s.
     pub wall_seconds: WallTimes,
-    /// Potential evaluations of the Langevin paths.
-    pub langevin_evaluations: u64,
+    /// Energy evaluations.
+    pub evaluations: Evaluations,
 }
 
-/// Samples transition paths; `progress(iteration, objective)` follows the geodesic's
-/// optimisation.
-pub fn sample(
-    system: &System,
-    loaded: &LoadedDenoiser,
-    request: &Request,
-    mut progress: impl FnMut(usize, f64),
-) -> Result<Sampled> {
-    let file = &system.file;
-    let (a, b) = (
-        file.state(&request.from)?.to_vec(),
-        file.state(&request.to)?.to_vec(),
-    );
-    if request.from == request.to {
-        return Err(Error::Invalid(format!(
-            "--from and --to are both `{}`",
-            request.from
-        )));
-    }
-    let potential = system.potential()?;
-    let norm = &loaded.normalisation;
-    let lm = file.transition.lambda_max;
-    let cartesian = file.is_cartesian();
-    // Walkers start in the state; Cartesian ones at its energy minimum in the model's frame.
-    let (x_a, x_b) = match &system.molecule {
-        Some(m) if cartesian => (
-            system.cartesian(&m.minimum(&request.from, &a)),
-            system.cartesian(&m.minimum(&request.to, &b)),
-        ),
-        _ => (a.clone(), b.clone()),
-    };
-    let start: Vec<f64> = std::iter::once(lm).chain(norm.to_model(&x_a)).collect();
-    let end: Vec<f64> = std::iter::once(lm).chain(norm.to_model(&x_b)).collect();
-    let t1 = Instant::now();
-    let reference = reference(
-        system,
-        &request.from,
-        &request.to,
-        system
+/// What every route and seed between two states share.
+pub struct Sampler<'a> {
+    system: &'a System,
+    representation: Box<dyn Representation + 'a>,
+    model: Option<&'a LoadedDenoiser>,
+    normalisation: Normalisation,
+    states: (String, String),
+    endpoints: (Vec<f64>, Vec<f64>),
+    reference: Reference,
+    scoring: ScoringSurface<'a>,
+    scoring_reference: Option<Reference>,
+    basins: Basins<'a>,
+    reference_route: Mutex<Option<ReferenceCurve>>,
+    reference_seconds: f64,
+}
+
+impl<'a> Sampler<'a> {
+    /// Prepares transitions `from` → `to`: endpoints, the reference on the guiding surface
+    /// (and on the scoring one), the basins. `model` gives every route its restraint
+    /// stiffness `e^λ/s²`.
+    pub fn new(
+        system: &'a System,
+        model: Option<&'a LoadedDenoiser>,
+        from: &str,
+        to: &str,
+    ) -> Result<Self> {
+        let file = &system.file;
+        file.state(from)?;
+        file.state(to)?;
+        if from == to {
+            return Err(Error::Invalid(format!("--from and --to are both `{from}`")));
+        }
+        let normalisation = model
+            .map(|m| m.normalisation.clone())
+            .ok_or_else(|| Error::Model {
+                path: file.model_path(),
+                message: format!(
+                    "every route takes its restraint's stiffness e^λ/s² from the trained \
+                     model's data scale s; run `tps train {}` first",
+                    system.path.display()
+                ),
+            })?;
+        let representation = system.representation()?;
+        let endpoints = representation.endpoints(from, to)?;
+        let t = Instant::now();
+        let relaxed = system
             .molecule
             .as_ref()
-            .and_then(|m| m.relaxed_map.as_ref()),
-    )?;
-    let t_reference = t1.elapsed().as_secs_f64();
-    let t0 = Instant::now();
-    // The minimum-energy path lives in the variables: no route for Cartesian geodesics.
-    let route = (!cartesian).then_some(reference.mep.as_slice());
-    let (points, geodesic_summary) = geodesic(
-        system,
-        loaded,
-        (&start, &end),
-        &request.constraints,
-        route,
-        request.seed,
-        &mut progress,
-    )?;
-    let t_geodesic = t0.elapsed().as_secs_f64();
-
-    let mut transition = file.transition.clone();
-    if let Some(p) = request.paths {
-        if p == 0 {
-            return Err(Error::Invalid("--paths must be at least 1".into()));
-        }
-        transition.paths = p;
+            .and_then(|m| m.relaxed_map.as_ref());
+        let reference = reference_on(system.surface()?, system, from, to, relaxed)?;
+        let scoring = system.scoring_surface()?;
+        let scoring_reference = if scoring.independent && system.molecule.is_some() {
+            Some(reference_on(scoring.surface, system, from, to, relaxed)?)
+        } else {
+            None
+        };
+        let states: Vec<(String, Vec<f64>)> = file
+            .states
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let basins = Basins::new(scoring.surface, &states);
+        Ok(Self {
+            system,
+            representation,
+            model,
+            normalisation,
+            states: (from.to_string(), to.to_string()),
+            endpoints,
+            reference,
+            scoring,
+            scoring_reference,
+            basins,
+            reference_route: Mutex::new(None),
+            reference_seconds: t.elapsed().as_secs_f64(),
+        })
     }
-    let t2 = Instant::now();
-    let molecule = system.molecule.as_ref().map(|m| &m.molecule);
-    let fit = molecule.map(cartesian::RigidFit::new);
-    let scores = match molecule {
-        Some(m) if cartesian => Some(cartesian::FrameScores::new(
-            m,
-            system.surface()?,
-            &reference.saddle,
-        )),
-        _ => None,
-    };
-    let weak = cartesian
-        .then(|| cartesian::weak_restraint_point(&points))
-        .flatten();
-    let snapshots: Vec<usize> = weak
-        .map(|(i, _)| i * transition.steps_per_point)
-        .into_iter()
-        .collect();
-    let options = if cartesian {
-        PathOptions {
-            frames: request.keep_frames.min(transition.paths),
-            stride: transition.backmap_every,
-            energies: 0,
-            near: None,
-            observer: scores.as_ref().map(|o| o as &dyn crate::paths::Observer),
-            fit: fit.as_ref().map(|f| f as &dyn crate::paths::CentreFit),
-            snapshots: &snapshots,
-        }
-    } else {
-        PathOptions {
-            frames: request.keep_frames.min(transition.paths),
-            energies: transition.paths.min(PROFILES),
-            near: Some(&reference.saddle),
-            ..PathOptions::default()
-        }
-    };
-    let paths = annealed_langevin(
-        potential,
-        system.kt(),
-        norm,
-        &points,
-        &x_a,
-        &transition,
-        &options,
-        request.seed,
-    )?;
-    let t_langevin = t2.elapsed().as_secs_f64();
 
-    let t3 = Instant::now();
-    let judge = |p: &[TransitionPath]| statistics(system, p, &request.to, &reference);
-    let (paths, statistics, all_atom, backmap, cartesian_summary) = match &system.molecule {
-        Some(_) if cartesian => {
-            let context = cartesian::Context {
-                system,
-                reference: &reference,
-                states: (&request.from, &request.to),
-                weak,
-                stride: transition.backmap_every,
+    /// The reference on the surface that guides the walkers.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    /// The reference on the surface paths are judged on.
+    pub fn judged_reference(&self) -> &Reference {
+        self.scoring_reference.as_ref().unwrap_or(&self.reference)
+    }
+
+    /// The surface paths are judged on.
+    pub fn scoring(&self) -> &ScoringSurface<'a> {
+        &self.scoring
+    }
+
+    /// The representation.
+    pub fn representation(&self) -> &dyn Representation {
+        self.representation.as_ref()
+    }
+
+    /// Wall time of the references, s.
+    pub fn reference_seconds(&self) -> f64 {
+        self.reference_seconds
+    }
+
+    /// The model-free reference route, computed once.
+    fn reference_curve(&self) -> Result<ReferenceCurve> {
+        let mut cached = self.reference_route.lock().expect("not poisoned");
+        if let Some(c) = cached.as_ref() {
+            return Ok(c.clone());
+        }
+        let curve = self
+            .representation
+            .reference_route(&self.reference, (&self.endpoints.0, &self.endpoints.1))?;
+        *cached = Some(curve.clone());
+        Ok(curve)
+    }
+
+    /// The transition settings of `request`.
+    fn config(&self, request: &Request) -> Result<TransitionConfig> {
+        let mut config = self.system.file.transition.clone();
+        if let Some(p) = request.paths {
+            if p == 0 {
+                return Err(Error::Invalid("--paths must be at least 1".into()));
+            }
+            config.paths = p;
+        }
+        Ok(config)
+    }
+
+    /// Runs `request`; `progress(iteration, objective)` follows the route's optimisation.
+    pub fn run(&self, request: &Request, progress: &mut dyn FnMut(usize, f64)) -> Result<Sampled> {
+        let config = self.config(request)?;
+        let file = &self.system.file;
+        let reference_curve = || self.reference_curve();
+        let context = Context {
+            system: self.system,
+            representation: self.representation.as_ref(),
+            model: self.model,
+            normalisation: &self.normalisation,
+            reference: &self.reference,
+            reference_route: &reference_curve,
+            endpoints: (&self.endpoints.0, &self.endpoints.1),
+            constraints: &request.constraints,
+            mep_start: request.mep_start,
+            lambda_max: config.lambda_max,
+            points: file.geodesic.points,
+            seed: request.seed,
+        };
+        let t0 = Instant::now();
+        let plan = request.route.route().plan(&context, progress)?;
+        let route_seconds = t0.elapsed().as_secs_f64();
+
+        let t1 = Instant::now();
+        let guided_by_energy = matches!(plan.guidance, Guidance::Energy);
+        let kit = self.representation.kit(
+            &plan.points,
+            &config,
+            guided_by_energy,
+            &self.reference.saddle,
+        )?;
+        let options = kit.options(request.keep_frames.min(config.paths));
+        let potential = self.representation.potential()?;
+        let guide = match &plan.guidance {
+            Guidance::Energy => Guide::Potential(potential),
+            Guidance::Score(s) => Guide::Score(s.as_ref()),
+        };
+        let dynamics = Dynamics {
+            guide,
+            kt: self.system.kt(),
+            normalisation: &self.normalisation,
+            route: &plan.points,
+            start: &self.endpoints.0,
+        };
+        let paths = annealed_langevin(&dynamics, &config, &options, request.seed)?;
+        let langevin_seconds = t1.elapsed().as_secs_f64();
+        let frames: u64 = paths.iter().map(|p| p.frame_count as u64).sum();
+        let evaluations = Evaluations {
+            walkers: if guided_by_energy { frames } else { 0 },
+            route: plan.summary.energy_evaluations,
+            scoring: if kit.judge.is_some() { frames } else { 0 },
+        };
+        let on_guiding_surface = (guided_by_energy && kit.judge.is_some()).then(|| {
+            MeanStd::of(
+                &paths
+                    .iter()
+                    .map(|p| p.guide_max.unwrap_or(f64::NAN))
+                    .collect::<Vec<_>>(),
+            )
+        });
+
+        let t2 = Instant::now();
+        let judged = self.judged_reference();
+        let kt = self.system.kt();
+        let to = self.states.1.as_str();
+        let judge = |p: &[TransitionPath]| statistics(p, &self.basins, to, judged, kt);
+        let Finished {
+            paths,
+            statistics,
+            all_atom,
+            backmap,
+            cartesian,
+        } = self.representation.finish(
+            paths,
+            &Finish {
+                states: (&self.states.0, &self.states.1),
+                reference: &self.reference,
+                basins: &self.basins,
+                route: &plan.points,
+                config: &config,
                 seed: request.seed,
-            };
-            let (projected, stats, movies, summary) = cartesian::project(&context, &paths, judge)?;
-            (projected, stats, Some(movies), None, Some(summary))
-        }
-        Some(_) => {
-            let stats = judge(&paths);
-            let (movies, summary) = all_atom(system, &paths, request, transition.backmap_every)?;
-            (paths, stats, Some(movies), Some(summary), None)
-        }
-        None => {
-            let stats = judge(&paths);
-            (paths, stats, None, None, None)
-        }
-    };
-    let t_backmap = t3.elapsed().as_secs_f64();
-    let backmap = backmap.map(|b| AllAtomSummary {
-        backmap_seconds: t_backmap,
-        ..b
-    });
-
-    let mut warnings = Vec::new();
-    if let Some(lag) = walker_lag(potential, norm, &points, &transition)
-        && lag > MAX_LAG
-    {
-        warnings.push(format!(
-            "the walkers lag behind their restraint: during one relaxation time the centre \
-             moves {lag:.2} restraint widths; raise transition.steps_per_point or step_size"
-        ));
-    }
-    if let Some(excess) = statistics.excess_over_minimax_kt
-        && excess > FLAG_EXCESS_KT
-    {
-        warnings.push(format!(
-            "paths cross higher than the lowest pass: the mean per-path maximum {:.3} is {:.1} kT \
-             above the grid minimax bound {:.3}; see the README on energy-aware geodesics",
-            statistics.max_energy_mean,
-            excess,
-            reference.minimax.unwrap_or(f64::NAN)
-        ));
-    }
-    if statistics.fraction_reaching_target < 1.0 {
-        warnings.push(format!(
-            "only {:.0}% of the paths end nearest to {}",
-            100.0 * statistics.fraction_reaching_target,
-            request.to
-        ));
-    }
-    if let Some(c) = &cartesian_summary
-        && (c.max_bond_stretch_angstrom > MAX_BOND_STRETCH_ANGSTROM
-            || c.min_bond_ratio < MIN_BOND_RATIO)
-    {
-        warnings.push(format!(
-            "bonds strained beyond physical: longest stretch {:.3} Å, shortest bond {:.2} of \
-             its rest length; lower transition.step_size",
-            c.max_bond_stretch_angstrom, c.min_bond_ratio
-        ));
+                statistics: &judge,
+            },
+        )?;
+        let backmap_seconds = t2.elapsed().as_secs_f64();
+        let warnings = self.warnings(&plan.points, &config, &statistics, cartesian.as_ref());
+        Ok(Sampled {
+            centres: restraint_centres(&self.normalisation, &plan.points),
+            points: plan.points,
+            route: plan.summary,
+            paths,
+            statistics,
+            on_guiding_surface,
+            warnings,
+            all_atom,
+            backmap: backmap.map(|b| AllAtomSummary {
+                backmap_seconds,
+                ..b
+            }),
+            cartesian,
+            wall_seconds: WallTimes {
+                route: route_seconds,
+                langevin: langevin_seconds,
+                backmap: backmap_seconds,
+            },
+            evaluations,
+        })
     }
 
-    Ok(Sampled {
-        centres: restraint_centres(norm, &points),
-        geodesic: points,
-        geodesic_summary,
-        langevin_evaluations: paths.iter().map(|p| p.frame_count as u64).sum(),
-        paths,
-        statistics,
-        reference,
-        warnings,
-        all_atom,
-        backmap,
-        cartesian: cartesian_summary,
-        wall_seconds: WallTimes {
-            geodesic: t_geodesic,
-            langevin: t_langevin,
-            reference: t_reference,
-            backmap: t_backmap,
-        },
-    })
+    fn warnings(
+        &self,
+        points: &[Vec<f64>],
+        config: &TransitionConfig,
+        statistics: &PathStatistics,
+        cartesian: Option<&CartesianSummary>,
+    ) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let Ok(potential) = self.representation.potential()
+            && let Some(lag) = walker_lag(potential, &self.normalisation, points, config)
+            && lag > MAX_LAG
+        {
+            warnings.push(format!(
+                "the walkers lag behind their restraint: during one relaxation time the centre \
+                 moves {lag:.2} restraint widths; raise transition.steps_per_point or step_size"
+            ));
+        }
+        let judged = self.judged_reference();
+        if let Some(excess) = statistics.excess_over_minimax_kt
+            && excess > FLAG_EXCESS_KT
+        {
+            warnings.push(format!(
+                "paths cross higher than the lowest pass: the mean per-path maximum {:.3} is \
+                 {:.1} kT above the grid minimax bound {:.3}; see the README on routes",
+                statistics.max_energy_mean,
+                excess,
+                judged.minimax.unwrap_or(f64::NAN)
+            ));
+        }
+        if statistics.fraction_reaching_target < 1.0 {
+            warnings.push(format!(
+                "only {:.0}% of the paths end in the basin of {}",
+                100.0 * statistics.fraction_reaching_target,
+                self.states.1
+            ));
+        }
+        if let Some(c) = cartesian
+            && (c.max_bond_stretch_angstrom > MAX_BOND_STRETCH_ANGSTROM
+                || c.min_bond_ratio < MIN_BOND_RATIO)
+        {
+            warnings.push(format!(
+                "bonds strained beyond physical: longest stretch {:.3} Å, shortest bond {:.2} \
+                 of its rest length; lower transition.step_size",
+                c.max_bond_stretch_angstrom, c.min_bond_ratio
+            ));
+        }
+        warnings
+    }
 }
 
 /// All-atom paths with a bond stretched beyond this (Å) or compressed below this share of
@@ -291,6 +399,3 @@ pub fn sample(
 pub const MAX_BOND_STRETCH_ANGSTROM: f64 = 0.25;
 /// See [`MAX_BOND_STRETCH_ANGSTROM`].
 pub const MIN_BOND_RATIO: f64 = 0.85;
-
-/// Paths whose energy profiles are kept (for the profile plot).
-pub const PROFILES: usize = 64;

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
+use crate::barrier::{BasinOf, Basins};
 use crate::paths::TransitionPath;
 use crate::reference::Reference;
-use crate::systems::System;
 
 /// Statistics of the paths.
 #[derive(Debug, Clone, Serialize)]
@@ -21,9 +21,10 @@ pub struct PathStatistics {
     /// Standard error of the mean over paths (annealed-Langevin noise only: one model, one
     /// geodesic).
     pub max_energy_sem: f64,
-    /// Nearest named state to each path's end.
+    /// The basin each path ends in (steepest descent on the scoring surface; states sharing
+    /// a basin are joined by `/`, `other` for an unnamed one).
     pub end_states: Vec<String>,
-    /// Share of the paths ending nearest to the target state.
+    /// Share of the paths ending in the target's basin.
     pub fraction_reaching_target: f64,
     /// Each path's closest approach to the reference saddle (data units).
     pub closest_to_saddle: Vec<f64>,
@@ -60,7 +61,7 @@ pub const MAX_LAG: f64 = 0.5;
 
 /// The largest distance, in restraint widths `s·e^(−λ/2)`, that the restraint centre moves
 /// during one relaxation time `2/(ds·e^λ/s²)` of a walker, over the geodesic.
-pub(super) fn walker_lag(
+pub fn walker_lag(
     potential: &dyn crate::potential::Potential,
     norm: &crate::denoiser::Normalisation,
     geodesic: &[Vec<f64>],
@@ -83,11 +84,14 @@ pub(super) fn walker_lag(
 /// Paths crossing this many kT above the minimax bound are flagged.
 pub const FLAG_EXCESS_KT: f64 = 2.0;
 
-pub(super) fn statistics(
-    system: &System,
+/// Statistics of judged paths (in the system's coordinates): reach is the basin each path
+/// ends in (steepest descent on the scoring surface), the excess is over `bounds`' minimax.
+pub fn statistics(
     paths: &[TransitionPath],
+    basins: &Basins,
     to: &str,
-    reference: &Reference,
+    bounds: &Reference,
+    kt: f64,
 ) -> PathStatistics {
     let maxima: Vec<f64> = paths.iter().map(|p| p.max_energy).collect();
     let n = maxima.len() as f64;
@@ -99,23 +103,23 @@ pub(super) fn statistics(
     } else {
         0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
     };
-    let end_states: Vec<String> = paths
+    let ends: Vec<BasinOf> = paths.iter().map(|p| basins.of(&p.last)).collect();
+    let reached = ends
         .iter()
-        .map(|p| system.nearest_state(&p.last).0.to_string())
-        .collect();
-    let reached = end_states.iter().filter(|s| *s == to).count();
+        .filter(|b| b.states.iter().any(|s| s == to))
+        .count();
     PathStatistics {
         max_energy_mean: mean,
         max_energy_std: std,
         max_energy_median: median,
         max_energy_sem: std / n.sqrt(),
         fraction_reaching_target: reached as f64 / n,
-        end_states,
+        end_states: ends.iter().map(BasinOf::name).collect(),
         closest_to_saddle: paths
             .iter()
             .map(|p| p.closest_approach.unwrap_or(f64::NAN))
             .collect(),
-        excess_over_minimax_kt: reference.minimax.map(|m| (mean - m) / system.kt()),
+        excess_over_minimax_kt: bounds.minimax.map(|m| (mean - m) / kt),
         max_energy: maxima,
     }
 }

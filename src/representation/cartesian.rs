@@ -1,19 +1,209 @@
-//! All-atom transition paths: walkers in every atom's Cartesian coordinates under the force
-//! field and the geodesic's restraint, with no collective variable in the method. The
-//! variables serve only to read the result: each frame is projected on them and scored on the
-//! free-energy surface, next to the potential energy and the strain of every bond.
+//! A molecule on all atoms: walkers in every atom's Cartesian coordinates under the force
+//! field (or the model's score) and the route's restraint, with no collective variable in the
+//! method. The variables serve only to read the result: each frame is projected on them and
+//! judged on the free-energy surface, next to the potential energy and the strain of every
+//! bond. The model-free reference route is a nudged elastic band on the force field.
 
 use serde::Serialize;
 
-use super::{AllAtom, MeanStd, PathStatistics};
+use super::variables::AllAtom;
+use super::{Finish, Finished, Kind, Kit, ModelFrame, ReferenceCurve, Representation};
 use crate::error::Result;
 use crate::mm::align::{Superposition, flatten, kabsch_rmsd, unflatten};
+use crate::mm::neb::{self, NebConfig};
 use crate::mm::simulation;
 use crate::mm::{Dihedrals, Molecule};
-use crate::paths::{CentreFit, Observer, TransitionPath};
+use crate::paths::{CentreFit, Judge, Observer, TransitionConfig, TransitionPath};
 use crate::potential::Potential;
 use crate::reference::Reference;
-use crate::systems::System;
+use crate::systems::{MolecularSystem, System};
+use crate::transition::MeanStd;
+
+/// A molecule's Cartesian coordinates, superposed on heavy atoms onto the structure of
+/// `molecule.coordinates` (the model's frame).
+pub struct Cartesian<'a> {
+    system: &'a System,
+    molecular: &'a MolecularSystem,
+    forcefield: &'a dyn Potential,
+    /// The free-energy surface in the variables (reports; the walkers never feel it).
+    surface: &'a dyn Potential,
+    heavy: Vec<usize>,
+}
+
+impl<'a> Cartesian<'a> {
+    /// The representation of a molecule on all atoms.
+    pub fn new(system: &'a System, molecular: &'a MolecularSystem) -> Result<Self> {
+        Ok(Self {
+            system,
+            molecular,
+            forcefield: system.potential()?,
+            surface: system.surface()?,
+            heavy: molecular.molecule.topology.heavy_atoms(),
+        })
+    }
+
+    /// The surface frames are judged on: the independent one if it exists.
+    fn scoring(&self) -> &'a dyn Potential {
+        match &self.molecular.check_surface {
+            Some(c) => c,
+            None => self.surface,
+        }
+    }
+}
+
+impl ModelFrame for Cartesian<'_> {
+    fn to_model(&self, x: &[f64]) -> (Vec<f64>, Superposition) {
+        let structure = unflatten(x);
+        let fit = Superposition::fit(&structure, &self.molecular.molecule.positions, &self.heavy);
+        (flatten(&fit.apply_all(&structure)), fit)
+    }
+}
+
+impl Representation for Cartesian<'_> {
+    fn kind(&self) -> Kind {
+        Kind::Cartesian
+    }
+
+    fn endpoints(&self, from: &str, to: &str) -> Result<(Vec<f64>, Vec<f64>)> {
+        let f = &self.system.file;
+        let m = self.molecular;
+        Ok((
+            self.system.cartesian(&m.minimum(from, f.state(from)?)),
+            self.system.cartesian(&m.minimum(to, f.state(to)?)),
+        ))
+    }
+
+    fn potential(&self) -> Result<&dyn Potential> {
+        Ok(self.forcefield)
+    }
+
+    fn guide(&self) -> String {
+        "the force field on all atoms".into()
+    }
+
+    fn mep_is_route(&self) -> bool {
+        false
+    }
+
+    fn reference_route(
+        &self,
+        _reference: &Reference,
+        (a, b): (&[f64], &[f64]),
+    ) -> Result<ReferenceCurve> {
+        let mut band =
+            neb::nudged_elastic_band(self.forcefield, a, b, &NebConfig::default(), true)?;
+        // Into the model's frame, as the walkers' restraint centres are.
+        for x in &mut band.images {
+            *x = self.system.cartesian(&unflatten(x));
+        }
+        if !band.converged {
+            tracing::warn!(
+                "the Cartesian elastic band stopped after {} iterations with a largest \
+                 perpendicular force of {:.1} kJ/(mol nm)",
+                band.iterations,
+                band.max_force
+            );
+        }
+        Ok(ReferenceCurve {
+            description: format!(
+                "a climbing-image nudged elastic band on the force field between the states' \
+                 energy minima ({} images, images superposed onto the model's frame)",
+                band.images.len()
+            ),
+            highest_energy: band.highest_energy,
+            evaluations: band.evaluations,
+            converged: band.converged,
+            points: band.images,
+        })
+    }
+
+    fn kit<'a>(
+        &'a self,
+        route: &[Vec<f64>],
+        config: &TransitionConfig,
+        guided_by_energy: bool,
+        saddle: &'a [f64],
+    ) -> Result<Kit<'a>> {
+        let m = &self.molecular.molecule;
+        let weak = weak_restraint_point(route);
+        Ok(Kit {
+            judge: Some(Box::new(ProjectedJudge {
+                cv: &m.cv,
+                surface: self.scoring(),
+            })),
+            observer: Some(Box::new(FrameScores::new(
+                m,
+                self.surface,
+                saddle,
+                (!guided_by_energy).then_some(self.forcefield),
+            ))),
+            fit: Some(Box::new(RigidFit::new(m))),
+            stride: config.backmap_every,
+            energies: 0,
+            near: None,
+            snapshots: weak
+                .map(|(i, _)| i * config.steps_per_point)
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    fn finish(&self, paths: Vec<TransitionPath>, finish: &Finish) -> Result<Finished> {
+        let context = Context {
+            system: self.system,
+            reference: finish.reference,
+            states: finish.states,
+            weak: weak_restraint_point(finish.route),
+            stride: finish.config.backmap_every,
+            seed: finish.seed,
+        };
+        let (projected, statistics, movies, summary) =
+            project(&context, &paths, finish.statistics)?;
+        Ok(Finished {
+            paths: projected,
+            statistics,
+            all_atom: Some(movies),
+            backmap: None,
+            cartesian: Some(summary),
+        })
+    }
+
+    fn model_frame(&self) -> Option<&dyn ModelFrame> {
+        Some(self)
+    }
+
+    fn data_names(&self) -> Vec<String> {
+        let t = &self.molecular.molecule.topology;
+        (0..t.len())
+            .flat_map(|i| ["x", "y", "z"].map(|c| format!("{}:{c}", t.label(i))))
+            .collect()
+    }
+
+    fn variables_of(&self, x: &[f64]) -> Vec<f64> {
+        self.molecular.molecule.cv.values(&unflatten(x))
+    }
+
+    fn frames_note(&self, config: &TransitionConfig) -> String {
+        format!(
+            "each path frame is one annealed-Langevin step ({} per route point), not a unit \
+             of physical time; the walkers move every atom and the files hold every {}-th \
+             step (no back-mapping)",
+            config.steps_per_point, config.backmap_every
+        )
+    }
+}
+
+/// The free energy of a frame's variables on a surface: how all-atom frames are judged.
+struct ProjectedJudge<'a> {
+    cv: &'a Dihedrals,
+    surface: &'a dyn Potential,
+}
+
+impl Judge for ProjectedJudge<'_> {
+    fn energy(&self, x: &[f64]) -> f64 {
+        self.surface.energy(&self.cv.values(&unflatten(x)))
+    }
+}
 
 /// Superposes the restraint centre onto the walker (least squares over all atoms), so that the
 /// restraint never pulls on rotation or translation: the model's frame is arbitrary. Over all
@@ -45,6 +235,8 @@ pub struct FrameScores<'a> {
     surface: &'a dyn Potential,
     saddle: &'a [f64],
     bonds: Vec<(usize, usize, f64)>,
+    /// The force field, when the walkers do not feel it (its energy is then a score).
+    potential: Option<&'a dyn Potential>,
 }
 
 /// Index of each score.
@@ -52,11 +244,19 @@ const FREE_ENERGY: usize = 0;
 const NEAR_SADDLE: usize = 1;
 const STRETCH: usize = 2;
 const COMPRESSION: usize = 3;
+const POTENTIAL: usize = 4;
 
 impl<'a> FrameScores<'a> {
-    /// Scores on `surface` (the free energy in the variables), near `saddle` (variables).
-    pub fn new(molecule: &'a Molecule, surface: &'a dyn Potential, saddle: &'a [f64]) -> Self {
+    /// Scores on `surface` (the free energy in the variables), near `saddle` (variables),
+    /// and the energy of `potential` if given.
+    pub fn new(
+        molecule: &'a Molecule,
+        surface: &'a dyn Potential,
+        saddle: &'a [f64],
+        potential: Option<&'a dyn Potential>,
+    ) -> Self {
         Self {
+            potential,
             cv: &molecule.cv,
             surface,
             saddle,
@@ -77,7 +277,7 @@ impl<'a> FrameScores<'a> {
 
 impl Observer for FrameScores<'_> {
     fn count(&self) -> usize {
-        4
+        if self.potential.is_some() { 5 } else { 4 }
     }
 
     /// The free energy of the frame's variables, minus its distance to the saddle in them
@@ -99,13 +299,17 @@ impl Observer for FrameScores<'_> {
         }
         scores[STRETCH] = stretch;
         scores[COMPRESSION] = compression;
+        if let Some(p) = self.potential {
+            scores[POTENTIAL] = p.energy(x);
+        }
     }
 }
 
 /// What the field reports of all-atom paths (energies kJ/mol, lengths Å).
 #[derive(Debug, Clone, Serialize)]
 pub struct CartesianSummary {
-    /// Per-path maximum of the free energy of the projected path, every Langevin step.
+    /// Per-path maximum of the free energy of the projected path on the surface of the
+    /// system file, every Langevin step (the judged maximum is the path statistics').
     pub free_energy_max: Vec<f64>,
     /// Their mean and spread.
     pub free_energy_max_stats: MeanStd,
@@ -179,7 +383,7 @@ pub fn weak_restraint_point(geodesic: &[Vec<f64>]) -> Option<(usize, f64)> {
 }
 
 /// What the all-atom paths need besides the walkers.
-pub struct Context<'a> {
+struct Context<'a> {
     /// The loaded system.
     pub system: &'a System,
     /// The reference in the variables.
@@ -196,13 +400,13 @@ pub struct Context<'a> {
 
 /// The walkers' paths projected on the variables (frames, free energies, ends), the all-atom
 /// movies of the written ones with `(step, variables…, F, U)` rows, and the summary.
-pub fn project(
+fn project(
     c: &Context,
     paths: &[TransitionPath],
-    statistics: impl Fn(&[TransitionPath]) -> PathStatistics,
+    statistics: &(dyn Fn(&[TransitionPath]) -> crate::transition::PathStatistics + Sync),
 ) -> Result<(
     Vec<TransitionPath>,
-    PathStatistics,
+    crate::transition::PathStatistics,
     AllAtom,
     CartesianSummary,
 )> {
@@ -211,7 +415,7 @@ pub fn project(
     let m = &molecular.molecule;
     let surface = system.surface()?;
     let forcefield = system.potential()?;
-    let scores = FrameScores::new(m, surface, &c.reference.saddle);
+    let scores = FrameScores::new(m, surface, &c.reference.saddle, None);
     let (from, to) = c.states;
     let target = molecular.minimum(to, system.file.state(to)?);
     let start = molecular.minimum(from, system.file.state(from)?);
@@ -256,8 +460,9 @@ pub fn project(
             TransitionPath {
                 frames: variables,
                 energies: free,
-                max_energy: p.observed_max[FREE_ENERGY],
+                max_energy: p.max_energy,
                 max_at: 0,
+                guide_max: p.guide_max,
                 last: scores.variables(&p.last),
                 closest_approach: Some(-p.observed_max[NEAR_SADDLE]),
                 observed_max: p.observed_max.clone(),
@@ -288,7 +493,10 @@ pub fn project(
         .map(|p| 10.0 * kabsch_rmsd(&unflatten(&p.last), &target, &heavy))
         .collect();
     let free_max: Vec<f64> = paths.iter().map(|p| p.observed_max[FREE_ENERGY]).collect();
-    let pe_max: Vec<f64> = paths.iter().map(|p| p.max_energy).collect();
+    let pe_max: Vec<f64> = paths
+        .iter()
+        .map(|p| p.guide_max.unwrap_or_else(|| p.observed_max[POTENTIAL]))
+        .collect();
     let start_energy = forcefield.energy(&flatten(&start));
     let summary = CartesianSummary {
         free_energy_max_stats: MeanStd::of(&free_max),

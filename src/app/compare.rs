@@ -1,0 +1,273 @@
+//! `tps compare`: every route between two states on the same seeds, paths and Langevin noise,
+//! judged on one scoring surface, in one table (CSV, JSON) and one plot, with the reference
+//! bounds beside them.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use plotters::style::RGBColor;
+use serde::Serialize;
+
+use super::sample::SampleOptions;
+use super::write_json;
+use crate::atomic::Staged;
+use crate::error::{Error, Result};
+use crate::output::plot::{self, Group};
+use crate::output::table;
+use crate::progress::Progress;
+use crate::provenance::Provenance;
+use crate::reference::Reference;
+use crate::route::RouteKind;
+use crate::systems::System;
+use crate::transition::Sampler;
+use crate::transition::compare::{self, RouteRow};
+
+/// Options of `tps compare`: those of `tps sample` (its route ignored) with routes and seeds.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// States, paths, constraints, output root and device.
+    pub sample: SampleOptions,
+    /// The routes, in table order.
+    pub routes: Vec<RouteKind>,
+    /// The seeds (the Langevin noise and geodesic probes; one model).
+    pub seeds: Vec<u64>,
+}
+
+/// `compare.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Name of the system.
+    pub system: String,
+    /// Start state.
+    pub from: String,
+    /// Target state.
+    pub to: String,
+    /// Unit of every energy here.
+    pub energy_unit: String,
+    /// Thermal energy.
+    pub kt: f64,
+    /// What the statistic is.
+    pub statistic: String,
+    /// The surface every maximum is judged on.
+    pub scored_on: String,
+    /// Whether it is exact or independent of the guiding surface.
+    pub scoring_independent: bool,
+    /// Paths per seed.
+    pub paths: usize,
+    /// What varies between seeds.
+    pub spread: String,
+    /// One row per route.
+    pub routes: Vec<RouteRow>,
+    /// The reference bounds on the scoring surface.
+    pub reference: Reference,
+    /// Command, configuration, seeds and inputs.
+    pub provenance: Provenance,
+    /// Wall time, s.
+    pub wall_seconds: f64,
+}
+
+/// Parses `0-4` or `0,2,5` (or a mix: `0-2,7`).
+pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
+    let bad = || {
+        Error::Invalid(format!(
+            "--seeds: `{text}` is not a list of seeds (expected e.g. `0-4` or `0,1,7`)"
+        ))
+    };
+    let mut seeds = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (u64, u64) = (
+                    a.trim().parse().map_err(|_| bad())?,
+                    b.trim().parse().map_err(|_| bad())?,
+                );
+                if b < a || b - a > 10_000 {
+                    return Err(bad());
+                }
+                seeds.extend(a..=b);
+            }
+            None => seeds.push(part.parse().map_err(|_| bad())?),
+        }
+    }
+    let mut sorted = seeds.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if seeds.is_empty() || sorted.len() != seeds.len() {
+        return Err(Error::Invalid(format!(
+            "--seeds: `{text}` must name each seed once"
+        )));
+    }
+    Ok(seeds)
+}
+
+/// Parses `geodesic,reference,…`.
+pub fn parse_routes(text: &str) -> Result<Vec<RouteKind>> {
+    let routes: Vec<RouteKind> = text
+        .split(',')
+        .map(|r| r.trim().parse())
+        .collect::<Result<_>>()?;
+    let mut sorted = routes.clone();
+    sorted.sort_by_key(|r| *r as u8);
+    sorted.dedup();
+    if routes.is_empty() || sorted.len() != routes.len() {
+        return Err(Error::Invalid(format!(
+            "--routes: `{text}` must name each route once"
+        )));
+    }
+    Ok(routes)
+}
+
+/// Runs `tps compare`; returns the comparison and the output directory.
+pub fn run(
+    path: &Path,
+    options: &CompareOptions,
+    progress: &dyn Progress,
+) -> Result<(Comparison, PathBuf)> {
+    let t0 = Instant::now();
+    let o = &options.sample;
+    let system = System::load(path)?;
+    let file = &system.file;
+    file.state(&o.from)?;
+    file.state(&o.to)?;
+    if o.paths == Some(0) {
+        return Err(Error::Invalid("--paths must be at least 1".into()));
+    }
+    let request = o.request(file)?;
+    let target = o
+        .out_root
+        .join(&file.name)
+        .join(format!("compare-{}-{}", o.from, o.to));
+    system.potential()?;
+    let loaded = system.denoiser(o.backend)?;
+    let staged = Staged::new(&target)?;
+    let sampler = Sampler::new(&system, Some(&loaded), &o.from, &o.to)?;
+    let runs = (options.routes.len() * options.seeds.len()) as u64;
+    progress.stage("compare", runs);
+    let rows = compare::compare(
+        &sampler,
+        &options.routes,
+        &options.seeds,
+        &request,
+        |r, s| {
+            progress.message(&format!("{r}, seed {s}"));
+            progress.add(1);
+        },
+    )?;
+    let scoring = sampler.scoring();
+    let mut provenance = system.provenance(o.seed)?;
+    if let Some(m) = &loaded.model_path {
+        provenance = provenance.with_input(m)?;
+    }
+    if let Some(f) = &scoring.file {
+        provenance = provenance.with_input(f)?;
+    }
+    let comparison = Comparison {
+        system: file.name.clone(),
+        from: o.from.clone(),
+        to: o.to.clone(),
+        energy_unit: system.energy_unit().into(),
+        kt: system.kt(),
+        statistic: "per-path maximum energy on the scoring surface".into(),
+        scored_on: scoring.description.clone(),
+        scoring_independent: scoring.independent,
+        paths: o.paths.unwrap_or(file.transition.paths),
+        spread: "seeds vary the Langevin noise (and Hutchinson probes) on one model; the \
+                 model, its data and its surface are fixed"
+            .into(),
+        routes: rows,
+        reference: sampler.judged_reference().clone(),
+        provenance,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+    };
+    write(staged.path(), &comparison)?;
+    Ok((comparison, staged.publish()?))
+}
+
+fn write(dir: &Path, c: &Comparison) -> Result<()> {
+    let header: Vec<String> = [
+        "route",
+        "seeds",
+        "seed_mean",
+        "seed_std",
+        "seed_sem",
+        "pooled_mean",
+        "pooled_std",
+        "reach",
+        "guiding_evaluations",
+        "wall_seconds",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows: Vec<Vec<f64>> = c
+        .routes
+        .iter()
+        .map(|r| {
+            vec![
+                r.seeds.len() as f64,
+                r.seed_means.mean,
+                r.seed_means.std,
+                r.seed_means_sem,
+                r.pooled.mean,
+                r.pooled.std,
+                r.fraction_reaching_target,
+                r.guiding_evaluations,
+                r.wall_seconds,
+            ]
+        })
+        .collect();
+    let labels: Vec<String> = c.routes.iter().map(|r| r.route.to_string()).collect();
+    table::write_labelled_csv(&dir.join("compare.csv"), &header, &labels, &rows)?;
+    write_json(&dir.join("compare.json"), c)?;
+    let r = &c.reference;
+    let unit = &c.energy_unit;
+    let mut references = vec![plot::Reference {
+        label: format!("MEP saddle {:.2} {unit}", r.saddle_energy)
+            .trim_end()
+            .into(),
+        value: r.saddle_energy,
+        color: RGBColor(20, 20, 20),
+        dashed: false,
+    }];
+    if let Some(m) = r.minimax {
+        references.push(plot::Reference {
+            label: format!("grid minimax bound {m:.2} {unit}")
+                .trim_end()
+                .into(),
+            value: m,
+            color: RGBColor(200, 40, 40),
+            dashed: true,
+        });
+    }
+    let groups: Vec<Group> = c
+        .routes
+        .iter()
+        .map(|r| Group {
+            label: r.route.to_string(),
+            values: r.maxima.clone(),
+            mean: (
+                r.pooled.mean,
+                r.seed_means_sem
+                    .max(r.pooled.std / (r.maxima.len() as f64).sqrt()),
+            ),
+        })
+        .collect();
+    plot::distributions(
+        &dir.join("compare.png"),
+        &format!(
+            "{}: {} → {}, per-path maxima, {} seed(s) × {} paths",
+            c.system,
+            c.from,
+            c.to,
+            c.routes.first().map_or(0, |r| r.seeds.len()),
+            c.paths
+        ),
+        &if unit.is_empty() {
+            format!("highest energy on the scoring surface (kT = {})", c.kt)
+        } else {
+            format!("highest free energy on the scoring surface ({unit})")
+        },
+        &groups,
+        &references,
+    )
+}

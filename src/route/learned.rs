@@ -1,0 +1,322 @@
+//! The model alone: the walkers' drift is the model's score at `λ_max` instead of the
+//! energy's force, and the restraint follows a spacetime geodesic whose objective never asks
+//! the energy. What a user with samples but no cheap energy would run.
+//!
+//! The denoiser of data seen at noise level λ gives the score of the data smoothed by the
+//! noise (Tweedie): at `z_t = α z`, `∇_z log q̃(z) = e^λ (D(α z, λ) − z)` in model units, so
+//! `∇_x log q̃ = e^λ (D − z)/s` in data units, with `q̃` the data smoothed by the restraint's
+//! own width `s·e^(−λ/2)`. It stands in for `−∇U/kT`.
+
+use burn::tensor::Device;
+
+use super::geodesic::{MepStart, geodesic};
+use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary};
+use crate::compute;
+use crate::denoiser::{Denoiser, Normalisation};
+use crate::error::{Error, Result};
+use crate::geometry::Constraints;
+use crate::paths::BatchScore;
+use crate::potential::Potential;
+use crate::potential::Tabulated;
+use crate::reference::mep_on;
+use crate::representation::ModelFrame;
+use crate::representation::route_through;
+use crate::schedule;
+
+/// The model's score of the data at one noise level, for batches of walkers.
+pub struct ModelScore<'a> {
+    denoiser: &'a dyn Denoiser,
+    device: Device,
+    normalisation: &'a Normalisation,
+    lambda: f64,
+    /// Wraps periodic coordinates into the cell the model was trained on.
+    periodic: Option<&'a dyn Potential>,
+    /// Puts a walker into the model's frame (all-atom models).
+    frame: Option<&'a dyn ModelFrame>,
+}
+
+impl<'a> ModelScore<'a> {
+    /// The score of `denoiser` at log-SNR `lambda` (model units).
+    pub fn new(
+        denoiser: &'a dyn Denoiser,
+        device: &Device,
+        normalisation: &'a Normalisation,
+        lambda: f64,
+        periodic: Option<&'a dyn Potential>,
+        frame: Option<&'a dyn ModelFrame>,
+    ) -> Self {
+        Self {
+            denoiser,
+            device: device.clone(),
+            normalisation,
+            lambda,
+            periodic,
+            frame,
+        }
+    }
+}
+
+impl BatchScore for ModelScore<'_> {
+    fn score(&self, points: &[Vec<f64>], out: &mut [Vec<f64>]) -> Result<()> {
+        let rows = points.len();
+        let dim = self.denoiser.dim();
+        let alpha = schedule::alpha(self.lambda);
+        let mut fits = Vec::with_capacity(rows);
+        let mut z = Vec::with_capacity(rows * dim);
+        for x in points {
+            let mut x = match self.frame {
+                Some(f) => {
+                    let (moved, fit) = f.to_model(x);
+                    fits.push(fit);
+                    moved
+                }
+                None => x.clone(),
+            };
+            if let Some(p) = self.periodic {
+                p.wrap(&mut x);
+            }
+            z.extend(self.normalisation.to_model(&x));
+        }
+        let input: Vec<f64> = z.iter().map(|v| alpha * v).collect();
+        let lambda = compute::matrix(&vec![self.lambda; rows], rows, 1, &self.device);
+        let x = compute::matrix(&input, rows, dim, &self.device);
+        let denoised = compute::to_host(self.denoiser.denoise(lambda, x));
+        let factor = self.lambda.exp() / self.normalisation.scale;
+        for (r, o) in out.iter_mut().enumerate() {
+            for k in 0..dim {
+                o[k] = factor * (denoised[r * dim + k] - z[r * dim + k]);
+            }
+            if let Some(fit) = fits.get(r) {
+                for c in o.chunks_mut(3) {
+                    let v = fit.rotate_back([c[0], c[1], c[2]]);
+                    c.copy_from_slice(&v);
+                }
+            }
+        }
+        if out.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Error::NonFinite(
+                "the model's score is not finite at a walker's position".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Nodes per axis of a learnt free energy.
+pub const LEARNT_GRID: usize = 128;
+
+/// A single step of the learnt free energy between neighbouring nodes is capped at this many
+/// kT: where the data are empty the score is not to be trusted, and must not distort the
+/// surface where they are.
+const LEARNT_STEP_CAP_KT: f64 = 30.0;
+
+/// The model's learnt free energy `F = −kT log q̃` on a `LEARNT_GRID²` grid over `domain`:
+/// the score at every node, integrated by least squares (the differences of `F` between
+/// neighbouring nodes match `−kT` times the score's trapezoid along each edge; conjugate
+/// gradients on the grid's Laplacian), lowest node at 0.
+pub fn learnt_surface(
+    score: &dyn BatchScore,
+    domain: [[f64; 2]; 2],
+    periodic: bool,
+    kt: f64,
+) -> Result<Tabulated> {
+    let n = LEARNT_GRID;
+    let step: [f64; 2] = std::array::from_fn(|k| {
+        (domain[k][1] - domain[k][0]) / if periodic { n } else { n - 1 } as f64
+    });
+    let node = |i: usize, j: usize| {
+        vec![
+            domain[0][0] + i as f64 * step[0],
+            domain[1][0] + j as f64 * step[1],
+        ]
+    };
+    let points: Vec<Vec<f64>> = (0..n * n).map(|k| node(k % n, k / n)).collect();
+    let mut s = vec![vec![0.0; 2]; n * n];
+    for (p, o) in points.chunks(1024).zip(s.chunks_mut(1024)) {
+        score.score(p, o)?;
+    }
+    // Edges (a, b, axis) and the target difference F(b) − F(a).
+    let mut edges = Vec::with_capacity(2 * n * n);
+    for j in 0..n {
+        for i in 0..n {
+            let a = j * n + i;
+            for (axis, (ii, jj)) in [(0, (i + 1, j)), (1, (i, j + 1))] {
+                let (ii, jj) = match (periodic, ii < n && jj < n) {
+                    (_, true) => (ii, jj),
+                    (true, false) => (ii % n, jj % n),
+                    (false, false) => continue,
+                };
+                let b = jj * n + ii;
+                let cap = LEARNT_STEP_CAP_KT * kt;
+                let diff = (-kt * step[axis] * 0.5 * (s[a][axis] + s[b][axis])).clamp(-cap, cap);
+                edges.push((a, b, diff));
+            }
+        }
+    }
+    let mut rhs = vec![0.0; n * n];
+    for &(a, b, d) in &edges {
+        rhs[b] += d;
+        rhs[a] -= d;
+    }
+    let laplacian = |u: &[f64], out: &mut [f64]| {
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for &(a, b, _) in &edges {
+            let d = u[b] - u[a];
+            out[b] += d;
+            out[a] -= d;
+        }
+    };
+    let values = conjugate_gradients(&laplacian, &rhs, 20 * n);
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let values: Vec<f64> = values.iter().map(|v| v - low).collect();
+    Ok(Tabulated::grid(
+        values,
+        [n, n],
+        [domain[0][0], domain[1][0]],
+        step,
+        periodic,
+    ))
+}
+
+/// Solves `A x = b` for a symmetric positive semi-definite `A` (given as a product) from 0.
+fn conjugate_gradients(
+    apply: &dyn Fn(&[f64], &mut [f64]),
+    b: &[f64],
+    iterations: usize,
+) -> Vec<f64> {
+    let dot = crate::lbfgs::dot;
+    let mut x = vec![0.0; b.len()];
+    let mut r = b.to_vec();
+    let mut p = r.clone();
+    let mut ap = vec![0.0; b.len()];
+    let mut rr = dot(&r, &r);
+    let stop = 1e-20 * rr.max(1e-300);
+    for _ in 0..iterations {
+        if rr <= stop {
+            break;
+        }
+        apply(&p, &mut ap);
+        let alpha = rr / dot(&p, &ap).max(1e-300);
+        x.iter_mut().zip(&p).for_each(|(x, p)| *x += alpha * p);
+        r.iter_mut().zip(&ap).for_each(|(r, a)| *r -= alpha * a);
+        let next = dot(&r, &r);
+        let beta = next / rr;
+        rr = next;
+        p.iter_mut().zip(&r).for_each(|(p, r)| *p = r + beta * *p);
+    }
+    x
+}
+
+/// The model alone.
+pub struct Learned;
+
+impl Route for Learned {
+    fn kind(&self) -> RouteKind {
+        RouteKind::Learned
+    }
+
+    fn plan<'a>(
+        &self,
+        context: &Context<'a>,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<Plan<'a>> {
+        let model = context.model(RouteKind::Learned)?;
+        let representation = context.representation;
+        let periodic = representation
+            .potential()
+            .ok()
+            .filter(|p| p.periodic().iter().any(Option::is_some));
+        let score = ModelScore::new(
+            model.denoiser.as_ref(),
+            &model.device,
+            &model.normalisation,
+            context.lambda_max,
+            periodic,
+            representation.model_frame(),
+        );
+        // In two dimensions the model's own free energy takes the energy's place in the
+        // geodesic's objective and in its start; in more, the geodesic goes without it.
+        let learnt = representation
+            .grid_domain()
+            .map(|(domain, wraps)| learnt_surface(&score, domain, wraps, context.system.kt()))
+            .transpose()?;
+        let (start, end) = context.spacetime_endpoints();
+        let (constraints, landscape, mep_route, how) = match &learnt {
+            Some(surface) => {
+                let mep = if context.mep_start && context.constraints.energy.is_some() {
+                    let (a, b) = context.endpoints;
+                    let file = &context.system.file;
+                    match mep_on(surface, &file.domain(), &file.barrier, a, b) {
+                        Ok((mep, _)) => {
+                            tracing::info!(
+                                "learnt free energy: minimum-energy path saddle at {:?}, {:.3} \
+                                 above its start",
+                                mep.saddle,
+                                mep.barrier
+                            );
+                            Ok(route_through(surface, &mep.points, (a, b)))
+                        }
+                        Err(e) => Err(format!(
+                            "not made: the string method on the learnt free energy failed ({e})"
+                        )),
+                    }
+                } else {
+                    Err("not made: switched off, or no energy term".to_string())
+                };
+                (
+                    context.constraints.clone(),
+                    surface as &dyn Potential,
+                    mep,
+                    format!(
+                        "its learnt free energy (the score at λ = {} integrated on a {n} × {n} \
+                         grid) in place of the energy",
+                        context.lambda_max,
+                        n = LEARNT_GRID
+                    ),
+                )
+            }
+            None => (
+                Constraints {
+                    energy: None,
+                    ..context.constraints.clone()
+                },
+                representation.potential()?,
+                Err("not made: no learnt free energy in this many dimensions".to_string()),
+                "no energy term (no learnt free energy in this many dimensions)".into(),
+            ),
+        };
+        let mep = match &mep_route {
+            Ok(r) => MepStart::Along(r),
+            Err(why) => MepStart::Not(why.clone()),
+        };
+        let (points, summary) = geodesic(
+            context.system,
+            model,
+            landscape,
+            (&start, &end),
+            &constraints,
+            mep,
+            context.seed,
+            progress,
+        )?;
+        Ok(Plan {
+            points,
+            guidance: Guidance::Score(Box::new(score)),
+            summary: RouteSummary {
+                route: RouteKind::Learned,
+                follows: format!(
+                    "the model alone: the spacetime geodesic with {how}, the walkers driven by \
+                     the model's score at λ = {}",
+                    context.lambda_max
+                ),
+                guided_by: format!(
+                    "the model's score at λ = {} (the system's energy is never called)",
+                    context.lambda_max
+                ),
+                geodesic: Some(summary),
+                reference_route: None,
+                energy_evaluations: 0,
+            },
+        })
+    }
+}

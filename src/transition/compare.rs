@@ -1,0 +1,206 @@
+//! Routes side by side: every route on the same seeds, paths and Langevin noise, judged on
+//! the same scoring surface; and the model-free route beside a single run, so that every run
+//! says what its model bought.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{MeanStd, Request, Sampled, Sampler};
+use crate::error::Result;
+use crate::route::RouteKind;
+
+/// The model-free route run beside another, on the same seed and paths.
+#[derive(Debug, Clone, Serialize)]
+pub struct Beside {
+    /// Always the reference route.
+    pub route: RouteKind,
+    /// Mean of its per-path maxima on the scoring surface.
+    pub max_energy_mean: f64,
+    /// Standard error of that mean.
+    pub max_energy_sem: f64,
+    /// Share of its paths ending in the target's basin.
+    pub fraction_reaching_target: f64,
+    /// This run's mean minus the reference route's (negative: this run crossed lower).
+    pub margin: f64,
+    /// Standard error of the margin (the two means' errors combined).
+    pub margin_sem: f64,
+    /// The margin in words.
+    pub verdict: String,
+}
+
+/// Runs the reference route beside `sampled` (made by `request`); `None` when `request` is
+/// the reference route.
+pub fn beside(sampler: &Sampler, request: &Request, sampled: &Sampled) -> Result<Option<Beside>> {
+    if request.route == RouteKind::Reference {
+        return Ok(None);
+    }
+    let baseline = sampler.run(
+        &Request {
+            route: RouteKind::Reference,
+            keep_frames: 0,
+            ..request.clone()
+        },
+        &mut |_, _| {},
+    )?;
+    let (a, b) = (&sampled.statistics, &baseline.statistics);
+    let margin = a.max_energy_mean - b.max_energy_mean;
+    let margin_sem = a.max_energy_sem.hypot(b.max_energy_sem);
+    Ok(Some(Beside {
+        route: RouteKind::Reference,
+        max_energy_mean: b.max_energy_mean,
+        max_energy_sem: b.max_energy_sem,
+        fraction_reaching_target: b.fraction_reaching_target,
+        margin,
+        margin_sem,
+        verdict: verdict(request.route, margin, margin_sem),
+    }))
+}
+
+/// A margin over the model-free route in words: beyond two standard errors it is a
+/// difference, within them it is noise.
+pub fn verdict(route: RouteKind, margin: f64, sem: f64) -> String {
+    if margin > 2.0 * sem {
+        format!(
+            "the model-free reference route crosses lower than the {route} route by \
+             {margin:.3} ± {sem:.3}: on this score the model does not help here"
+        )
+    } else if margin < -2.0 * sem {
+        format!(
+            "the {route} route crosses lower than the model-free reference route by {:.3} ± \
+             {sem:.3}",
+            -margin
+        )
+    } else {
+        format!(
+            "the {route} route and the model-free reference route cross within noise of each \
+             other ({margin:+.3} ± {sem:.3})"
+        )
+    }
+}
+
+/// One route on one seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedRow {
+    /// The seed (Langevin noise and geodesic probes).
+    pub seed: u64,
+    /// Mean of the per-path maxima on the scoring surface.
+    pub max_energy_mean: f64,
+    /// Spread of single paths.
+    pub max_energy_std: f64,
+    /// Standard error of the mean.
+    pub max_energy_sem: f64,
+    /// Share of paths ending in the target's basin.
+    pub fraction_reaching_target: f64,
+    /// Energy evaluations that guided the paths (walkers and route).
+    pub guiding_evaluations: u64,
+    /// Of which the route's (constraint, MEP, elastic band).
+    pub route_evaluations: u64,
+    /// Judging evaluations (not guidance).
+    pub scoring_evaluations: u64,
+    /// Wall time of the run (route and walkers), s.
+    pub wall_seconds: f64,
+}
+
+/// One route over every seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteRow {
+    /// The route.
+    pub route: RouteKind,
+    /// What it follows.
+    pub follows: String,
+    /// What moved its walkers.
+    pub guided_by: String,
+    /// Every seed.
+    pub seeds: Vec<SeedRow>,
+    /// Mean and spread of the per-seed means.
+    pub seed_means: MeanStd,
+    /// Standard error of their mean (spread over √seeds).
+    pub seed_means_sem: f64,
+    /// All single paths pooled.
+    pub pooled: MeanStd,
+    /// Share of all paths ending in the target's basin.
+    pub fraction_reaching_target: f64,
+    /// Paths per basin they end in.
+    pub end_basins: BTreeMap<String, usize>,
+    /// Every path's maximum, seed after seed.
+    pub maxima: Vec<f64>,
+    /// Mean guiding evaluations per seed.
+    pub guiding_evaluations: f64,
+    /// Mean wall time per seed, s.
+    pub wall_seconds: f64,
+}
+
+/// Runs every route of `routes` on every seed of `seeds` with `base` (route, seed and kept
+/// frames replaced); `progress(route, seed)` is called before each run.
+pub fn compare(
+    sampler: &Sampler,
+    routes: &[RouteKind],
+    seeds: &[u64],
+    base: &Request,
+    mut progress: impl FnMut(RouteKind, u64),
+) -> Result<Vec<RouteRow>> {
+    routes
+        .iter()
+        .map(|&route| {
+            let mut rows = Vec::new();
+            let mut maxima = Vec::new();
+            let mut end_basins = BTreeMap::new();
+            let mut summary = None;
+            for &seed in seeds {
+                progress(route, seed);
+                let request = Request {
+                    route,
+                    seed,
+                    keep_frames: 0,
+                    ..base.clone()
+                };
+                let s = sampler.run(&request, &mut |_, _| {})?;
+                rows.push(seed_row(seed, &s));
+                maxima.extend(s.statistics.max_energy.iter().copied());
+                for b in &s.statistics.end_states {
+                    *end_basins.entry(b.clone()).or_insert(0) += 1;
+                }
+                summary.get_or_insert(s.route);
+            }
+            let summary = summary.expect("at least one seed");
+            let means: Vec<f64> = rows.iter().map(|r| r.max_energy_mean).collect();
+            let seed_means = MeanStd::of(&means);
+            let reached: f64 =
+                rows.iter().map(|r| r.fraction_reaching_target).sum::<f64>() / rows.len() as f64;
+            Ok(RouteRow {
+                route,
+                follows: summary.follows,
+                guided_by: summary.guided_by,
+                seed_means_sem: seed_means.std / (rows.len() as f64).sqrt(),
+                seed_means,
+                pooled: MeanStd::of(&maxima),
+                fraction_reaching_target: reached,
+                end_basins,
+                guiding_evaluations: rows
+                    .iter()
+                    .map(|r| r.guiding_evaluations as f64)
+                    .sum::<f64>()
+                    / rows.len() as f64,
+                wall_seconds: rows.iter().map(|r| r.wall_seconds).sum::<f64>() / rows.len() as f64,
+                maxima,
+                seeds: rows,
+            })
+        })
+        .collect()
+}
+
+fn seed_row(seed: u64, s: &Sampled) -> SeedRow {
+    let st = &s.statistics;
+    SeedRow {
+        seed,
+        max_energy_mean: st.max_energy_mean,
+        max_energy_std: st.max_energy_std,
+        max_energy_sem: st.max_energy_sem,
+        fraction_reaching_target: st.fraction_reaching_target,
+        guiding_evaluations: s.evaluations.guiding(),
+        route_evaluations: s.evaluations.route,
+        scoring_evaluations: s.evaluations.scoring,
+        wall_seconds: s.wall_seconds.route + s.wall_seconds.langevin,
+    }
+}
