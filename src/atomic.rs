@@ -7,7 +7,12 @@
 //!   the old one deleted. A kill at any moment leaves either the old or the new directory in
 //!   place; leftovers of dead processes are cleaned up (or, for an old directory whose
 //!   replacement never arrived, restored) the next time that directory is staged. An interrupt
-//!   (Ctrl-C) removes the staging directories of the running command before it exits.
+//!   (Ctrl-C, SIGTERM) removes the staging directories of the running command before it exits.
+//!   A directory carries a `.tps-output` marker listing what tps wrote in it: a directory
+//!   without one, or holding files tps did not write, is never replaced; and a lock file next
+//!   to the target keeps two runs from writing it at once.
+//! * [`write_together`]: several files that belong together (a model and its surfaces) all
+//!   replaced, or none.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,13 +23,17 @@ use crate::error::{Error, Result};
 /// Staging directories of this process, removed on an interrupt.
 static ACTIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Installs the Ctrl-C handler that removes this process's staging directories and exits with
-/// status 130. Call once, from the binary.
+/// Installs the handler of Ctrl-C and SIGTERM (what `kill` and `timeout` send) that removes
+/// this process's staging directories and exits with status 130. Call once, from the binary.
 pub fn clean_up_on_interrupt() {
     let _ = ctrlc::set_handler(|| {
-        if let Ok(dirs) = ACTIVE.lock() {
-            for d in dirs.iter() {
-                let _ = std::fs::remove_dir_all(d);
+        if let Ok(paths) = ACTIVE.lock() {
+            for p in paths.iter() {
+                if p.is_dir() {
+                    let _ = std::fs::remove_dir_all(p);
+                } else {
+                    let _ = std::fs::remove_file(p);
+                }
             }
         }
         eprintln!("error: {}", Error::Interrupted);
@@ -63,6 +72,71 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes every `(path, bytes)` so that all are replaced or none: each goes to a temporary
+/// file first; then the old files are renamed aside, the new ones renamed in, and on any
+/// failure the old ones are put back.
+pub fn write_together(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let pid = std::process::id();
+    let mut temporaries = Vec::new();
+    let clean = |paths: &[PathBuf]| {
+        for p in paths {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    if let Some((path, _)) = files.iter().find(|(p, _)| p.exists() && !p.is_file()) {
+        return Err(Error::Invalid(format!(
+            "{} exists and is not a file; tps will not replace it",
+            path.display()
+        )));
+    }
+    for (path, bytes) in files {
+        let dir = parent_of(path);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let tmp = dir.join(format!(".{}.new{pid}", file_name(path)?));
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        })();
+        temporaries.push(tmp);
+        if let Err(e) = written {
+            clean(&temporaries);
+            return Err(Error::io(path, e));
+        }
+    }
+    let mut asides: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut placed: Vec<&Path> = Vec::new();
+    let undo = |asides: &[(PathBuf, PathBuf)], placed: &[&Path]| {
+        for p in placed {
+            let _ = std::fs::remove_file(p);
+        }
+        for (aside, path) in asides {
+            let _ = std::fs::rename(aside, path);
+        }
+    };
+    for ((path, _), tmp) in files.iter().zip(&temporaries) {
+        if path.exists() {
+            let aside = parent_of(path).join(format!(".{}.old{pid}", file_name(path)?));
+            if let Err(e) = std::fs::rename(path, &aside) {
+                undo(&asides, &placed);
+                clean(&temporaries);
+                return Err(Error::io(path, e));
+            }
+            asides.push((aside, path.clone()));
+        }
+        if let Err(e) = std::fs::rename(tmp, path) {
+            undo(&asides, &placed);
+            clean(&temporaries);
+            return Err(Error::io(path, e));
+        }
+        placed.push(path);
+    }
+    for (aside, _) in &asides {
+        let _ = std::fs::remove_file(aside);
+    }
+    Ok(())
+}
+
 /// Whether process `pid` is alive (Linux `/proc`; elsewhere every process counts as alive, so
 /// nothing is cleaned up that might be in use).
 fn alive(pid: u32) -> bool {
@@ -77,7 +151,108 @@ fn alive(pid: u32) -> bool {
 pub struct Staged {
     staging: PathBuf,
     target: PathBuf,
+    lock: PathBuf,
     published: bool,
+}
+
+/// The file in every output directory that says tps wrote it, and what it wrote.
+pub const MARKER: &str = ".tps-output";
+
+/// Takes the lock on `target` (a `.NAME.lock` file holding the pid), or fails naming the run
+/// that holds it; a lock of a dead process is taken over.
+fn lock(parent: &Path, name: &str, target: &Path) -> Result<PathBuf> {
+    let lock = parent.join(format!(".{name}.lock"));
+    for _ in 0..2 {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(mut f) => {
+                let _ = write!(f, "{}", std::process::id());
+                return Ok(lock);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let holder = std::fs::read_to_string(&lock)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok());
+                match holder {
+                    Some(pid) if alive(pid) => {
+                        return Err(Error::Invalid(format!(
+                            "{} is being written by another tps run (process {pid}); wait for \
+                             it or choose another --out",
+                            target.display()
+                        )));
+                    }
+                    _ => {
+                        let _ = std::fs::remove_file(&lock);
+                    }
+                }
+            }
+            Err(e) => return Err(Error::io(&lock, e)),
+        }
+    }
+    Err(Error::Invalid(format!(
+        "cannot take the lock {} on {}",
+        lock.display(),
+        target.display()
+    )))
+}
+
+/// Whether `dir` holds a summary of an earlier tps (one that wrote no marker).
+fn written_by_old_tps(dir: &Path) -> bool {
+    ["summary.json", "barrier.json", "geodesic.json"]
+        .iter()
+        .any(|f| std::fs::read_to_string(dir.join(f)).is_ok_and(|t| t.contains("\"tps_version\"")))
+}
+
+/// Refuses to replace `target` unless tps wrote it and everything in it: a directory without
+/// the marker, or holding files the marker does not list, belongs to someone else.
+fn check_replaceable(target: &Path) -> Result<()> {
+    if !target.exists() {
+        return Ok(());
+    }
+    if !target.is_dir() {
+        return Err(Error::Invalid(format!(
+            "{} exists and is not a directory; tps will not replace it: move it or choose \
+             another --out",
+            target.display()
+        )));
+    }
+    let listed: Vec<String> = match std::fs::read_to_string(target.join(MARKER)) {
+        Ok(text) => text.lines().skip(1).map(str::to_string).collect(),
+        // Results of tps versions before the marker: their summaries name tps.
+        Err(_) if written_by_old_tps(target) => {
+            tracing::warn!(
+                "replacing {}, written by an earlier tps without an output marker",
+                target.display()
+            );
+            return Ok(());
+        }
+        Err(_) => {
+            return Err(Error::Invalid(format!(
+                "{} exists but was not written by tps (no {MARKER} in it); tps will not \
+                 replace it: move it or choose another --out",
+                target.display()
+            )));
+        }
+    };
+    let mut foreign: Vec<String> = std::fs::read_dir(target)
+        .map_err(|e| Error::io(target, e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n != MARKER && !listed.contains(n))
+        .collect();
+    foreign.sort();
+    if !foreign.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{} holds files tps did not write ({}); tps will not delete them: move them or \
+             choose another --out",
+            target.display(),
+            foreign.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 impl Staged {
@@ -87,18 +262,26 @@ impl Staged {
         let parent = parent_of(target);
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         let name = file_name(target)?;
-        recover(parent, &name, target)?;
+        let lock = lock(parent, &name, target)?;
+        let release = |e: Error| {
+            let _ = std::fs::remove_file(&lock);
+            e
+        };
+        recover(parent, &name, target).map_err(release)?;
+        check_replaceable(target).map_err(release)?;
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+            std::fs::remove_dir_all(&staging).map_err(|e| release(Error::io(&staging, e)))?;
         }
-        std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        std::fs::create_dir(&staging).map_err(|e| release(Error::io(&staging, e)))?;
         if let Ok(mut active) = ACTIVE.lock() {
             active.push(staging.clone());
+            active.push(lock.clone());
         }
         Ok(Self {
             staging,
             target: target.to_path_buf(),
+            lock,
             published: false,
         })
     }
@@ -113,8 +296,24 @@ impl Staged {
         &self.target
     }
 
-    /// Swaps the staging directory in for the target.
+    /// Swaps the staging directory in for the target (checked again: it may have changed
+    /// while the run computed), with the marker listing what was written.
     pub fn publish(mut self) -> Result<PathBuf> {
+        check_replaceable(&self.target)?;
+        let mut names: Vec<String> = std::fs::read_dir(&self.staging)
+            .map_err(|e| Error::io(&self.staging, e))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        let marker = format!(
+            "written by tps {} (process {})\n{}\n",
+            env!("CARGO_PKG_VERSION"),
+            std::process::id(),
+            names.join("\n")
+        );
+        std::fs::write(self.staging.join(MARKER), marker)
+            .map_err(|e| Error::io(&self.staging, e))?;
         let parent = parent_of(&self.target);
         let aside = parent.join(format!(
             ".{}.old-{}",
@@ -141,8 +340,9 @@ impl Staged {
 
     fn forget(&self) {
         if let Ok(mut active) = ACTIVE.lock() {
-            active.retain(|d| d != &self.staging);
+            active.retain(|d| d != &self.staging && d != &self.lock);
         }
+        let _ = std::fs::remove_file(&self.lock);
     }
 }
 
@@ -150,8 +350,8 @@ impl Drop for Staged {
     fn drop(&mut self) {
         if !self.published {
             let _ = std::fs::remove_dir_all(&self.staging);
-            self.forget();
         }
+        self.forget();
     }
 }
 
@@ -214,6 +414,7 @@ mod tests {
         let target = dir.join("A-B");
         std::fs::create_dir(&target).unwrap();
         std::fs::write(target.join("old.txt"), "old").unwrap();
+        std::fs::write(target.join(MARKER), "written by tps\nold.txt\n").unwrap();
         let s = Staged::new(&target).unwrap();
         std::fs::write(s.path().join("new.txt"), "new").unwrap();
         drop(s);
@@ -238,6 +439,7 @@ mod tests {
         let aside = dir.join(format!(".A-B.old-{DEAD}"));
         std::fs::create_dir(&aside).unwrap();
         std::fs::write(aside.join("summary.json"), "{}").unwrap();
+        std::fs::write(aside.join(MARKER), "written by tps\nsummary.json\n").unwrap();
         let partial = dir.join(format!(".A-B.partial-{DEAD}"));
         std::fs::create_dir(&partial).unwrap();
         let s = Staged::new(&target).unwrap();

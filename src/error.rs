@@ -50,6 +50,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A surface file cannot be used (missing, corrupt, or made for another molecule).
+    #[error("{0}")]
+    Surface(String),
     /// The user interrupted the run; nothing was published.
     #[error("interrupted; nothing was written")]
     Interrupted,

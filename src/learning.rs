@@ -381,13 +381,13 @@ fn molecular_surfaces(
         .take()
         .expect("metadynamics makes a surface");
     let free_energy = Tabulated::periodic_angles(grid.values, grid.n);
-    let earlier = Tabulated::periodic_angles(grid.earlier, grid.n);
+    let earlier = grid.earlier.map(|e| Tabulated::periodic_angles(e, grid.n));
     let states: Vec<(String, Vec<f64>)> = file
         .states
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let summary = free_energy_summary(&free_energy, Some(&earlier), &states)?;
+    let summary = free_energy_summary(&free_energy, earlier.as_ref(), &states)?;
     if let (Some(false), Some(drift)) = (summary.converged, summary.drift) {
         tracing::warn!(
             "the free-energy surface is not converged: basin free energies or barriers moved by \
@@ -520,10 +520,10 @@ fn check_surface(system: &System, seed: u64, progress: &dyn Progress) -> Result<
     Ok(Some(surface.to_plumed(
         [&names[0], &names[1]],
         "file.free",
-        &format!(
+        &system.surface_comment(&format!(
             "independent free energy in kJ/mol for scoring paths: well-tempered metadynamics, \
              seed {check_seed}, {steps} steps per walker (tps {})",
             env!("CARGO_PKG_VERSION")
-        ),
+        )),
     )))
 }

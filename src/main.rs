@@ -14,11 +14,20 @@ use tps::app;
 /// spacetime geodesic between two states and runs annealed Langevin dynamics along it;
 /// `tps barrier` computes the reference minimum-energy path.
 #[derive(Parser)]
-#[command(name = "tps", version, about, long_about)]
+#[command(
+    name = "tps",
+    version,
+    about,
+    long_about,
+    disable_help_subcommand = true
+)]
 struct Cli {
     /// Only print warnings and errors (no progress).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Also print what each stage did (log lines on standard error).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
     /// Device of the model work (training, geodesics, distances); Langevin paths and
     /// molecular dynamics always run on the CPU. `gpu` needs a build with `--features wgpu`.
     #[arg(long, global = true, value_enum, default_value_t = DeviceArg::Cpu)]
@@ -88,6 +97,18 @@ struct ConstraintArgs {
 
 impl ConstraintArgs {
     fn options(&self) -> tps::Result<app::ConstraintOptions> {
+        if !(self.penalty_weight.is_finite() && self.penalty_weight >= 0.0) {
+            return Err(tps::Error::Invalid(format!(
+                "--penalty-weight: {} is not a finite weight ≥ 0",
+                self.penalty_weight
+            )));
+        }
+        if !(self.sharpness.is_finite() && self.sharpness > 0.0) {
+            return Err(tps::Error::Invalid(format!(
+                "--sharpness: {} is not a finite positive sharpness",
+                self.sharpness
+            )));
+        }
         Ok(app::ConstraintOptions {
             plain: self.plain,
             low_variance: self.low_variance,
@@ -104,6 +125,11 @@ impl ConstraintArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Help on tps or on one of its commands.
+    Help {
+        /// The command (none: tps itself).
+        command: Option<String>,
+    },
     /// Sample the Boltzmann distribution and train the diffusion model (saved under models/).
     Train {
         /// System file (TOML).
@@ -112,7 +138,8 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
-    /// Transition paths between two named states along the spacetime geodesic.
+    /// Transition paths between two named states along a route (the spacetime geodesic by
+    /// default), beside the model-free route.
     Sample {
         /// System file (TOML).
         system: PathBuf,
@@ -241,6 +268,22 @@ fn run(cli: Cli) -> tps::Result<()> {
     let progress = app::Display::new(cli.quiet);
     let backend = cli.device.backend();
     match cli.command {
+        Command::Help { command } => {
+            use clap::CommandFactory;
+            let mut top = Cli::command();
+            match command {
+                None => top.print_long_help(),
+                Some(name) => match top.find_subcommand_mut(&name) {
+                    Some(sub) => sub.print_long_help(),
+                    None => {
+                        return Err(tps::Error::Invalid(format!(
+                            "help: no command `{name}`; see `tps --help`"
+                        )));
+                    }
+                },
+            }
+            .map_err(|e| tps::Error::io("standard output", e))?;
+        }
         Command::Train { system, seed } => {
             let Some(r) = app::train::run(&system, seed, backend, &progress)? else {
                 println!("exact Gaussian-mixture denoiser: nothing to train");
@@ -528,16 +571,23 @@ fn print_free_energy(f: &tps::reference::FreeEnergySummary) {
             b.from, b.to, b.barrier
         );
     }
-    if let (Some(false), Some(drift)) = (f.converged, f.drift) {
-        println!(
-            "warning: the free-energy surface is not converged: free energies moved by {drift:.2} kJ/mol over the last quarter of the run; run longer (md.steps or --steps)"
-        );
+    match (f.converged, f.drift) {
+        (Some(false), Some(drift)) => println!(
+            "warning: the free-energy surface is not converged: free energies moved by \
+             {drift:.2} kJ/mol over the last quarter of the run; run longer (md.steps or --steps)"
+        ),
+        (None, _) => println!(
+            "convergence: not judged (fewer than {} hills by three quarters of the run, or a \
+             surface read from a file)",
+            tps::mm::simulation::MIN_HILLS_TO_JUDGE
+        ),
+        _ => {}
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let level = if cli.quiet { "warn" } else { "info" };
+    let level = if cli.verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()

@@ -197,9 +197,9 @@ pub struct FreeEnergySummary {
     /// From every state to every other.
     pub barriers: Vec<PassBarrier>,
     /// Largest change of a basin free energy or barrier over the last quarter of the run
-    /// (unknown for a surface read from a file).
+    /// (unknown for a surface read from a file or a run too short to judge).
     pub drift: Option<f64>,
-    /// Whether that drift is below 1 kJ/mol.
+    /// Whether that drift is below 1 kJ/mol; `None`: not judged.
     pub converged: Option<bool>,
 }
 

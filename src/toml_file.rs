@@ -31,6 +31,10 @@ pub fn anchor(file: &Path, relative: &Path) -> PathBuf {
     }
 }
 
+/// The most working memory a setting may ask for, bytes: settings above it are refused before
+/// any work rather than failing mid-run on an allocation.
+pub const MEMORY_LIMIT: f64 = 8e9;
+
 /// Checks values of one file; every failure names the file and the field.
 pub struct Checks<'a> {
     file: &'a Path,
@@ -84,6 +88,20 @@ impl<'a> Checks<'a> {
             value >= min,
             field,
             &format!("must be at least {min} (got {value})"),
+        )
+    }
+
+    /// Refuses a setting whose working memory, `bytes`, exceeds [`MEMORY_LIMIT`].
+    pub fn memory(&self, bytes: f64, field: &str) -> Result<()> {
+        self.require(
+            bytes <= MEMORY_LIMIT,
+            field,
+            &format!(
+                "would need about {:.1} GB of memory (tps refuses settings above {:.0} GB); \
+                 lower it",
+                bytes / 1e9,
+                MEMORY_LIMIT / 1e9
+            ),
         )
     }
 

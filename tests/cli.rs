@@ -716,7 +716,9 @@ fn gmm_geodesic_and_distance_commands_need_no_model() {
     let text = std::fs::read_to_string(format!("{ROOT}/systems/gmm1d.toml")).unwrap();
     let sys = sb.write("gmm1d.toml", &text);
     let s = sys.to_str().unwrap();
-    let o = sb.tps(&["geodesic", s, "--start", "4,-2.5", "--end", "4,2.5"]);
+    let o = sb.tps(&[
+        "geodesic", s, "--start", "4,-2.5", "--end", "4,2.5", "--plain",
+    ]);
     ok(&o);
     let r = json(&sb.path("out/gmm1d/geodesic/geodesic.json"));
     let g = &r["geodesic"];

@@ -41,7 +41,8 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<(BarrierReport, PathBuf)> {
     let system = System::load(path)?;
-    let (a, _) = (system.file.state(from)?, system.file.state(to)?);
+    super::check_states(&system.file, from, to)?;
+    let a = system.file.state(from)?;
     let dir = out_root
         .join(&system.file.name)
         .join(format!("barrier-{from}-{to}"));

@@ -128,8 +128,7 @@ pub fn run(
     let o = &options.sample;
     let system = System::load(path)?;
     let file = &system.file;
-    file.state(&o.from)?;
-    file.state(&o.to)?;
+    super::check_states(file, &o.from, &o.to)?;
     if o.paths == Some(0) {
         return Err(Error::Invalid("--paths must be at least 1".into()));
     }

@@ -86,7 +86,9 @@ pub fn run(
         std::slice::from_ref(&m.positions),
     )?;
     for (w, f) in run.frames.iter().enumerate() {
-        writer.write(&dir.join(format!("walker_{w:03}.dcd")), "DCD", f)?;
+        let path = dir.join(format!("walker_{w:03}.dcd"));
+        writer.write(&path, "DCD", f)?;
+        crate::output::dcd::set_frame_interval(&path, md.timestep, md.report_every)?;
     }
     let names = file.coordinate_names();
     let mut header = vec!["time_ps".to_string(), "walker".into()];
@@ -163,13 +165,16 @@ pub fn run(
     let mut hills = None;
     if let Some(grid) = &run.free_energy {
         let surface = Tabulated::periodic_angles(grid.values.clone(), grid.n);
-        let earlier = Tabulated::periodic_angles(grid.earlier.clone(), grid.n);
+        let earlier = grid
+            .earlier
+            .clone()
+            .map(|e| Tabulated::periodic_angles(e, grid.n));
         let states: Vec<(String, Vec<f64>)> = file
             .states
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let summary = free_energy_summary(&surface, Some(&earlier), &states)?;
+        let summary = free_energy_summary(&surface, earlier.as_ref(), &states)?;
         let text = system.surface_text(&surface, Surface::FreeEnergy);
         crate::atomic::write(&dir.join("fes.dat"), text.as_bytes())?;
         fes_plot(&dir.join("fes.png"), &system, &surface, &summary)?;

@@ -85,7 +85,11 @@ struct Stage {
     total: u64,
     done: u64,
     quarter: u64,
+    last_line: Option<std::time::Instant>,
 }
+
+/// Without a terminal, a long stage prints a line at least this often.
+const QUIET_FOR_AT_MOST: Duration = Duration::from_secs(10);
 
 impl Display {
     /// Progress on stderr (quiet: nothing).
@@ -116,9 +120,21 @@ impl Display {
         let done = s.done.min(s.total);
         if let Some(bar) = &s.bar {
             bar.set_position(done);
-        } else if s.quarter != u64::MAX && s.total > 0 && done * 4 >= (s.quarter + 1) * s.total {
-            s.quarter = done * 4 / s.total;
-            eprintln!("{}: {done}/{} ({}%)", s.name, s.total, 25 * s.quarter);
+        } else if s.quarter != u64::MAX && s.total > 0 {
+            let quarter = done * 4 >= (s.quarter + 1) * s.total;
+            let overdue = s
+                .last_line
+                .is_some_and(|t| t.elapsed() >= QUIET_FOR_AT_MOST);
+            if quarter || overdue {
+                s.quarter = done * 4 / s.total;
+                s.last_line = Some(std::time::Instant::now());
+                eprintln!(
+                    "{}: {done}/{} ({:.0}%)",
+                    s.name,
+                    s.total,
+                    100.0 * done as f64 / s.total as f64
+                );
+            }
         }
     }
 }
@@ -134,6 +150,7 @@ impl Progress for Display {
             name: name.to_string(),
             total,
             quarter: if quiet { u64::MAX } else { 0 },
+            last_line: Some(std::time::Instant::now()),
             ..Stage::default()
         };
         if quiet {
@@ -196,8 +213,27 @@ pub fn parse_point(text: &str, what: &str) -> Result<Vec<f64>> {
         .collect()
 }
 
+/// Fails now, before any work, unless `from` and `to` are two different states of `file`.
+pub fn check_states(file: &crate::systems::SystemFile, from: &str, to: &str) -> Result<()> {
+    file.state(from)?;
+    file.state(to)?;
+    if from == to {
+        return Err(Error::Invalid(format!(
+            "--from and --to are both `{from}`: give two different states"
+        )));
+    }
+    Ok(())
+}
+
 /// Fails now, before any work, if `dir` cannot take new files.
 pub fn check_writable(dir: &Path) -> Result<()> {
+    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+        return Err(Error::Invalid(format!(
+            "cannot write into {}: {} is a file, not a directory",
+            dir.display(),
+            file.display()
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let probe = dir.join(format!(".tps-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| Error::io(dir, e))?;

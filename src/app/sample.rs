@@ -16,6 +16,7 @@ use crate::output::{table, trajectory};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
+use crate::representation::Kind;
 use crate::representation::cartesian::CartesianSummary;
 use crate::representation::variables::AllAtomSummary;
 use crate::route::{RouteKind, RouteSummary};
@@ -172,8 +173,7 @@ pub fn run(
     let t_total = Instant::now();
     let system = System::load(path)?;
     let file = &system.file;
-    file.state(&options.from)?;
-    file.state(&options.to)?;
+    super::check_states(file, &options.from, &options.to)?;
     let request = options.request(file)?;
     if options.paths == Some(0) {
         return Err(crate::error::Error::Invalid(
@@ -231,10 +231,18 @@ pub fn run(
     }
     let scoring = sampler.scoring();
     if !scoring.independent {
-        notes.push(format!(
-            "the paths are scored on {}, which also guided them: the score is not independent",
-            scoring.description
-        ));
+        notes.push(match sampler.representation().kind() {
+            Kind::Cartesian => format!(
+                "the paths are scored on {}, estimated from the run that gave the model its \
+                 training data: not an independent estimate",
+                scoring.description
+            ),
+            _ => format!(
+                "the paths are scored on {}, which also guided them: the score is not \
+                 independent",
+                scoring.description
+            ),
+        });
     }
     if let Some(b) = &beside {
         notes.push(b.verdict.clone());
@@ -427,7 +435,11 @@ fn surface_plot(
             points: p
                 .frames
                 .iter()
-                .step_by(if system.file.is_cartesian() { 1 } else { 8 })
+                .step_by(if sampler.representation().kind() == Kind::Cartesian {
+                    1
+                } else {
+                    8
+                })
                 .map(|f| [f[0], f[1]])
                 .collect(),
             width: 1,

@@ -53,24 +53,32 @@ pub fn run(
     }
     for t in &targets {
         check_writable(t.parent().unwrap_or(Path::new(".")))?;
+        if t.exists() && !t.is_file() {
+            return Err(crate::error::Error::Invalid(format!(
+                "{} exists and is not a file; tps will not replace it",
+                t.display()
+            )));
+        }
     }
     let learnt = learning::learn(&system, seed, backend, progress)?;
     // Publish together: the model names the surface it was trained on, so a mixed state after
     // a kill is refused by `tps sample` rather than used.
-    let mut written = Vec::new();
+    let mut files = Vec::new();
     if let (Some(s), Some(m)) = (&learnt.surfaces, &file.molecule) {
         if !s.free_energy_given {
-            atomic::write(&m.free_energy, s.free_energy_text.as_bytes())?;
-            written.push(m.free_energy.clone());
+            files.push((
+                m.free_energy.clone(),
+                s.free_energy_text.clone().into_bytes(),
+            ));
         }
-        atomic::write(&m.relaxed_map(), s.relaxed_map_text.as_bytes())?;
-        written.push(m.relaxed_map());
+        files.push((m.relaxed_map(), s.relaxed_map_text.clone().into_bytes()));
         if let Some(check) = &s.check_text {
-            atomic::write(&m.check_surface(), check.as_bytes())?;
-            written.push(m.check_surface());
+            files.push((m.check_surface(), check.clone().into_bytes()));
         }
     }
-    atomic::write(&model_path, &learnt.model)?;
+    let written: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    files.push((model_path.clone(), learnt.model.clone()));
+    atomic::write_together(&files)?;
     info!("model written to {}", model_path.display());
     Ok(Some(TrainReport {
         model: model_path,

@@ -38,6 +38,9 @@ impl BarrierConfig {
     /// Checks every value.
     pub fn check(&self, c: &Checks) -> Result<()> {
         c.at_least(self.images, 3, "barrier.images")?;
-        c.at_least(self.grid, 8, "barrier.grid")
+        c.at_least(self.grid, 8, "barrier.grid")?;
+        // The minimax search keeps about 40 bytes a node.
+        c.memory(40.0 * (self.grid as f64).powi(2), "barrier.grid")?;
+        c.memory(1e3 * self.images as f64, "barrier.images")
     }
 }

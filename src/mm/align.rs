@@ -46,12 +46,6 @@ impl Superposition {
         [q[0], q[1], q[2]]
     }
 
-    /// A vector (a displacement or force) turned by the rotation alone.
-    pub fn rotate(&self, v: [f64; 3]) -> [f64; 3] {
-        let q = self.rotation * Vector3::from(v);
-        [q[0], q[1], q[2]]
-    }
-
     /// A vector turned back by the inverse rotation.
     pub fn rotate_back(&self, v: [f64; 3]) -> [f64; 3] {
         let q = self.rotation.transpose() * Vector3::from(v);

@@ -128,6 +128,9 @@ pub struct Writer {
     named: chemfiles::Topology,
     /// Element symbols as names, for XYZ (whose species readers take as elements).
     elemental: chemfiles::Topology,
+    /// Bonded pairs, written as `CONECT` records of every atom (chemfiles writes them for
+    /// HETATM atoms only).
+    bonds: Vec<(usize, usize)>,
 }
 
 impl Writer {
@@ -158,6 +161,7 @@ impl Writer {
         Self {
             named: build(&|i| top.names[i].clone()),
             elemental: build(&|i| top.element(i).to_string()),
+            bonds: bonds.to_vec(),
         }
     }
 
@@ -177,8 +181,50 @@ impl Writer {
                 *p = [10.0 * xi[0], 10.0 * xi[1], 10.0 * xi[2]];
             }
             Ok(frame)
-        })
+        })?;
+        if format == "PDB" {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            crate::atomic::write(path, with_bonds(&text, &self.bonds).as_bytes())?;
+        }
+        Ok(())
     }
+}
+
+/// PDB text with its `CONECT` records replaced by every bond of every atom (serials 1-based,
+/// at most four partners a record), before the final `END`.
+fn with_bonds(text: &str, bonds: &[(usize, usize)]) -> String {
+    use std::fmt::Write;
+    let atoms = bonds.iter().map(|&(i, j)| i.max(j) + 1).max().unwrap_or(0);
+    let mut partners = vec![Vec::new(); atoms];
+    for &(i, j) in bonds {
+        partners[i].push(j);
+        partners[j].push(i);
+    }
+    let mut records = String::new();
+    for (i, p) in partners.iter_mut().enumerate() {
+        p.sort_unstable();
+        for chunk in p.chunks(4) {
+            let _ = write!(records, "CONECT{:>5}", i + 1);
+            for j in chunk {
+                let _ = write!(records, "{:>5}", j + 1);
+            }
+            records.push('\n');
+        }
+    }
+    let mut out = String::new();
+    let mut placed = false;
+    for line in text.lines().filter(|l| !l.starts_with("CONECT")) {
+        if line.trim() == "END" && !placed {
+            out.push_str(&records);
+            placed = true;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !placed {
+        out.push_str(&records);
+    }
+    out
 }
 
 /// Residues PDB readers know (caps such as ACE and NME are written as HETATM).

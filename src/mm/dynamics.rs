@@ -82,7 +82,20 @@ impl MdConfig {
     /// Checks every value (`section` prefixes field names).
     pub fn check(&self, c: &Checks, section: &str) -> Result<()> {
         c.positive(self.temperature, &format!("{section}.temperature"))?;
+        c.require(
+            (1.0..=5000.0).contains(&self.temperature),
+            &format!("{section}.temperature"),
+            &format!(
+                "is in K; {} K is outside what a force field describes (1 to 5000 K)",
+                self.temperature
+            ),
+        )?;
         c.non_negative(self.friction, &format!("{section}.friction"))?;
+        c.require(
+            self.friction <= 1000.0,
+            &format!("{section}.friction"),
+            "is in 1/ps; above 1000/ps the dynamics is frozen",
+        )?;
         c.positive(self.timestep, &format!("{section}.timestep"))?;
         c.require(
             self.timestep <= 0.01,

@@ -48,14 +48,34 @@ impl MetadynamicsConfig {
     /// Checks every value.
     pub fn check(&self, c: &Checks) -> Result<()> {
         c.positive(self.height, "metadynamics.height")?;
+        c.require(
+            self.height <= 100.0,
+            "metadynamics.height",
+            &format!(
+                "{} kJ/mol: hills above 100 kJ/mol blow the walkers apart (typical: 0.5 to 2)",
+                self.height
+            ),
+        )?;
         c.positive(self.width, "metadynamics.width")?;
+        c.require(
+            self.width <= std::f64::consts::PI,
+            "metadynamics.width",
+            "is in rad; hills wider than π cover the whole period",
+        )?;
+        c.require(
+            self.bias_factor <= 1000.0,
+            "metadynamics.bias_factor",
+            "above 1000 the run is plain metadynamics and never converges",
+        )?;
         c.require(self.pace >= 1, "metadynamics.pace", "must be at least 1")?;
         c.require(
             self.bias_factor > 1.0 && self.bias_factor.is_finite(),
             "metadynamics.bias_factor",
             "must be finite and above 1",
         )?;
-        c.at_least(self.grid, 8, "metadynamics.grid")
+        c.at_least(self.grid, 8, "metadynamics.grid")?;
+        // The bias and its two derivatives, its free energy and a copy: 48 bytes a node.
+        c.memory(48.0 * (self.grid as f64).powi(2), "metadynamics.grid")
     }
 }
 

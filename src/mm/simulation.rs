@@ -13,6 +13,10 @@ use super::metadynamics::{Metadynamics, MetadynamicsConfig};
 use super::molecule::Molecule;
 use crate::error::{Error, Result};
 
+/// A metadynamics run's convergence is judged (its surface at three quarters against its end)
+/// only if this many hills were deposited by three quarters of it: fewer say nothing.
+pub const MIN_HILLS_TO_JUDGE: usize = 200;
+
 /// A walker whose kinetic temperature exceeds this multiple of the target has blown up.
 const EXPLODED: f64 = 5.0;
 
@@ -52,8 +56,9 @@ pub struct FreeEnergyGrid {
     pub n: usize,
     /// kJ/mol, minimum 0.
     pub values: Vec<f64>,
-    /// The same at three quarters of the run.
-    pub earlier: Vec<f64>,
+    /// The same at three quarters of the run, when enough hills had been deposited by then
+    /// to judge convergence (see [`MIN_HILLS_TO_JUDGE`]).
+    pub earlier: Option<Vec<f64>>,
     /// Hills deposited.
     pub hills: usize,
 }
@@ -89,6 +94,7 @@ pub fn run(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<MdRun> {
     let ff = &molecule.forcefield;
+    let strain = start_strain(molecule);
     let mut walkers: Vec<(Langevin, State)> = (0..md.walkers)
         .map(|w| {
             let mut integrator = Langevin::for_molecule(
@@ -135,11 +141,14 @@ pub fn run(
         {
             m.deposit(&walkers);
         }
-        if done < checkpoint && next >= checkpoint {
-            earlier = meta.as_ref().map(Metadynamics::free_energy);
+        if done < checkpoint
+            && next >= checkpoint
+            && let Some(m) = meta.as_ref().filter(|m| m.hills >= MIN_HILLS_TO_JUDGE)
+        {
+            earlier = Some(m.free_energy());
         }
         done = next;
-        check_stable(&walkers, md, done)?;
+        check_stable(&walkers, md, done, strain)?;
         if done.is_multiple_of(md.report_every) || done == steps {
             let time_ps = done as f64 * md.timestep;
             let offset = meta.as_ref().map_or(0.0, Metadynamics::reweighting_offset);
@@ -170,7 +179,7 @@ pub fn run(
         let values = m.free_energy();
         FreeEnergyGrid {
             n: m.grid_size(),
-            earlier: earlier.unwrap_or_else(|| values.clone()),
+            earlier,
             values,
             hills: m.hills,
         }
@@ -178,16 +187,53 @@ pub fn run(
     Ok(out)
 }
 
-fn check_stable(walkers: &[(Langevin, State)], md: &MdConfig, step: u64) -> Result<()> {
+/// A start structure whose largest atomic force exceeds this (kJ/(mol nm)) is strained: atoms
+/// overlap or a bond is far from its length (thermal structures stay below ~5,000).
+const STRAINED: f64 = 1e5;
+
+/// The largest force on an atom of the start structure and that atom.
+fn start_strain(molecule: &Molecule) -> (f64, usize) {
+    let mut forces = vec![[0.0; 3]; molecule.topology.len()];
+    molecule
+        .forcefield
+        .compute(&molecule.positions, &mut forces);
+    forces
+        .iter()
+        .map(|f| (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt())
+        .enumerate()
+        .map(|(i, f)| (if f.is_finite() { f } else { f64::INFINITY }, i))
+        .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a })
+}
+
+/// Stops an unstable run with the likely cause: a strained start structure, or a time step
+/// too long for the fastest motions.
+fn check_stable(
+    walkers: &[(Langevin, State)],
+    md: &MdConfig,
+    step: u64,
+    (strain, atom): (f64, usize),
+) -> Result<()> {
     for (w, (integrator, state)) in walkers.iter().enumerate() {
         let e = integrator.energies().total();
         let t = integrator.kinetic_temperature(state);
         if !e.is_finite() || !t.is_finite() || t > EXPLODED * md.temperature {
+            let cause = if strain > STRAINED {
+                format!(
+                    "the start structure is strained: atom {} feels a force of {strain:.3e} \
+                     kJ/(mol nm) (overlapping atoms, or coordinates that do not match the \
+                     topology); check or minimise molecule.coordinates",
+                    atom + 1
+                )
+            } else {
+                format!(
+                    "reduce md.timestep ({} ps) or set md.constraints = \"h-bonds\"",
+                    md.timestep
+                )
+            };
             return Err(Error::NonFinite(format!(
                 "unstable dynamics at step {step} of walker {w}: potential energy {e:.4e} kJ/mol, \
-                 kinetic temperature {t:.4e} K (target {} K); reduce md.timestep ({} ps) or set \
-                 md.constraints = \"h-bonds\"",
-                md.temperature, md.timestep
+                 kinetic temperature {t:.4e} K (target {} K); {cause}",
+                md.temperature
             )));
         }
     }

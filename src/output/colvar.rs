@@ -55,10 +55,16 @@ impl Colvar {
             };
             let row: Vec<f64> = line
                 .split_whitespace()
-                .map(|v| {
-                    v.parse::<f64>().map_err(|_| {
-                        Error::parse(path, format!("line {}: `{v}` is not a number", k + 1))
-                    })
+                .map(|v| match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(x),
+                    Ok(_) => Err(Error::parse(
+                        path,
+                        format!("line {}: `{v}` is not a finite number", k + 1),
+                    )),
+                    Err(_) => Err(Error::parse(
+                        path,
+                        format!("line {}: `{v}` is not a number", k + 1),
+                    )),
                 })
                 .collect::<Result<_>>()?;
             if row.len() != names.len() {

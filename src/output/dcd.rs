@@ -17,6 +17,41 @@ pub struct Dcd {
     pub frames: Vec<Vec<[f64; 3]>>,
     /// Unit cell lengths (Å) of every frame where the file has a non-zero cell.
     pub cells: Vec<Option<[f64; 3]>>,
+    /// Time between frames (ps) as the header records it (`DELTA × NSAVC` in AKMA units);
+    /// 0 when the file records none.
+    pub frame_interval_ps: f64,
+}
+
+/// One AKMA time unit (the unit of a DCD header's `DELTA`) in ps.
+pub const AKMA_PS: f64 = 0.048_888_212_9;
+
+/// Records in the header of the DCD file at `path` that its frames are `interval` MD steps of
+/// `timestep_ps` apart (`ISTART = NSAVC = interval`, `NSTEP = frames × interval`, `DELTA` in
+/// AKMA units, as OpenMM writes them), so that readers report the true time between frames.
+pub fn set_frame_interval(path: &Path, timestep_ps: f64, interval: u64) -> Result<()> {
+    let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let dcd = parse(&bytes, path)?;
+    let big_endian = i32::from_le_bytes(bytes[..4].try_into().expect("4 bytes")) != 84;
+    let int = |v: i64| {
+        let v = i32::try_from(v).unwrap_or(i32::MAX);
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let interval = interval as i64;
+    // icntrl[k] sits at byte 8 + 4k (record marker, then `CORD`).
+    bytes[12..16].copy_from_slice(&int(interval));
+    bytes[16..20].copy_from_slice(&int(interval));
+    bytes[20..24].copy_from_slice(&int(dcd.frames.len() as i64 * interval));
+    let delta = (timestep_ps / AKMA_PS) as f32;
+    bytes[44..48].copy_from_slice(&if big_endian {
+        delta.to_be_bytes()
+    } else {
+        delta.to_le_bytes()
+    });
+    crate::atomic::write(path, &bytes)
 }
 
 struct Reader<'a> {
@@ -135,6 +170,15 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
         })
         .collect();
     let declared = icntrl[0];
+    let delta = {
+        let b: [u8; 4] = header[40..44].try_into().expect("4 bytes");
+        f64::from(if big_endian {
+            f32::from_be_bytes(b)
+        } else {
+            f32::from_le_bytes(b)
+        })
+    };
+    let frame_interval_ps = delta * f64::from(icntrl[2]) * AKMA_PS;
     let fixed = icntrl[8];
     let has_cell = icntrl[10] != 0;
     if icntrl[11] != 0 {
@@ -212,6 +256,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
         atoms,
         frames,
         cells,
+        frame_interval_ps,
     })
 }
 

@@ -211,14 +211,19 @@ pub fn map_with_curves(
         }
         for m in markers {
             let style = ShapeStyle::from(&m.color).filled();
+            // The label sits on a white box, so that it shows over white paths and dark
+            // basins alike.
+            let width = 10 * m.label.chars().count() as i32 + 6;
             chart
                 .draw_series(std::iter::once(
                     EmptyElement::at((m.at[0], m.at[1]))
                         + Circle::new((0, 0), 6, style)
                         + Circle::new((0, 0), 6, ShapeStyle::from(&BLACK).stroke_width(1))
+                        + Rectangle::new([(8, -22), (8 + width, -2)], WHITE.mix(0.85).filled())
+                        + Rectangle::new([(8, -22), (8 + width, -2)], BLACK.stroke_width(1))
                         + Text::new(
                             m.label.clone(),
-                            (9, -18),
+                            (11, -20),
                             ("sans-serif", 17).into_font().color(&BLACK),
                         ),
                 ))

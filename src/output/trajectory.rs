@@ -129,6 +129,7 @@ pub fn read_frames(path: &Path) -> Result<ReadFrames> {
         });
     }
     quiet();
+    check_text(path)?;
     let to_err = |e: chemfiles::Error| Error::parse(path, e.to_string());
     let mut trajectory = Trajectory::open(path, 'r').map_err(to_err)?;
     let n = trajectory.nsteps();
@@ -170,6 +171,52 @@ pub fn read_frames(path: &Path) -> Result<ReadFrames> {
         out.frames.push(frame.positions().to_vec());
     }
     Ok(out)
+}
+
+/// Formats chemfiles reads as text, by extension.
+const TEXT_FORMATS: [&str; 12] = [
+    "xyz",
+    "pdb",
+    "ent",
+    "gro",
+    "mol2",
+    "sdf",
+    "cif",
+    "mmcif",
+    "arc",
+    "cssr",
+    "lammpstrj",
+    "cml",
+];
+
+/// Refuses a file of a text format that is not text: chemfiles would quote its bytes in an
+/// error message that is not valid UTF-8, and its Rust binding panics on that.
+fn check_text(path: &Path) -> Result<()> {
+    let text_format = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| TEXT_FORMATS.contains(&e.as_str()));
+    if !text_format {
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        return Err(Error::parse(
+            path,
+            format!(
+                "is not a text file (byte {} is not text), but its extension names a text \
+                 format",
+                e.valid_up_to()
+            ),
+        ));
+    }
+    if bytes.contains(&0) {
+        return Err(Error::parse(
+            path,
+            "holds NUL bytes: not a text file, but its extension names a text format",
+        ));
+    }
+    Ok(())
 }
 
 /// Frames read from a file.

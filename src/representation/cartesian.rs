@@ -43,11 +43,11 @@ impl<'a> Cartesian<'a> {
     }
 
     /// The surface frames are judged on: the independent one if it exists.
-    fn scoring(&self) -> &'a dyn Potential {
-        match &self.molecular.check_surface {
+    fn scoring(&self) -> Result<&'a dyn Potential> {
+        Ok(match self.molecular.check_surface()? {
             Some(c) => c,
             None => self.surface,
-        }
+        })
     }
 }
 
@@ -129,7 +129,7 @@ impl Representation for Cartesian<'_> {
         Ok(Kit {
             judge: Some(Box::new(ProjectedJudge {
                 cv: &m.cv,
-                surface: self.scoring(),
+                surface: self.scoring()?,
             })),
             observer: Some(Box::new(FrameScores::new(
                 m,

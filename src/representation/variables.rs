@@ -79,11 +79,7 @@ impl Representation for Variables<'_> {
         guided_by_energy: bool,
         saddle: &'a [f64],
     ) -> Result<Kit<'a>> {
-        let check = self
-            .molecular
-            .check_surface
-            .as_ref()
-            .map(|c| c as &dyn Potential);
+        let check = self.molecular.check_surface()?.map(|c| c as &dyn Potential);
         Ok(surface_kit(self.surface, check, guided_by_energy, saddle))
     }
 

@@ -23,8 +23,9 @@ use crate::training::TrainingConfig;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum PotentialSpec {
-    /// The analytic Müller–Brown surface.
-    MullerBrown,
+    /// The analytic Müller–Brown surface (no keys: a struct variant, so that unknown keys are
+    /// refused rather than ignored).
+    MullerBrown {},
     /// A 2-D grid of energies read from `file`.
     Tabulated {
         /// The grid file.
@@ -276,21 +277,75 @@ impl SystemFile {
             "states",
             "define at least two named states",
         )?;
+        let domain = self.domain();
         for (name, x) in &self.states {
             c.require(
                 x.len() == self.dim() && x.iter().all(|v| v.is_finite()),
                 &format!("states.{name}"),
                 &format!("expected {} finite coordinates", self.dim()),
             )?;
+            c.require(
+                x.iter()
+                    .zip(&domain)
+                    .all(|(v, [lo, hi])| *v >= *lo && *v <= *hi),
+                &format!("states.{name}"),
+                &if self.molecule.is_some() {
+                    "angles must lie in one period, [−π, π] rad".to_string()
+                } else {
+                    format!("must lie inside the domain {domain:?}")
+                },
+            )?;
+        }
+        let names: Vec<&String> = self.states.keys().collect();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                let (x, y) = (&self.states[*a], &self.states[*b]);
+                let apart = x
+                    .iter()
+                    .zip(y)
+                    .zip(&domain)
+                    .any(|((p, q), [lo, hi])| (p - q).abs() > 1e-6 * (hi - lo));
+                c.require(
+                    apart,
+                    &format!("states.{b}"),
+                    &format!("is the same point as states.{a}: give distinct states"),
+                )?;
+            }
         }
         self.sampling.check(&c)?;
         self.training.check(&c)?;
         self.geodesic.check(&c)?;
         self.transition.check(&c)?;
         self.barrier.check(&c)?;
+        self.check_memory(&c)?;
         self.model_config(self.dim())
             .validate()
             .map_err(|e| c.error("model", e.to_string()))
+    }
+
+    /// Refuses sizes whose memory would not fit: the geodesic's tensors (every point carries
+    /// one tangent per dimension, or per probe, through every layer; the autodiff graph keeps
+    /// about 24 copies) and the walkers' kept frames and profiles (in the variables; all-atom
+    /// frames are kept every `backmap_every` steps).
+    fn check_memory(&self, c: &Checks) -> Result<()> {
+        // All-atom models have more coordinates than any exact trace takes: probes then.
+        let dim = self.dim() as f64;
+        let g = &self.geodesic;
+        let tangents = if !self.is_cartesian() && self.dim() <= g.divergence.exact_max_dim {
+            dim
+        } else {
+            g.divergence.probes as f64
+        };
+        let m = &self.model;
+        let per_point = (1.0 + tangents) * (m.hidden as f64) * (m.blocks as f64 + 2.0) * 4.0 * 24.0;
+        c.memory(g.points as f64 * per_point, "geodesic.points")?;
+        let t = &self.transition;
+        let frames = g.points as f64 * t.steps_per_point as f64 + 1.0;
+        // Profiles of up to 64 paths and the frames of up to 16, 8 bytes a number.
+        c.memory(
+            frames * 8.0 * (64.0 + 16.0 * dim / t.backmap_every.max(1) as f64),
+            "transition.steps_per_point",
+        )
     }
 
     /// Whether the model and paths work on all atoms' Cartesian coordinates.

@@ -6,6 +6,7 @@
 pub mod file;
 pub mod model;
 pub mod presentation;
+pub mod surfaces;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,19 +22,36 @@ use crate::error::{Error, Result};
 use crate::mm::Molecule;
 use crate::mm::backmap::basin_minimum;
 use crate::potential::{MixturePotential, MullerBrown, Potential, Tabulated};
+use surfaces::LazySurface;
 
-/// A molecule with its surfaces.
+/// A molecule with its surfaces (read on first use).
 pub struct MolecularSystem {
     /// Topology, force field, starting structure, collective variables.
     pub molecule: Molecule,
-    /// The relaxed potential-energy map `tps train` cached, if any.
-    pub relaxed_map: Option<Tabulated>,
-    /// The independent free-energy surface `tps train` made for scoring, if any.
-    pub check_surface: Option<Tabulated>,
+    /// SHA-256 of the topology file: the origin its surfaces record.
+    pub prmtop_sha256: String,
+    free_energy: LazySurface,
+    relaxed_map: LazySurface,
+    check_surface: LazySurface,
     minima: Mutex<BTreeMap<String, Vec<[f64; 3]>>>,
 }
 
 impl MolecularSystem {
+    /// The free-energy surface in the variables, if `tps train` (or the user) made it.
+    pub fn free_energy(&self) -> Result<Option<&Tabulated>> {
+        self.free_energy.get()
+    }
+
+    /// The relaxed potential-energy map `tps train` cached, if any.
+    pub fn relaxed_map(&self) -> Result<Option<&Tabulated>> {
+        self.relaxed_map.get()
+    }
+
+    /// The independent free-energy surface `tps train` made for scoring, if any.
+    pub fn check_surface(&self) -> Result<Option<&Tabulated>> {
+        self.check_surface.get()
+    }
+
     /// The energy minimum of the basin of `state` (at `point` in the variables), minimised on
     /// first use and kept.
     pub fn minimum(&self, state: &str, point: &[f64]) -> Vec<[f64; 3]> {
@@ -68,8 +86,8 @@ pub struct System {
     pub path: PathBuf,
     /// The file's text (for provenance).
     pub text: String,
-    /// The energy surface in the system's coordinates (a molecule's free-energy surface in its
-    /// variables once `tps train` has made it).
+    /// The energy surface of a system without a molecule (a molecule's is its free-energy
+    /// surface, read on first use).
     potential: Option<Box<dyn Potential>>,
     /// Cartesian molecules: the force field on all atoms, which the walkers move on.
     atomistic: Option<Box<dyn Potential>>,
@@ -85,29 +103,23 @@ impl System {
         let (potential, molecule): (Option<Box<dyn Potential>>, _) = match &file.molecule {
             Some(config) => {
                 let molecule = Molecule::load(config, path)?;
-                let surface = |p: &Path| -> Result<Option<Tabulated>> {
-                    if p.exists() {
-                        Ok(Some(Tabulated::from_file(p, true)?))
-                    } else {
-                        Ok(None)
-                    }
-                };
-                let fes = surface(&config.free_energy)?;
-                let relaxed_map = surface(&config.relaxed_map())?;
-                let check_surface = surface(&config.check_surface())?;
+                let prmtop_sha256 = crate::provenance::sha256_file(&config.prmtop)?;
+                let lazy = |p: PathBuf| LazySurface::new(p, &prmtop_sha256);
                 (
-                    fes.map(|f| Box::new(f) as Box<dyn Potential>),
+                    None,
                     Some(MolecularSystem {
                         molecule,
-                        relaxed_map,
-                        check_surface,
+                        free_energy: lazy(config.free_energy.clone()),
+                        relaxed_map: lazy(config.relaxed_map()),
+                        check_surface: lazy(config.check_surface()),
+                        prmtop_sha256,
                         minima: Mutex::new(BTreeMap::new()),
                     }),
                 )
             }
             None => {
                 let p: Box<dyn Potential> = match file.potential.as_ref().expect("checked") {
-                    PotentialSpec::MullerBrown => Box::new(MullerBrown),
+                    PotentialSpec::MullerBrown {} => Box::new(MullerBrown),
                     PotentialSpec::Tabulated { file: f, periodic } => {
                         Box::new(Tabulated::from_file(f, *periodic)?)
                     }
@@ -234,21 +246,21 @@ impl System {
     /// reference barriers and plots live on; for a molecule without one yet, an error saying
     /// how to make it.
     pub fn surface(&self) -> Result<&dyn Potential> {
-        self.potential.as_deref().ok_or_else(|| {
-            let fes = self
-                .file
-                .molecule
-                .as_ref()
-                .map(|m| m.free_energy.display().to_string())
-                .unwrap_or_default();
-            Error::Model {
-                path: fes.into(),
-                message: format!(
-                    "no free-energy surface yet; run `tps train {}` first",
-                    self.path.display()
-                ),
-            }
-        })
+        if let Some(p) = &self.potential {
+            return Ok(p.as_ref());
+        }
+        let m = self
+            .molecule
+            .as_ref()
+            .expect("a system without a potential is a molecule");
+        match m.free_energy()? {
+            Some(fes) => Ok(fes),
+            None => Err(Error::Surface(format!(
+                "{}: no free-energy surface yet; run `tps train {}` first",
+                m.free_energy.path().display(),
+                self.path.display()
+            ))),
+        }
     }
 
     /// The surface paths are scored on, in the system's coordinates: an independent estimate
@@ -256,7 +268,7 @@ impl System {
     pub fn scoring_surface(&self) -> Result<ScoringSurface<'_>> {
         let surface = self.surface()?;
         Ok(match (&self.molecule, &self.file.molecule) {
-            (Some(m), Some(config)) => match &m.check_surface {
+            (Some(m), Some(config)) => match m.check_surface()? {
                 Some(check) => ScoringSurface {
                     surface: check,
                     description: format!(

@@ -87,7 +87,16 @@ impl System {
         grid.to_plumed(
             [&names[0], &names[1]],
             field,
-            &format!("{what} (tps {})", env!("CARGO_PKG_VERSION")),
+            &self.surface_comment(&format!("{what} (tps {})", env!("CARGO_PKG_VERSION"))),
         )
+    }
+
+    /// A surface file's comment: `what`, and for a molecule the origin line that ties the
+    /// file to its topology.
+    pub fn surface_comment(&self, what: &str) -> String {
+        match &self.molecule {
+            Some(m) => format!("{what}\n{}{}", super::surfaces::ORIGIN, m.prmtop_sha256),
+            None => what.to_string(),
+        }
     }
 }

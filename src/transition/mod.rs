@@ -152,10 +152,10 @@ impl<'a> Sampler<'a> {
         let representation = system.representation()?;
         let endpoints = representation.endpoints(from, to)?;
         let t = Instant::now();
-        let relaxed = system
-            .molecule
-            .as_ref()
-            .and_then(|m| m.relaxed_map.as_ref());
+        let relaxed = match &system.molecule {
+            Some(m) => m.relaxed_map()?,
+            None => None,
+        };
         let reference = reference_on(system.surface()?, system, from, to, relaxed)?;
         let scoring = system.scoring_surface()?;
         let scoring_reference = if scoring.independent && system.molecule.is_some() {
