@@ -87,14 +87,14 @@ fn md_writes_readable_trajectories_and_energy_reproduces_them() {
     let totals: Vec<f64> = stdout(&o)
         .lines()
         .skip(1)
-        .map(|l| l.split(',').nth(6).unwrap().parse().unwrap())
+        .map(|l| l.split(',').nth(8).unwrap().parse().unwrap())
         .collect();
     let recorded = std::fs::read_to_string(out.join("energies.csv")).unwrap();
     let run_totals: Vec<f64> = recorded
         .lines()
         .skip(1)
         .filter(|l| l.split(',').nth(1).unwrap().parse::<f64>().unwrap() == 0.0)
-        .map(|l| l.split(',').nth(7).unwrap().parse().unwrap())
+        .map(|l| l.split(',').nth(9).unwrap().parse().unwrap())
         .collect();
     assert_eq!(totals.len(), run_totals.len());
     for (a, b) in totals.iter().zip(&run_totals) {
@@ -272,7 +272,7 @@ fn a_dcd_without_unit_cell_from_mdanalysis_reads() {
     let totals: Vec<f64> = stdout(&o)
         .lines()
         .skip(1)
-        .map(|l| l.split(',').nth(6).unwrap().parse().unwrap())
+        .map(|l| l.split(',').nth(8).unwrap().parse().unwrap())
         .collect();
     let want: Vec<f64> = expected["openmm_total_kj_per_mol"]
         .as_array()

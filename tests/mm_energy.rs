@@ -44,13 +44,7 @@ fn every_term_matches_openmm_on_105_conformations() {
         let x = positions(frame);
         for (name, term) in terms {
             let e = ff.compute_terms(&x, &mut forces, &[term]);
-            let got = match term {
-                Term::Bond => e.bond,
-                Term::Angle => e.angle,
-                Term::Torsion => e.torsion,
-                Term::LennardJones => e.lj,
-                Term::Coulomb => e.coulomb,
-            };
+            let got = e.of(term);
             let want = frame["energy"][name].as_f64().unwrap();
             let rel = (got - want).abs() / want.abs().max(1e-3);
             if rel > worst.0 {

@@ -136,8 +136,10 @@ pub fn run(
         "bond",
         "angle",
         "torsion",
+        "cmap",
         "lj",
         "coulomb",
+        "solvation",
         "total",
         "kinetic_temperature_K",
     ]
@@ -153,8 +155,10 @@ pub fn run(
                 e.bond,
                 e.angle,
                 e.torsion,
+                e.cmap,
                 e.lj,
                 e.coulomb,
+                e.solvation,
                 e.total(),
                 r.kinetic_temperature,
             ]

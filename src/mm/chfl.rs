@@ -18,12 +18,23 @@ pub struct Structures {
     pub frames: Vec<Vec<[f64; 3]>>,
     /// Things a chemist should know (non-finite coordinates, units that look like nm).
     pub warnings: Vec<String>,
+    /// Atoms whose names differ from the topology's although their elements agree (another
+    /// naming convention, e.g. OpenMM's PDB names `H1 H2 H3` for AMBER's `HH31 HH32 HH33`).
+    pub renamed: Vec<String>,
 }
 
 /// Reads every frame of `path` (Å in the file) as nm, checked against `topology`.
 pub fn read(path: &Path, topology: &Topology) -> Result<Structures> {
     let read = read_frames(path)?;
-    check_atoms(path, &read, topology)?;
+    let renamed = check_atoms(path, &read, topology)?;
+    if let Some(first) = renamed.first() {
+        tracing::info!(
+            "{}: {} atom names differ from the topology's by convention only (first: {first}); \
+             their elements and order agree",
+            path.display(),
+            renamed.len()
+        );
+    }
     let mut warnings = Vec::new();
     if let Some(k) = read
         .frames
@@ -51,6 +62,7 @@ pub fn read(path: &Path, topology: &Topology) -> Result<Structures> {
             .map(|f| f.into_iter().map(|p| p.map(|c| 0.1 * c)).collect())
             .collect(),
         warnings,
+        renamed,
     })
 }
 
@@ -63,7 +75,10 @@ fn canonical_name(name: &str) -> String {
     }
 }
 
-fn check_atoms(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<()> {
+/// Checks the atoms of a file against the topology, by element and order: the first atom of
+/// another element is named. Names that differ while the elements agree are another naming
+/// convention (PDB against AMBER), returned as `file name for topology label`.
+fn check_atoms(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<Vec<String>> {
     let n = read.names.len();
     if n != topology.len() {
         return Err(Error::Invalid(format!(
@@ -72,16 +87,28 @@ fn check_atoms(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<()
             topology.len()
         )));
     }
+    let mut renamed = Vec::new();
     for i in 0..n {
         let (name, element) = (&read.names[i], &read.elements[i]);
-        let element_ok = element.is_empty()
-            || element.eq_ignore_ascii_case(topology.element(i))
-            // XYZ files may carry atom names as species: then check those as names.
-            || canonical_name(element) == canonical_name(&topology.names[i]);
-        let name_ok = name.is_empty()
-            || canonical_name(name) == canonical_name(&topology.names[i])
-            || (name == element && element_ok);
-        if !(element_ok && name_ok) {
+        let same_name = canonical_name(name) == canonical_name(&topology.names[i]);
+        let element_ok = if element.is_empty() {
+            // No element in the file: the name's first letter stands for it.
+            name.is_empty()
+                || same_name
+                || name
+                    .trim()
+                    .trim_start_matches(|c: char| c.is_ascii_digit())
+                    .to_ascii_uppercase()
+                    .starts_with(&topology.element(i).to_ascii_uppercase())
+        } else {
+            element.eq_ignore_ascii_case(topology.element(i))
+                // XYZ files may carry atom names as species: then check those as names.
+                || canonical_name(element) == canonical_name(&topology.names[i])
+        };
+        if element_ok && !name.is_empty() && !same_name && name != element {
+            renamed.push(format!("{name} for {}", topology.label(i)));
+        }
+        if !element_ok {
             return Err(Error::Invalid(format!(
                 "{}: atom {} is `{}` ({}) in the file, but the topology has {} ({}) there: \
                  the atoms are in another order or belong to another molecule",
@@ -94,7 +121,7 @@ fn check_atoms(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<()
             )));
         }
     }
-    Ok(())
+    Ok(renamed)
 }
 
 /// Median distance from an atom to its nearest neighbour (file units).

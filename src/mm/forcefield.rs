@@ -4,18 +4,14 @@
 //! Units are OpenMM's: nm, kJ/mol, amu, ps, elementary charges. Energies follow AMBER's
 //! conventions: `K (r − r₀)²`, `K (θ − θ₀)²`, `V (1 + cos(nφ − γ))`, `A/r¹² − B/r⁶`.
 
-use super::prmtop::Prmtop;
-use super::topology::Topology;
-use crate::error::{Error, Result};
+use super::cmap::{CmapGrid, CmapTerm};
+use super::implicit::Obc2;
 
 /// Coulomb constant 1/(4π ε₀) in kJ·nm/(mol·e²), as OpenMM defines it.
 pub const COULOMB: f64 = 1.0
     / (4.0
         * std::f64::consts::PI
         * (1e-6 * 8.8541878128e-12 / (1.602176634e-19 * 1.602176634e-19 * 6.02214076e23)));
-/// AMBER stores charges multiplied by this factor.
-const AMBER_CHARGE: f64 = 18.2223;
-const KCAL: f64 = 4.184;
 
 #[derive(Debug, Clone, Copy)]
 /// A harmonic bond `K (r − r₀)²`.
@@ -77,6 +73,55 @@ pub struct Pair {
     pub qq: f64,
 }
 
+/// The regular (unscaled, non-excluded) pairs of a large molecule, computed on the fly: a list
+/// of every pair would grow with the square of the atoms.
+#[derive(Debug, Clone)]
+pub struct WidePairs {
+    /// `√COULOMB · q` of every atom.
+    pub charges: Vec<f64>,
+    /// Lennard-Jones type of every atom.
+    pub types: Vec<usize>,
+    /// Number of types.
+    pub ntypes: usize,
+    /// `(A, B)` by type pair, `ntypes × ntypes`.
+    pub table: Vec<(f64, f64)>,
+    /// Partners `j > i` of every atom that are excluded (1-2, 1-3) or scaled (1-4), sorted.
+    pub excluded: Vec<Vec<usize>>,
+}
+
+impl WidePairs {
+    /// Lennard-Jones and Coulomb energies of every regular pair, adding forces to `f`.
+    fn energy_forces(&self, x: &[[f64; 3]], f: &mut [[f64; 3]], wl: f64, wc: f64) -> (f64, f64) {
+        let n = self.charges.len();
+        let (mut e_lj, mut e_c) = (0.0, 0.0);
+        for i in 0..n {
+            let mut skip = self.excluded[i].iter().peekable();
+            let (qi, ti) = (self.charges[i], self.types[i] * self.ntypes);
+            let mut fi = [0.0; 3];
+            for j in i + 1..n {
+                if skip.peek() == Some(&&j) {
+                    skip.next();
+                    continue;
+                }
+                let (a, b) = self.table[ti + self.types[j]];
+                let d = sub(x[i], x[j]);
+                let r2 = dot(d, d);
+                let inv2 = 1.0 / r2;
+                let inv6 = inv2 * inv2 * inv2;
+                let el = wl * (a * inv6 * inv6 - b * inv6);
+                let ec = wc * qi * self.charges[j] * inv2.sqrt();
+                e_lj += el;
+                e_c += ec;
+                let s = (wl * (12.0 * a * inv6 * inv6 - 6.0 * b * inv6) + ec) * inv2;
+                add_to(&mut fi, d, s);
+                add_to(&mut f[j], d, -s);
+            }
+            add_to(&mut f[i], fi, 1.0);
+        }
+        (e_lj, e_c)
+    }
+}
+
 /// Energy by term, kJ/mol.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Energies {
@@ -86,16 +131,33 @@ pub struct Energies {
     pub angle: f64,
     /// Proper and improper torsions.
     pub torsion: f64,
+    /// CMAP corrections.
+    pub cmap: f64,
     /// Lennard-Jones.
     pub lj: f64,
     /// Coulomb.
     pub coulomb: f64,
+    /// Implicit solvent (generalized Born and surface term).
+    pub solvation: f64,
 }
 
 impl Energies {
+    /// The energy of one term.
+    pub fn of(&self, term: Term) -> f64 {
+        match term {
+            Term::Bond => self.bond,
+            Term::Angle => self.angle,
+            Term::Torsion => self.torsion,
+            Term::Cmap => self.cmap,
+            Term::LennardJones => self.lj,
+            Term::Coulomb => self.coulomb,
+            Term::Solvation => self.solvation,
+        }
+    }
+
     /// Sum of all terms.
     pub fn total(&self) -> f64 {
-        self.bond + self.angle + self.torsion + self.lj + self.coulomb
+        self.bond + self.angle + self.torsion + self.cmap + self.lj + self.coulomb + self.solvation
     }
 }
 
@@ -112,16 +174,22 @@ pub enum Term {
     LennardJones,
     /// Coulomb pairs.
     Coulomb,
+    /// CMAP corrections.
+    Cmap,
+    /// Implicit solvent.
+    Solvation,
 }
 
 impl Term {
     /// Every term.
-    pub const ALL: [Term; 5] = [
+    pub const ALL: [Term; 7] = [
         Term::Bond,
         Term::Angle,
         Term::Torsion,
+        Term::Cmap,
         Term::LennardJones,
         Term::Coulomb,
+        Term::Solvation,
     ];
 }
 
@@ -144,9 +212,16 @@ pub struct ForceField {
     pub angles: Vec<Angle>,
     /// Torsions.
     pub torsions: Vec<Torsion>,
-    /// Non-bonded pairs (regular and scaled 1-4).
+    /// Non-bonded pairs (scaled 1-4, and the regular ones of small molecules).
     pub pairs: Vec<Pair>,
+    /// The regular pairs of large molecules, computed on the fly.
+    pub wide: Option<WidePairs>,
     groups: Vec<TorsionGroup>,
+    /// CMAP maps and the terms that read them.
+    cmap_maps: Vec<CmapGrid>,
+    cmap_terms: Vec<CmapTerm>,
+    /// Implicit solvent, if any.
+    solvation: Option<Obc2>,
 }
 
 fn group_torsions(torsions: &[Torsion]) -> Vec<TorsionGroup> {
@@ -240,214 +315,46 @@ pub fn add_dihedral_force(x: &[[f64; 3]], atoms: [usize; 4], dv_dphi: f64, f: &m
 }
 
 impl ForceField {
-    /// Builds topology and parameters from a prmtop.
-    pub fn from_prmtop(p: &Prmtop) -> Result<(Topology, Self)> {
-        let pointers = p.ints("POINTERS")?;
-        if pointers.len() < 12 {
-            return Err(Error::Parse {
-                file: p.source().into(),
-                message: "%FLAG POINTERS: fewer than 12 entries".into(),
-            });
+    /// Parameters of the given terms (torsions grouped by atoms for evaluation).
+    pub fn new(
+        bonds: Vec<Bond>,
+        angles: Vec<Angle>,
+        torsions: Vec<Torsion>,
+        pairs: Vec<Pair>,
+        cmap: (Vec<CmapGrid>, Vec<CmapTerm>),
+    ) -> Self {
+        Self {
+            bonds,
+            angles,
+            groups: group_torsions(&torsions),
+            torsions,
+            pairs,
+            wide: None,
+            cmap_maps: cmap.0,
+            cmap_terms: cmap.1,
+            solvation: None,
         }
-        let n = pointers[0] as usize;
-        let ntypes = pointers[1] as usize;
-        let nres = pointers[11] as usize;
-        let names = p.strings("ATOM_NAME")?;
-        p.expect_len("ATOM_NAME", &names, n)?;
-        let charges: Vec<f64> = p
-            .floats("CHARGE")?
-            .iter()
-            .map(|q| q / AMBER_CHARGE)
-            .collect();
-        p.expect_len("CHARGE", &charges, n)?;
-        let masses = p.floats("MASS")?;
-        p.expect_len("MASS", &masses, n)?;
-        let atomic_numbers = p.ints("ATOMIC_NUMBER")?;
-        p.expect_len("ATOMIC_NUMBER", &atomic_numbers, n)?;
-        let types = p.ints("ATOM_TYPE_INDEX")?;
-        p.expect_len("ATOM_TYPE_INDEX", &types, n)?;
-        let residue_names = p.strings("RESIDUE_LABEL")?;
-        p.expect_len("RESIDUE_LABEL", &residue_names, nres)?;
-        let res_ptr = p.ints("RESIDUE_POINTER")?;
-        p.expect_len("RESIDUE_POINTER", &res_ptr, nres)?;
-        let mut residue_of = vec![0; n];
-        for (r, &start) in res_ptr.iter().enumerate() {
-            let end = res_ptr.get(r + 1).map_or(n, |&e| e as usize - 1);
-            for slot in residue_of.iter_mut().take(end).skip(start as usize - 1) {
-                *slot = r;
-            }
-        }
-        let bad = |flag: &str, msg: String| Error::Parse {
-            file: p.source().into(),
-            message: format!("%FLAG {flag}: {msg}"),
-        };
-        let atom = |flag: &str, v: i64| -> Result<usize> {
-            let a = (v.unsigned_abs() / 3) as usize;
-            if v % 3 != 0 || a >= n {
-                return Err(bad(flag, format!("atom index {v} out of range")));
-            }
-            Ok(a)
-        };
-        let param = |flag: &str, list: &[f64], v: i64| -> Result<f64> {
-            list.get((v as usize).wrapping_sub(1))
-                .copied()
-                .ok_or_else(|| bad(flag, format!("parameter index {v} out of range")))
-        };
+    }
 
-        let (bk, br) = (
-            p.floats("BOND_FORCE_CONSTANT")?,
-            p.floats("BOND_EQUIL_VALUE")?,
-        );
-        let mut bonds = Vec::new();
-        for (flag, hydrogen) in [
-            ("BONDS_INC_HYDROGEN", true),
-            ("BONDS_WITHOUT_HYDROGEN", false),
-        ] {
-            let v = p.ints(flag)?;
-            if v.len() % 3 != 0 {
-                return Err(bad(flag, "length is not a multiple of 3".into()));
-            }
-            for c in v.chunks(3) {
-                bonds.push(Bond {
-                    i: atom(flag, c[0])?,
-                    j: atom(flag, c[1])?,
-                    k: param(flag, &bk, c[2])? * KCAL * 100.0,
-                    r0: param(flag, &br, c[2])? * 0.1,
-                    hydrogen,
-                });
-            }
+    /// Adds the regular pairs of a large molecule, computed on the fly.
+    pub fn with_wide_pairs(self, wide: WidePairs) -> Self {
+        Self {
+            wide: Some(wide),
+            ..self
         }
-        let (ak, at) = (
-            p.floats("ANGLE_FORCE_CONSTANT")?,
-            p.floats("ANGLE_EQUIL_VALUE")?,
-        );
-        let mut angles = Vec::new();
-        for flag in ["ANGLES_INC_HYDROGEN", "ANGLES_WITHOUT_HYDROGEN"] {
-            let v = p.ints(flag)?;
-            if v.len() % 4 != 0 {
-                return Err(bad(flag, "length is not a multiple of 4".into()));
-            }
-            for c in v.chunks(4) {
-                angles.push(Angle {
-                    i: atom(flag, c[0])?,
-                    j: atom(flag, c[1])?,
-                    k: atom(flag, c[2])?,
-                    force: param(flag, &ak, c[3])? * KCAL,
-                    theta0: param(flag, &at, c[3])?,
-                });
-            }
+    }
+
+    /// Adds implicit solvent.
+    pub fn with_solvation(self, solvation: Obc2) -> Self {
+        Self {
+            solvation: Some(solvation),
+            ..self
         }
-        let dk = p.floats("DIHEDRAL_FORCE_CONSTANT")?;
-        let dn = p.floats("DIHEDRAL_PERIODICITY")?;
-        let dp = p.floats("DIHEDRAL_PHASE")?;
-        let scee = p
-            .floats("SCEE_SCALE_FACTOR")
-            .unwrap_or_else(|_| vec![1.2; dk.len()]);
-        let scnb = p
-            .floats("SCNB_SCALE_FACTOR")
-            .unwrap_or_else(|_| vec![2.0; dk.len()]);
-        let acoef = p.floats("LENNARD_JONES_ACOEF")?;
-        let bcoef = p.floats("LENNARD_JONES_BCOEF")?;
-        let nb_index = p.ints("NONBONDED_PARM_INDEX")?;
-        p.expect_len("NONBONDED_PARM_INDEX", &nb_index, ntypes * ntypes)?;
-        let lj = |i: usize, j: usize| -> Result<(f64, f64)> {
-            let idx = nb_index[ntypes * (types[i] as usize - 1) + types[j] as usize - 1];
-            if idx <= 0 {
-                return Ok((0.0, 0.0)); // 10-12 H-bond terms are unused by modern force fields
-            }
-            Ok((
-                param("LENNARD_JONES_ACOEF", &acoef, idx)? * KCAL * 1e-12,
-                param("LENNARD_JONES_BCOEF", &bcoef, idx)? * KCAL * 1e-6,
-            ))
-        };
-        let mut torsions = Vec::new();
-        let mut pairs = Vec::new();
-        let mut seen14 = std::collections::HashSet::new();
-        for flag in ["DIHEDRALS_INC_HYDROGEN", "DIHEDRALS_WITHOUT_HYDROGEN"] {
-            let v = p.ints(flag)?;
-            if v.len() % 5 != 0 {
-                return Err(bad(flag, "length is not a multiple of 5".into()));
-            }
-            for c in v.chunks(5) {
-                let atoms = [
-                    atom(flag, c[0])?,
-                    atom(flag, c[1])?,
-                    atom(flag, c[2])?,
-                    atom(flag, c[3])?,
-                ];
-                torsions.push(Torsion {
-                    atoms,
-                    barrier: param(flag, &dk, c[4])? * KCAL,
-                    periodicity: param(flag, &dn, c[4])?,
-                    phase: param(flag, &dp, c[4])?,
-                    improper: c[3] < 0,
-                });
-                let (i, l) = (atoms[0].min(atoms[3]), atoms[0].max(atoms[3]));
-                if c[2] >= 0 && c[3] >= 0 && seen14.insert((i, l)) {
-                    let (a, b) = lj(i, l)?;
-                    let (ee, nb) = (param(flag, &scee, c[4])?, param(flag, &scnb, c[4])?);
-                    pairs.push(Pair {
-                        i,
-                        j: l,
-                        a: a / nb,
-                        b: b / nb,
-                        qq: COULOMB * charges[i] * charges[l] / ee,
-                    });
-                }
-            }
-        }
-        // Regular pairs: everything not in the exclusion list (which holds 1-2, 1-3 and 1-4).
-        let counts = p.ints("NUMBER_EXCLUDED_ATOMS")?;
-        p.expect_len("NUMBER_EXCLUDED_ATOMS", &counts, n)?;
-        let list = p.ints("EXCLUDED_ATOMS_LIST")?;
-        let mut excluded = std::collections::HashSet::new();
-        let mut cursor = 0usize;
-        for (i, &c) in counts.iter().enumerate() {
-            for _ in 0..c {
-                let j = *list.get(cursor).ok_or_else(|| {
-                    bad(
-                        "EXCLUDED_ATOMS_LIST",
-                        "shorter than NUMBER_EXCLUDED_ATOMS says".into(),
-                    )
-                })?;
-                cursor += 1;
-                if j > 0 {
-                    excluded.insert((i, j as usize - 1));
-                }
-            }
-        }
-        for i in 0..n {
-            for j in i + 1..n {
-                if !excluded.contains(&(i, j)) && !seen14.contains(&(i, j)) {
-                    let (a, b) = lj(i, j)?;
-                    pairs.push(Pair {
-                        i,
-                        j,
-                        a,
-                        b,
-                        qq: COULOMB * charges[i] * charges[j],
-                    });
-                }
-            }
-        }
-        let topology = Topology {
-            names,
-            residue_of,
-            residue_names,
-            masses,
-            atomic_numbers,
-            charges,
-        };
-        Ok((
-            topology,
-            Self {
-                bonds,
-                angles,
-                groups: group_torsions(&torsions),
-                torsions,
-                pairs,
-            },
-        ))
+    }
+
+    /// Whether implicit solvent is on.
+    pub fn has_solvation(&self) -> bool {
+        self.solvation.is_some()
     }
 
     /// Energy and forces of the selected terms; `forces` is overwritten with `−∇E`.
@@ -468,6 +375,14 @@ impl ForceField {
         }
         if has(Term::Torsion) {
             e.torsion = self.torsion_terms(x, forces);
+        }
+        if has(Term::Cmap) && !self.cmap_terms.is_empty() {
+            e.cmap = super::cmap::energy_forces(&self.cmap_maps, &self.cmap_terms, x, forces);
+        }
+        if has(Term::Solvation)
+            && let Some(s) = &self.solvation
+        {
+            e.solvation = s.energy_forces(x, forces);
         }
         let (lj, coul) = (has(Term::LennardJones), has(Term::Coulomb));
         if lj || coul {
@@ -567,6 +482,11 @@ impl ForceField {
             let s = (wl * (12.0 * p.a * inv6 * inv6 - 6.0 * p.b * inv6) + ec) * inv2;
             add_to(&mut f[p.i], d, s);
             add_to(&mut f[p.j], d, -s);
+        }
+        if let Some(w) = &self.wide {
+            let (a, b) = w.energy_forces(x, f, wl, wc);
+            e_lj += a;
+            e_c += b;
         }
         (e_lj, e_c)
     }

@@ -4,11 +4,14 @@
 //! files.
 
 pub mod align;
+pub mod amber;
 pub mod backmap;
 pub mod chfl;
+pub mod cmap;
 pub mod cv;
 pub mod dynamics;
 pub mod forcefield;
+pub mod implicit;
 pub mod metadynamics;
 pub mod minimise;
 pub mod molecule;
@@ -22,6 +25,6 @@ pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};
 pub use forcefield::{Energies, ForceField, Term};
 pub use metadynamics::MetadynamicsConfig;
 pub use minimise::{Minimised, minimise};
-pub use molecule::{ForceFieldPotential, Molecule, MoleculeConfig, Representation};
+pub use molecule::{ForceFieldPotential, Molecule, MoleculeConfig, Representation, Solvent};
 pub use prmtop::Prmtop;
 pub use topology::{AtomSpec, Topology};

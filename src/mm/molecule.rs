@@ -25,7 +25,9 @@ pub struct MoleculeConfig {
     /// The collective variables: dihedrals by atoms (`"2:CA"`, `"ALA2:CA"` or 1-based
     /// serials). States and surfaces are in these variables, in this order.
     pub cv: Vec<DihedralSpec>,
-    /// Where `tps train` stores the free-energy surface in the variables.
+    /// Where `tps train` stores the free-energy surface in the variables; default
+    /// `models/<name>_fes.dat` next to the system file.
+    #[serde(default)]
     pub free_energy: PathBuf,
     /// Where `tps train` stores an independent estimate of it (its own metadynamics run),
     /// which scores paths that the first one guided; default `<free_energy>_check.dat`.
@@ -35,6 +37,21 @@ pub struct MoleculeConfig {
     /// atom's Cartesian coordinates (the variables then only name the states and report).
     #[serde(default)]
     pub representation: Representation,
+    /// The solvent: `vacuum`, or `obc2` (generalized Born from the prmtop's radii).
+    #[serde(default)]
+    pub solvent: Solvent,
+}
+
+/// The molecule's environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Solvent {
+    /// Vacuum, no cutoff.
+    #[default]
+    Vacuum,
+    /// Implicit water: OBC2 generalized Born with the ACE surface term, as OpenMM builds it
+    /// from a prmtop with `implicitSolvent=OBC2`.
+    Obc2,
 }
 
 /// The coordinates the model learns and the paths move in.
@@ -49,8 +66,12 @@ pub enum Representation {
 }
 
 impl MoleculeConfig {
-    /// Anchors the paths to the system file `file`.
-    pub fn anchored(mut self, file: &Path) -> Self {
+    /// Anchors the paths to the system file `file`; the surface of a system named `name`
+    /// defaults to `models/<name>_fes.dat`.
+    pub fn anchored(mut self, file: &Path, name: &str) -> Self {
+        if self.free_energy.as_os_str().is_empty() {
+            self.free_energy = PathBuf::from("models").join(format!("{name}_fes.dat"));
+        }
         for p in [
             &mut self.prmtop,
             &mut self.coordinates,
@@ -122,7 +143,10 @@ impl Molecule {
     /// Reads the prmtop and the coordinates (checked against it) and resolves the variables.
     pub fn load(config: &MoleculeConfig, file: &Path) -> Result<Self> {
         let prmtop = Prmtop::read(&config.prmtop)?;
-        let (topology, forcefield) = ForceField::from_prmtop(&prmtop)?;
+        let (topology, mut forcefield) = ForceField::from_prmtop(&prmtop)?;
+        if config.solvent == Solvent::Obc2 {
+            forcefield = forcefield.with_solvation(ForceField::obc2(&prmtop, &topology)?);
+        }
         let structures = chfl::read(&config.coordinates, &topology)?;
         if let Some(w) = structures.warnings.first() {
             return Err(Error::config(file, "molecule.coordinates", w.clone()));

@@ -162,6 +162,11 @@ impl Prmtop {
         }
     }
 
+    /// Whether the file has section `flag`.
+    pub fn has(&self, flag: &str) -> bool {
+        self.sections.contains_key(flag)
+    }
+
     /// The file this came from.
     pub fn source(&self) -> &str {
         &self.source

@@ -2,11 +2,95 @@
 
 use crate::error::{Error, Result};
 
-/// Element symbols by atomic number (up to argon: what small organic molecules hold).
-const ELEMENTS: [&str; 19] = [
-    "X", "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S",
-    "Cl", "Ar",
+/// Element symbols and standard atomic masses (amu) by atomic number, up to krypton and
+/// iodine: what biomolecules, ligands and their ions hold.
+const ELEMENTS: [(&str, f64); 37] = [
+    ("X", 0.0),
+    ("H", 1.008),
+    ("He", 4.0026),
+    ("Li", 6.94),
+    ("Be", 9.0122),
+    ("B", 10.81),
+    ("C", 12.011),
+    ("N", 14.007),
+    ("O", 15.999),
+    ("F", 18.998),
+    ("Ne", 20.180),
+    ("Na", 22.990),
+    ("Mg", 24.305),
+    ("Al", 26.982),
+    ("Si", 28.085),
+    ("P", 30.974),
+    ("S", 32.06),
+    ("Cl", 35.45),
+    ("Ar", 39.948),
+    ("K", 39.098),
+    ("Ca", 40.078),
+    ("Sc", 44.956),
+    ("Ti", 47.867),
+    ("V", 50.942),
+    ("Cr", 51.996),
+    ("Mn", 54.938),
+    ("Fe", 55.845),
+    ("Co", 58.933),
+    ("Ni", 58.693),
+    ("Cu", 63.546),
+    ("Zn", 65.38),
+    ("Ga", 69.723),
+    ("Ge", 72.630),
+    ("As", 74.922),
+    ("Se", 78.971),
+    ("Br", 79.904),
+    ("Kr", 83.798),
 ];
+
+/// Iodine, beyond the table's run of numbers.
+const IODINE: (i64, f64) = (53, 126.90);
+
+/// The atomic number of an atom known by its mass and name, as OpenMM infers it for prmtops
+/// without `ATOMIC_NUMBER`: the element of nearest standard mass within 0.5 amu; hydrogen for
+/// a light atom named `H…` (hydrogen mass repartitioning moves up to ~3 amu onto hydrogens);
+/// the name where two elements are that close (K/Ar, Co/Ni).
+pub fn element_of_mass(mass: f64, name: &str) -> Option<i64> {
+    let upper = name.trim().to_ascii_uppercase();
+    if upper.starts_with('H') && mass < 4.5 {
+        return Some(1);
+    }
+    let mut candidates: Vec<(i64, f64)> = ELEMENTS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(z, (_, m))| (z as i64, (m - mass).abs()))
+        .chain(std::iter::once((IODINE.0, (IODINE.1 - mass).abs())))
+        .filter(|(_, d)| *d < 0.5)
+        .collect();
+    candidates.sort_by(|a, b| a.1.total_cmp(&b.1));
+    match candidates.as_slice() {
+        [] => None,
+        [(z, _)] => Some(*z),
+        [first, ..] => Some(
+            candidates
+                .iter()
+                .find(|(z, _)| {
+                    let symbol = symbol(*z).to_ascii_uppercase();
+                    upper.starts_with(&symbol)
+                })
+                .unwrap_or(first)
+                .0,
+        ),
+    }
+}
+
+/// The symbol of atomic number `z` (`X` if unknown).
+fn symbol(z: i64) -> &'static str {
+    if z == IODINE.0 {
+        return "I";
+    }
+    usize::try_from(z)
+        .ok()
+        .and_then(|z| ELEMENTS.get(z))
+        .map_or("X", |e| e.0)
+}
 
 /// Atoms and residues.
 #[derive(Debug, Clone)]
@@ -38,11 +122,7 @@ impl Topology {
 
     /// Element symbol of atom `i` (`X` if unknown).
     pub fn element(&self, i: usize) -> &'static str {
-        usize::try_from(self.atomic_numbers[i])
-            .ok()
-            .and_then(|z| ELEMENTS.get(z))
-            .copied()
-            .unwrap_or("X")
+        symbol(self.atomic_numbers[i])
     }
 
     /// Indices of the non-hydrogen atoms.

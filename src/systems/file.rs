@@ -146,7 +146,8 @@ impl SystemFile {
         if let Some(PotentialSpec::Tabulated { file, .. }) = &mut self.potential {
             *file = anchor(path, file);
         }
-        self.molecule = self.molecule.map(|m| m.anchored(path));
+        let name = self.name.clone();
+        self.molecule = self.molecule.map(|m| m.anchored(path, &name));
         self.data = self.data.map(|d| d.anchored(path));
         let model = self
             .model
