@@ -104,7 +104,9 @@ fn distance(surface: &dyn Potential, a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// The local minimum below `x` (periodic coordinates wrapped): L-BFGS with Armijo
-/// backtracking, from a first step of 1e-3 of the coordinates' scale.
+/// backtracking, from a first step of 1e-3 of the coordinates' scale, no step longer than 1 %
+/// of it (a quasi-Newton step on a flat stretch must not leap over a ridge into another
+/// basin).
 pub fn descend(surface: &dyn Potential, x: &[f64]) -> Vec<f64> {
     const ITERATIONS: usize = 2000;
     let n = x.len();
@@ -125,6 +127,10 @@ pub fn descend(surface: &dyn Potential, x: &[f64]) -> Vec<f64> {
         if dot(&dir, &g) >= 0.0 {
             memory.clear();
             dir = g.iter().map(|v| -1e-3 * scale * v / norm).collect();
+        }
+        let length = dot(&dir, &dir).sqrt();
+        if length > 0.01 * scale {
+            dir.iter_mut().for_each(|d| *d *= 0.01 * scale / length);
         }
         let slope = dot(&dir, &g);
         let mut t = 1.0;

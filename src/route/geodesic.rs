@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::geometry::geodesic::straight_line;
 use crate::geometry::{Constraints, Geodesic, GeodesicConfig, GeodesicProblem, Landscape};
 use crate::potential::{Counting, Potential};
+use crate::representation::route_through;
 use crate::systems::{LoadedDenoiser, System};
 
 /// Geodesic facts.
@@ -111,8 +112,8 @@ pub fn geodesic(
             system.file.geodesic.points,
         ) {
             None => {
-                let why = "rejected: the minimum-energy path's ends are more than half a data \
-                           scale from the states (or it wraps around a periodic variable)";
+                let why = "rejected: the minimum-energy path does not join the states in the \
+                           model's coordinates (it wraps around a periodic variable)";
                 tracing::info!("geodesic start along the minimum-energy path {why}");
                 why.into()
             }
@@ -185,14 +186,16 @@ fn route_in_model_space(
     points: usize,
 ) -> Option<Vec<Vec<f64>>> {
     let norm = &loaded.normalisation;
-    let (a, b) = (norm.centre(start), norm.centre(end));
+    // The endpoints' data points (the geodesic's ends are `(λ, z)`, `z` the normalised state).
+    let (a, b) = (norm.to_data(&start[1..]), norm.to_data(&end[1..]));
+    // Not the minimum image: a route that wraps does not end at the endpoint itself.
     let far = |p: &[f64], q: &[f64]| {
         p.iter()
             .zip(q)
             .map(|(x, y)| (x - y).powi(2))
             .sum::<f64>()
             .sqrt()
-            > 0.5 * norm.scale
+            > 1e-6 * norm.scale
     };
     if route.len() < 2 || far(&route[0], &a) || far(route.last()?, &b) {
         return None;
@@ -216,16 +219,27 @@ impl Route for EnergyAware {
         context: &Context<'a>,
         progress: &mut dyn FnMut(usize, f64),
     ) -> Result<Plan<'a>> {
+        // The path joined to the states themselves: its ends are the relaxed minima, which
+        // need not be the named points.
+        let joined = if context.representation.mep_is_route() {
+            route_through(
+                context.representation.potential()?,
+                &context.reference.mep,
+                context.endpoints,
+            )
+        } else {
+            Vec::new()
+        };
         let mep = if !context.mep_start {
             MepStart::Not("not made: switched off (--no-mep-start)".into())
-        } else if !context.representation.mep_is_route() {
+        } else if joined.is_empty() {
             MepStart::Not(
                 "not made: the minimum-energy path lives in the variables, not in the model's \
                  coordinates"
                     .into(),
             )
         } else {
-            MepStart::Along(&context.reference.mep)
+            MepStart::Along(&joined)
         };
         plan_geodesic(
             context,
