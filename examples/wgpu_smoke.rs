@@ -124,6 +124,8 @@ fn sample(dir: &Path, train_on: Backend, geodesic_on: Backend) -> tps::Result<(f
         out_root: dir.join(format!("out-{train_on:?}-{geodesic_on:?}")),
         max_trajectories: 0,
         backend: geodesic_on,
+        shard: None,
+        geodesic: None,
     };
     let (s, _) = app::sample::run(&system, &options, &Silent)?;
     let p = &s.path_results;

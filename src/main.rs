@@ -165,6 +165,23 @@ enum Command {
         route: RouteArgs,
         #[command(flatten)]
         constraint: ConstraintArgs,
+        /// Run only part K of N of the paths (0 ≤ K < N): a shard of the run, for a job array;
+        /// `tps merge` puts the shards together.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Follow the route planned before into this directory (`tps geodesic --from --to`)
+        /// instead of planning it.
+        #[arg(long, value_name = "DIR")]
+        geodesic: Option<PathBuf>,
+    },
+    /// The shards of one `tps sample --shard` run put together, as one unsharded run.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Root directory of the outputs.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
     },
     /// Every route side by side on the same seeds, paths and noise, judged on one surface.
     Compare {
@@ -249,16 +266,31 @@ enum Command {
         /// System file (TOML).
         system: PathBuf,
         /// Start point `λ,x1,x2,…` (data units).
-        #[arg(long, allow_hyphen_values = true)]
-        start: String,
+        #[arg(
+            long,
+            allow_hyphen_values = true,
+            required_unless_present = "from",
+            requires = "end",
+            conflicts_with = "from"
+        )]
+        start: Option<String>,
         /// End point `λ,x1,x2,…`.
-        #[arg(long, allow_hyphen_values = true)]
-        end: String,
+        #[arg(long, allow_hyphen_values = true, requires = "start")]
+        end: Option<String>,
+        /// Or: plan the route of `tps sample` between two named states, once, into
+        /// `out/<system>/route-<from>-<to>/` for `tps sample --geodesic` (its shards).
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// Target state (with --from).
+        #[arg(long, requires = "from")]
+        to: Option<String>,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Root directory of the outputs.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        #[command(flatten)]
+        route: RouteArgs,
         #[command(flatten)]
         constraint: ConstraintArgs,
     },
@@ -325,8 +357,15 @@ fn run(cli: Cli) -> tps::Result<()> {
             max_trajectories,
             route,
             constraint,
+            shard,
+            geodesic,
         } => {
             let options = app::sample::SampleOptions {
+                shard: shard
+                    .as_deref()
+                    .map(tps::transition::Shard::parse)
+                    .transpose()?,
+                geodesic,
                 from,
                 to,
                 paths,
@@ -394,6 +433,24 @@ fn run(cli: Cli) -> tps::Result<()> {
             }
             println!("outputs: {}", dir.display());
         }
+        Command::Merge { shards, out } => {
+            let (s, dir) = app::merge::run(&shards, &out)?;
+            let p = &s.path_results;
+            println!(
+                "{} paths {} → {} from {} shards: per-path maximum {:.3} ± {:.3} (standard error; \
+                 single paths ± {:.3}); {:.0}% end in the basin of {}",
+                s.paths,
+                s.from,
+                s.to,
+                shards.len(),
+                p.max_energy_mean,
+                p.max_energy_sem,
+                p.max_energy_std,
+                100.0 * p.fraction_reaching_target,
+                s.to
+            );
+            println!("outputs: {}", dir.display());
+        }
         Command::Compare {
             system,
             from,
@@ -417,6 +474,8 @@ fn run(cli: Cli) -> tps::Result<()> {
                     out_root: out,
                     max_trajectories: 0,
                     backend,
+                    shard: None,
+                    geodesic: None,
                 },
                 routes: app::compare::parse_routes(&routes)?,
                 seeds: app::compare::parse_seeds(&seeds)?,
@@ -534,12 +593,57 @@ fn run(cli: Cli) -> tps::Result<()> {
         }
         Command::Geodesic {
             system,
+            from: Some(from),
+            to: Some(to),
+            seed,
+            out,
+            route,
+            constraint,
+            ..
+        } => {
+            let options = app::sample::SampleOptions {
+                from,
+                to,
+                paths: None,
+                route: route.route.as_deref().map(str::parse).transpose()?,
+                no_mep_start: route.no_mep_start,
+                seed,
+                constraints: constraint.options()?,
+                out_root: out,
+                max_trajectories: 0,
+                backend,
+                shard: None,
+                geodesic: None,
+            };
+            let (r, dir) = app::geodesic::plan_route(&system, &options, &progress)?;
+            progress.finish();
+            println!(
+                "{} route {} → {}: {} points{}",
+                r.route.route,
+                r.from,
+                r.to,
+                r.points.len(),
+                r.route
+                    .geodesic
+                    .as_ref()
+                    .map(|g| format!(", curve energy {:.4}", g.energy))
+                    .unwrap_or_default()
+            );
+            println!(
+                "outputs: {} (use with tps sample --geodesic)",
+                dir.display()
+            );
+        }
+        Command::Geodesic {
+            system,
             start,
             end,
             seed,
             out,
             constraint,
+            ..
         } => {
+            let (start, end) = (start.unwrap_or_default(), end.unwrap_or_default());
             let (r, dir) = app::geodesic::run(
                 &system,
                 (&start, &end),

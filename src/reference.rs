@@ -3,7 +3,7 @@
 //! path must cross, and for molecules the barrier on the relaxed (adiabatic) potential-energy
 //! map; and the basins and barriers of a free-energy surface.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::barrier::{grid_minimax, minimum_energy_path};
 use crate::error::{Error, Result};
@@ -12,7 +12,7 @@ use crate::potential::{Counting, Potential, Tabulated};
 use crate::systems::{MolecularSystem, System};
 
 /// The reference barrier between two states.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reference {
     /// Saddle point (highest point of the minimum-energy path).
     pub saddle: Vec<f64>,
@@ -36,10 +36,10 @@ pub struct Reference {
     /// Energy evaluations of the grid bound and the string method.
     pub evaluations: u64,
     /// The minimum-energy path.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub mep: Vec<Vec<f64>>,
     /// Energies along it.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub mep_energies: Vec<f64>,
 }
 

@@ -639,6 +639,96 @@ fn the_learned_route_never_calls_the_energy() {
 }
 
 #[test]
+fn shards_merged_are_the_unsharded_run_and_foreign_or_missing_shards_are_refused() {
+    let sb = Sandbox::new("shards");
+    let sys = sb.write("mb.toml", TINY);
+    let s = sys.to_str().unwrap();
+    ok(&sb.tps(&["train", s, "--seed", "2"]));
+    let common = ["--from", "A", "--to", "B", "--paths", "32", "--seed", "5"];
+    let mut args = vec!["sample", s];
+    args.extend(common);
+    args.extend(["--out", "full"]);
+    ok(&sb.tps(&args));
+    // The scheduler's steps on this machine: the route once, 4 shards in parallel, the merge.
+    let o = std::process::Command::new("bash")
+        .arg(format!("{ROOT}/scripts/array-local.sh"))
+        .args([s, "A", "B", "32", "4", "5", "array"])
+        .env("TPS", env!("CARGO_BIN_EXE_tps"))
+        .current_dir(&sb.dir)
+        .output()
+        .unwrap();
+    ok(&o);
+    let full = sb.path("full/mb_tiny/A-B");
+    let merged = sb.path("array/mb_tiny/A-B");
+    assert_eq!(
+        std::fs::read(full.join("paths.csv")).unwrap(),
+        std::fs::read(merged.join("paths.csv")).unwrap(),
+        "paths.csv byte for byte"
+    );
+    let (a, b) = (
+        json(&full.join("summary.json")),
+        json(&merged.join("summary.json")),
+    );
+    for key in [
+        "path_results",
+        "reference_route_beside",
+        "evaluations",
+        "route",
+    ] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    assert_eq!(b["paths"], 32);
+    for f in [
+        "path_000.dcd",
+        "path_015.xyz",
+        "surface.png",
+        "energy_profile.png",
+    ] {
+        assert!(merged.join(f).exists(), "{f}");
+    }
+    // A missing shard, one given twice, and one of another run are named.
+    let shard = |k: usize| format!("array/mb_tiny/A-B-shard-{k}-of-4");
+    let o = sb.tps(&["merge", &shard(0), &shard(1), &shard(3), "--out", "m1"]);
+    failed_with(&o, &["shard 2 of 4", "missing"]);
+    let o = sb.tps(&[
+        "merge",
+        &shard(0),
+        &shard(1),
+        &shard(1),
+        &shard(2),
+        &shard(3),
+        "--out",
+        "m2",
+    ]);
+    failed_with(&o, &["shard 1 of 4", "twice"]);
+    let mut other = vec!["sample", s, "--from", "A", "--to", "B", "--paths", "32"];
+    other.extend(["--seed", "6", "--shard", "2/4", "--out", "other"]);
+    ok(&sb.tps(&other));
+    let o = sb.tps(&[
+        "merge",
+        &shard(0),
+        &shard(1),
+        "other/mb_tiny/A-B-shard-2-of-4",
+        &shard(3),
+    ]);
+    failed_with(&o, &["A-B-shard-2-of-4", "another run"]);
+    // A route planned for another model is refused where a shard would use it.
+    ok(&sb.tps(&["train", s, "--seed", "3"]));
+    let mut again = vec!["sample", s];
+    again.extend(common);
+    again.extend([
+        "--shard",
+        "0/4",
+        "--geodesic",
+        "array/mb_tiny/route-A-B",
+        "--out",
+        "x",
+    ]);
+    failed_with(&sb.tps(&again), &["route.json", "another model"]);
+    assert!(!sb.path("x").exists() && !sb.path("m1").exists() && !sb.path("m2").exists());
+}
+
+#[test]
 fn sample_avoid_takes_its_point_in_data_units() {
     let sb = Sandbox::new("avoid");
     let sys = sb.write("mb.toml", TINY);

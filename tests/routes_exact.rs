@@ -64,6 +64,8 @@ fn the_reference_route_is_a_drag_along_the_straight_minimum_energy_path() {
         mep_start: true,
         seed: 5,
         keep_frames: 0,
+        shard: None,
+        planned: None,
     };
     let sampled = sampler.run(&request, &mut |_, _| {}).unwrap();
     assert_eq!(sampled.evaluations.route, sampler.reference().evaluations);
@@ -132,6 +134,8 @@ fn every_route_runs_on_one_sampler_and_compare_rows_are_single_runs() {
         mep_start: true,
         seed: 2,
         keep_frames: 0,
+        shard: None,
+        planned: None,
     };
     let rows =
         tps::transition::compare::compare(&sampler, &RouteKind::ALL, &[2, 3], &base, |_, _| {})

@@ -170,3 +170,37 @@ pub fn run(
     write_json(&dir.join("geodesic.json"), &report)?;
     Ok((report, staged.publish()?))
 }
+
+/// Plans the route of `tps sample` between two named states once and writes it under
+/// `out_root/<system>/route-<from>-<to>/` (`route.json`, `route.csv`) for the shards of a run.
+pub fn plan_route(
+    path: &Path,
+    options: &super::sample::SampleOptions,
+    progress: &dyn Progress,
+) -> Result<(crate::route::RouteFile, PathBuf)> {
+    let system = System::load(path)?;
+    let file = &system.file;
+    super::check_states(file, &options.from, &options.to)?;
+    let request = options.request(file)?;
+    let loaded = system.denoiser(options.backend)?;
+    let staged = Staged::new(
+        &options
+            .out_root
+            .join(&file.name)
+            .join(format!("route-{}-{}", options.from, options.to)),
+    )?;
+    let sampler =
+        crate::transition::Sampler::new(&system, Some(&loaded), &options.from, &options.to)?;
+    progress.stage(
+        &format!("{} route", request.route),
+        file.geodesic.steps as u64,
+    );
+    let route = crate::transition::planned::plan(&sampler, &loaded, &request, &mut |step, _| {
+        progress.set(step as u64)
+    })?;
+    write_json(
+        &staged.path().join(crate::transition::planned::FILE),
+        &route,
+    )?;
+    Ok((route, staged.publish()?))
+}

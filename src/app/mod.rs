@@ -7,6 +7,7 @@ pub mod distance;
 pub mod energy;
 pub mod geodesic;
 pub mod md;
+pub mod merge;
 pub mod sample;
 pub mod train;
 

@@ -284,11 +284,7 @@ type Dihedrals = (Vec<Torsion>, Vec<Pair>, HashSet<(usize, usize)>);
 
 /// Torsions and the scaled 1-4 pairs they define (each pair once, with the first dihedral's
 /// `SCEE`/`SCNB`, as OpenMM does).
-fn torsions(
-    ix: &Indices,
-    charges: &[f64],
-    lj: &LennardJones,
-) -> Result<Dihedrals> {
+fn torsions(ix: &Indices, charges: &[f64], lj: &LennardJones) -> Result<Dihedrals> {
     let p = ix.p;
     let (k, n, phase) = (
         p.floats("DIHEDRAL_FORCE_CONSTANT")?,

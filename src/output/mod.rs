@@ -3,6 +3,7 @@
 
 pub mod colvar;
 pub mod dcd;
+pub mod json;
 pub mod plot;
 pub mod table;
 pub mod trajectory;

@@ -275,9 +275,23 @@ pub fn annealed_langevin(
     options: &PathOptions,
     seed: u64,
 ) -> Result<Vec<TransitionPath>> {
+    annealed_langevin_paths(dynamics, config, options, seed, 0..config.paths)
+}
+
+/// Runs only the paths `indices` of a run of `config.paths`: each is the path of that index in
+/// the whole run (its noise stream, its kept frames and profile), so that runs split into
+/// parts give the same paths.
+pub fn annealed_langevin_paths(
+    dynamics: &Dynamics,
+    config: &TransitionConfig,
+    options: &PathOptions,
+    seed: u64,
+    indices: std::ops::Range<usize>,
+) -> Result<Vec<TransitionPath>> {
     check_step_size(dynamics.normalisation, dynamics.route, config)?;
     let paths = match dynamics.guide {
-        Guide::Potential(potential) => (0..config.paths)
+        Guide::Potential(potential) => indices
+            .clone()
             .into_par_iter()
             .map(|p| walker::run_one(potential, dynamics, config, options, seed, p))
             .collect(),
@@ -289,7 +303,7 @@ pub fn annealed_langevin(
                         .into(),
                 ));
             }
-            walker::run_together(score, dynamics, config, options, seed)?
+            walker::run_together(score, dynamics, config, options, seed, indices.clone())?
         }
     };
     if let Some((k, p)) = paths
@@ -297,6 +311,7 @@ pub fn annealed_langevin(
         .enumerate()
         .find(|(_, p)| !p.max_energy.is_finite() || p.last.iter().any(|v| !v.is_finite()))
     {
+        let k = k + indices.start;
         return Err(Error::NonFinite(format!(
             "annealed Langevin path {k} reached a non-finite energy (at frame {}): the walker \
              left the surface's finite region; reduce transition.step_size ({})",

@@ -166,8 +166,9 @@ pub(super) fn run_together(
     config: &TransitionConfig,
     options: &PathOptions,
     seed: u64,
+    indices: std::ops::Range<usize>,
 ) -> Result<Vec<TransitionPath>> {
-    let mut walkers: Vec<Walker> = (0..config.paths)
+    let mut walkers: Vec<Walker> = indices
         .map(|p| Walker::new(dynamics, config, options, seed, p))
         .collect();
     let dim = dynamics.start.len();

@@ -4,7 +4,7 @@
 //! judged on the free-energy surface, next to the potential energy and the strain of every
 //! bond. The model-free reference route is a nudged elastic band on the force field.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::variables::AllAtom;
 use super::{Finish, Finished, Kind, Kit, ModelFrame, ReferenceCurve, Representation};
@@ -306,7 +306,7 @@ impl Observer for FrameScores<'_> {
 }
 
 /// What the field reports of all-atom paths (energies kJ/mol, lengths Å).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CartesianSummary {
     /// Per-path maximum of the free energy of the projected path on the surface of the
     /// system file, every Langevin step (the judged maximum is the path statistics').
@@ -354,6 +354,49 @@ pub struct CartesianSummary {
     pub max_atom_jump_angstrom: f64,
     /// Langevin steps between written frames.
     pub written_frame_stride: usize,
+}
+
+impl CartesianSummary {
+    /// The summary of the parts of one run, in path order; `to` is the target state.
+    pub fn merge(parts: &[CartesianSummary], to: &str) -> Option<Self> {
+        let first = parts.first()?;
+        let cat = |f: &dyn Fn(&CartesianSummary) -> &Vec<f64>| -> Vec<f64> {
+            parts.iter().flat_map(|s| f(s).iter().copied()).collect()
+        };
+        let free = cat(&|s| &s.free_energy_max);
+        let potential = cat(&|s| &s.potential_energy_max);
+        let rmsd = cat(&|s| &s.rmsd_to_target_angstrom);
+        let basins: Vec<String> = parts
+            .iter()
+            .flat_map(|s| s.basin_where_restraint_weak.iter().cloned())
+            .collect();
+        let in_target = (!basins.is_empty())
+            .then(|| basins.iter().filter(|b| *b == to).count() as f64 / basins.len() as f64);
+        Some(Self {
+            free_energy_max_stats: MeanStd::of(&free),
+            free_energy_max: free,
+            free_energy_max_written_frames: cat(&|s| &s.free_energy_max_written_frames),
+            potential_energy_max_stats: MeanStd::of(&potential),
+            potential_energy_max: potential,
+            rmsd_to_target_mean_angstrom: rmsd.iter().sum::<f64>() / rmsd.len().max(1) as f64,
+            rmsd_to_target_angstrom: rmsd,
+            basin_where_restraint_weak: basins,
+            fraction_in_target_where_restraint_weak: in_target,
+            max_bond_stretch_angstrom: parts
+                .iter()
+                .map(|s| s.max_bond_stretch_angstrom)
+                .fold(f64::NEG_INFINITY, f64::max),
+            min_bond_ratio: parts
+                .iter()
+                .map(|s| s.min_bond_ratio)
+                .fold(f64::INFINITY, f64::min),
+            max_atom_jump_angstrom: parts
+                .iter()
+                .map(|s| s.max_atom_jump_angstrom)
+                .fold(0.0, f64::max),
+            ..first.clone()
+        })
+    }
 }
 
 /// The restraint counts as weak below this λ (model units).

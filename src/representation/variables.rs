@@ -4,7 +4,7 @@
 //! the previous structure.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::surface::{mep_route, surface_kit};
 use super::{Finish, Finished, Kind, Kit, ReferenceCurve, Representation};
@@ -135,7 +135,7 @@ pub struct AllAtom {
 }
 
 /// Structural facts of back-mapped movies.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AllAtomSummary {
     /// Structures per written path (every `transition.backmap_every`-th Langevin frame).
     pub structures_per_path: usize,
@@ -155,6 +155,38 @@ pub struct AllAtomSummary {
     pub start_minimum_energy: f64,
     /// Wall time of the back-mapping, s.
     pub backmap_seconds: f64,
+}
+
+impl AllAtomSummary {
+    /// The summary of the parts of one run (each with its number of paths), in path order.
+    pub fn merge(parts: &[(AllAtomSummary, usize)]) -> Option<Self> {
+        let first = &parts.first()?.0;
+        let rmsd: Vec<f64> = parts
+            .iter()
+            .flat_map(|(s, _)| s.rmsd_to_target_angstrom.iter().copied())
+            .collect();
+        let within: f64 = parts
+            .iter()
+            .map(|(s, n)| (s.fraction_within_0_75_rad * *n as f64).round())
+            .sum();
+        let paths: usize = parts.iter().map(|(_, n)| n).sum();
+        Some(Self {
+            structures_per_path: first.structures_per_path,
+            rmsd_to_target_mean_angstrom: rmsd.iter().sum::<f64>() / rmsd.len().max(1) as f64,
+            rmsd_to_target_angstrom: rmsd,
+            fraction_within_0_75_rad: within / paths as f64,
+            max_backmap_deviation_rad: parts
+                .iter()
+                .map(|(s, _)| s.max_backmap_deviation_rad)
+                .fold(0.0, f64::max),
+            potential_energy_max: parts
+                .iter()
+                .flat_map(|(s, _)| s.potential_energy_max.iter().copied())
+                .collect(),
+            start_minimum_energy: first.start_minimum_energy,
+            backmap_seconds: parts.iter().map(|(s, _)| s.backmap_seconds).sum(),
+        })
+    }
 }
 
 /// One path's structures and its `(step, path point…, back-mapped point…)` rows.

@@ -2,7 +2,7 @@
 //! energy-aware constraint and, where that constraint is on, a second start along the
 //! reference minimum-energy path; and the two geodesic routes built on it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary, along_curve};
 use crate::error::Result;
@@ -13,7 +13,7 @@ use crate::representation::route_through;
 use crate::systems::{LoadedDenoiser, System};
 
 /// Geodesic facts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GeodesicSummary {
     /// Curve energy (without penalties).
     pub energy: f64,

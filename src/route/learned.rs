@@ -207,12 +207,34 @@ fn conjugate_gradients(
     x
 }
 
+/// The model's score at the route's λ_max, in the representation's frame and cell.
+fn model_score<'a>(context: &Context<'a>) -> Result<ModelScore<'a>> {
+    let model = context.model(RouteKind::Learned)?;
+    let representation = context.representation;
+    let periodic = representation
+        .potential()
+        .ok()
+        .filter(|p| p.periodic().iter().any(Option::is_some));
+    Ok(ModelScore::new(
+        model.denoiser.as_ref(),
+        &model.device,
+        &model.normalisation,
+        context.lambda_max,
+        periodic,
+        representation.model_frame(),
+    ))
+}
+
 /// The model alone.
 pub struct Learned;
 
 impl Route for Learned {
     fn kind(&self) -> RouteKind {
         RouteKind::Learned
+    }
+
+    fn guidance<'a>(&self, context: &Context<'a>) -> Result<Guidance<'a>> {
+        Ok(Guidance::Score(Box::new(model_score(context)?)))
     }
 
     fn plan<'a>(
@@ -222,18 +244,7 @@ impl Route for Learned {
     ) -> Result<Plan<'a>> {
         let model = context.model(RouteKind::Learned)?;
         let representation = context.representation;
-        let periodic = representation
-            .potential()
-            .ok()
-            .filter(|p| p.periodic().iter().any(Option::is_some));
-        let score = ModelScore::new(
-            model.denoiser.as_ref(),
-            &model.device,
-            &model.normalisation,
-            context.lambda_max,
-            periodic,
-            representation.model_frame(),
-        );
+        let score = model_score(context)?;
         // In two dimensions the model's own free energy takes the energy's place in the
         // geodesic's objective and in its start; in more, the geodesic goes without it.
         let learnt = representation

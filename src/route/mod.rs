@@ -170,7 +170,7 @@ pub struct Plan<'a> {
 }
 
 /// What a route did, for reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RouteSummary {
     /// Which route.
     pub route: RouteKind,
@@ -188,7 +188,7 @@ pub struct RouteSummary {
 }
 
 /// The model-free route's facts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReferenceRouteSummary {
     /// What it is.
     pub description: String,
@@ -210,6 +210,38 @@ pub trait Route: Sync {
         context: &Context<'a>,
         progress: &mut dyn FnMut(usize, f64),
     ) -> Result<Plan<'a>>;
+
+    /// What moves the walkers along this route when its points were planned before (a route
+    /// file shared by the shards of one run).
+    fn guidance<'a>(&self, _context: &Context<'a>) -> Result<Guidance<'a>> {
+        Ok(Guidance::Energy)
+    }
+}
+
+/// A route planned once and written (`tps geodesic --from A --to B`), for the shards of one
+/// run to share: its points, its report and what it was planned from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RouteFile {
+    /// The system's name.
+    pub system: String,
+    /// Start state.
+    pub from: String,
+    /// Target state.
+    pub to: String,
+    /// What was done.
+    pub route: RouteSummary,
+    /// The route's points `(λ, z…)`, model units.
+    pub points: Vec<Vec<f64>>,
+    /// Seed of the geodesic's probes.
+    pub seed: u64,
+    /// SHA-256 of the model file it was planned with (none for exact denoisers).
+    pub model_sha256: Option<String>,
+    /// SHA-256 of the system's surface file, if any.
+    pub surface_sha256: Option<String>,
+    /// The `[geodesic]` and `[transition]` settings it was planned with, as TOML values.
+    pub settings: String,
+    /// SHA-256 of the points: what the shards of one run share.
+    pub points_sha256: String,
 }
 
 /// `curve` (data units) as `points` spacetime points `(λ, z…)` at equal arc length (minimum

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{MeanStd, Request, Sampled, Sampler};
+use super::{MeanStd, PathStatistics, Request, Sampled, Sampler};
 use crate::error::Result;
 use crate::route::RouteKind;
 
 /// The model-free route run beside another, on the same seed and paths.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Beside {
     /// Always the reference route.
     pub route: RouteKind,
@@ -21,6 +21,10 @@ pub struct Beside {
     pub max_energy_sem: f64,
     /// Share of its paths ending in the target's basin.
     pub fraction_reaching_target: f64,
+    /// Each of its paths' maxima, in path order.
+    pub max_energy: Vec<f64>,
+    /// The basin each of its paths ends in.
+    pub end_states: Vec<String>,
     /// This run's mean minus the reference route's (negative: this run crossed lower).
     pub margin: f64,
     /// Standard error of the margin (the two means' errors combined).
@@ -39,22 +43,35 @@ pub fn beside(sampler: &Sampler, request: &Request, sampled: &Sampled) -> Result
         &Request {
             route: RouteKind::Reference,
             keep_frames: 0,
+            planned: None,
             ..request.clone()
         },
         &mut |_, _| {},
     )?;
-    let (a, b) = (&sampled.statistics, &baseline.statistics);
-    let margin = a.max_energy_mean - b.max_energy_mean;
-    let margin_sem = a.max_energy_sem.hypot(b.max_energy_sem);
-    Ok(Some(Beside {
-        route: RouteKind::Reference,
-        max_energy_mean: b.max_energy_mean,
-        max_energy_sem: b.max_energy_sem,
-        fraction_reaching_target: b.fraction_reaching_target,
-        margin,
-        margin_sem,
-        verdict: verdict(request.route, margin, margin_sem),
-    }))
+    Ok(Some(Beside::of(
+        request.route,
+        &sampled.statistics,
+        &baseline.statistics,
+    )))
+}
+
+impl Beside {
+    /// The model-free statistics `baseline` beside those of a run along `route`.
+    pub fn of(route: RouteKind, run: &PathStatistics, baseline: &PathStatistics) -> Self {
+        let margin = run.max_energy_mean - baseline.max_energy_mean;
+        let margin_sem = run.max_energy_sem.hypot(baseline.max_energy_sem);
+        Self {
+            route: RouteKind::Reference,
+            max_energy_mean: baseline.max_energy_mean,
+            max_energy_sem: baseline.max_energy_sem,
+            fraction_reaching_target: baseline.fraction_reaching_target,
+            max_energy: baseline.max_energy.clone(),
+            end_states: baseline.end_states.clone(),
+            margin,
+            margin_sem,
+            verdict: verdict(route, margin, margin_sem),
+        }
+    }
 }
 
 /// A margin over the model-free route in words: beyond two standard errors it is a
@@ -153,6 +170,7 @@ pub fn compare(
                     route,
                     seed,
                     keep_frames: 0,
+                    planned: None,
                     ..base.clone()
                 };
                 let s = sampler.run(&request, &mut |_, _| {})?;

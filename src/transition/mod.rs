@@ -8,6 +8,7 @@
 //! seed.
 
 pub mod compare;
+pub mod planned;
 mod statistics;
 
 pub use statistics::{FLAG_EXCESS_KT, MAX_LAG, MeanStd, PathStatistics, statistics, walker_lag};
@@ -15,14 +16,14 @@ pub use statistics::{FLAG_EXCESS_KT, MAX_LAG, MeanStd, PathStatistics, statistic
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::barrier::Basins;
 use crate::denoiser::Normalisation;
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
 use crate::paths::{
-    Dynamics, Guide, TransitionConfig, TransitionPath, annealed_langevin, restraint_centres,
+    Dynamics, Guide, TransitionConfig, TransitionPath, annealed_langevin_paths, restraint_centres,
 };
 use crate::reference::{Reference, reference_on};
 use crate::representation::{
@@ -30,7 +31,7 @@ use crate::representation::{
     cartesian::CartesianSummary,
     variables::{AllAtom, AllAtomSummary},
 };
-use crate::route::{Context, Guidance, RouteKind, RouteSummary};
+use crate::route::{Context, Guidance, Plan, RouteFile, RouteKind, RouteSummary};
 use crate::systems::{LoadedDenoiser, ScoringSurface, System};
 
 /// One run: a route, a seed, how many paths and which to keep.
@@ -48,10 +49,49 @@ pub struct Request {
     pub seed: u64,
     /// Paths whose frames are kept (for trajectory files).
     pub keep_frames: usize,
+    /// Only this part of the paths (a shard of a run split across jobs).
+    pub shard: Option<Shard>,
+    /// A route planned before (its file), instead of planning one.
+    pub planned: Option<RouteFile>,
+}
+
+/// Part `index` of `count` of a run's paths: a contiguous block, each path the one of that
+/// index in the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// Which part, from 0.
+    pub index: usize,
+    /// How many parts.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `K/N` (K from 0 to N − 1).
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || {
+            Error::Invalid(format!(
+                "--shard: `{text}` is not K/N with 0 ≤ K < N (e.g. 0/4 for the first of four)"
+            ))
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+
+    /// This part's paths among `paths`.
+    pub fn range(&self, paths: usize) -> std::ops::Range<usize> {
+        paths * self.index / self.count..paths * (self.index + 1) / self.count
+    }
 }
 
 /// Wall times in seconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WallTimes {
     /// The route (geodesic optimisation, elastic band).
     pub route: f64,
@@ -62,7 +102,7 @@ pub struct WallTimes {
 }
 
 /// Energy evaluations of one run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evaluations {
     /// The walkers' (one per Langevin step; none when the model's score moves them).
     pub walkers: u64,
@@ -81,6 +121,8 @@ impl Evaluations {
 
 /// Everything one run computes.
 pub struct Sampled {
+    /// Which paths of the run these are (all of them unless sharded).
+    pub indices: std::ops::Range<usize>,
     /// The route's plan, as a report.
     pub route: RouteSummary,
     /// Route points `(λ, z…)`, model units.
@@ -185,6 +227,16 @@ impl<'a> Sampler<'a> {
         })
     }
 
+    /// The system.
+    pub fn system(&self) -> &'a System {
+        self.system
+    }
+
+    /// The start and target states.
+    pub fn states(&self) -> (&str, &str) {
+        (&self.states.0, &self.states.1)
+    }
+
     /// The reference on the surface that guides the walkers.
     pub fn reference(&self) -> &Reference {
         &self.reference
@@ -235,28 +287,63 @@ impl<'a> Sampler<'a> {
         Ok(config)
     }
 
-    /// Runs `request`; `progress(iteration, objective)` follows the route's optimisation.
-    pub fn run(&self, request: &Request, progress: &mut dyn FnMut(usize, f64)) -> Result<Sampled> {
-        let config = self.config(request)?;
-        let file = &self.system.file;
-        let reference_curve = || self.reference_curve();
-        let context = Context {
+    /// The route context of `request`.
+    fn context<'s>(
+        &'s self,
+        request: &'s Request,
+        reference_curve: &'s (dyn Fn() -> Result<ReferenceCurve> + Sync),
+    ) -> Context<'s>
+    where
+        'a: 's,
+    {
+        Context {
             system: self.system,
             representation: self.representation.as_ref(),
             model: self.model,
             normalisation: &self.normalisation,
             reference: &self.reference,
-            reference_route: &reference_curve,
+            reference_route: reference_curve,
             endpoints: (&self.endpoints.0, &self.endpoints.1),
             constraints: &request.constraints,
             mep_start: request.mep_start,
-            lambda_max: config.lambda_max,
-            points: file.geodesic.points,
+            lambda_max: self.system.file.transition.lambda_max,
+            points: self.system.file.geodesic.points,
             seed: request.seed,
-        };
-        let t0 = Instant::now();
+        }
+    }
+
+    /// Plans `request`'s route alone: its points and its report.
+    pub fn plan(
+        &self,
+        request: &Request,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<(Vec<Vec<f64>>, RouteSummary)> {
+        let reference_curve = || self.reference_curve();
+        let context = self.context(request, &reference_curve);
         let plan = request.route.route().plan(&context, progress)?;
+        Ok((plan.points, plan.summary))
+    }
+
+    /// Runs `request`; `progress(iteration, objective)` follows the route's optimisation.
+    pub fn run(&self, request: &Request, progress: &mut dyn FnMut(usize, f64)) -> Result<Sampled> {
+        let config = self.config(request)?;
+        let reference_curve = || self.reference_curve();
+        let context = self.context(request, &reference_curve);
+        let t0 = Instant::now();
+        let route = request.route.route();
+        let plan = match &request.planned {
+            Some(file) => Plan {
+                points: file.points.clone(),
+                guidance: route.guidance(&context)?,
+                summary: file.route.clone(),
+            },
+            None => route.plan(&context, progress)?,
+        };
         let route_seconds = t0.elapsed().as_secs_f64();
+        let indices = match request.shard {
+            Some(s) => s.range(config.paths),
+            None => 0..config.paths,
+        };
 
         let t1 = Instant::now();
         let guided_by_energy = matches!(plan.guidance, Guidance::Energy);
@@ -279,12 +366,18 @@ impl<'a> Sampler<'a> {
             route: &plan.points,
             start: &self.endpoints.0,
         };
-        let paths = annealed_langevin(&dynamics, &config, &options, request.seed)?;
+        let paths =
+            annealed_langevin_paths(&dynamics, &config, &options, request.seed, indices.clone())?;
         let langevin_seconds = t1.elapsed().as_secs_f64();
         let frames: u64 = paths.iter().map(|p| p.frame_count as u64).sum();
         let evaluations = Evaluations {
             walkers: if guided_by_energy { frames } else { 0 },
-            route: plan.summary.energy_evaluations,
+            // A route planned before was paid for once, by `tps geodesic`.
+            route: if request.planned.is_some() {
+                0
+            } else {
+                plan.summary.energy_evaluations
+            },
             scoring: if kit.judge.is_some() { frames } else { 0 },
         };
         let on_guiding_surface = (guided_by_energy && kit.judge.is_some()).then(|| {
@@ -322,6 +415,7 @@ impl<'a> Sampler<'a> {
         let backmap_seconds = t2.elapsed().as_secs_f64();
         let warnings = self.warnings(&plan.points, &config, &statistics, cartesian.as_ref());
         Ok(Sampled {
+            indices,
             centres: restraint_centres(&self.normalisation, &plan.points),
             points: plan.points,
             route: plan.summary,

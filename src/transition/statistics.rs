@@ -1,14 +1,14 @@
 //! Statistics of a set of paths judged against the reference barrier, and the walkers' lag
 //! behind their restraint.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::barrier::{BasinOf, Basins};
+use crate::barrier::Basins;
 use crate::paths::TransitionPath;
 use crate::reference::Reference;
 
 /// Statistics of the paths.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathStatistics {
     /// Highest energy along each path.
     pub max_energy: Vec<f64>,
@@ -26,14 +26,16 @@ pub struct PathStatistics {
     pub end_states: Vec<String>,
     /// Share of the paths ending in the target's basin.
     pub fraction_reaching_target: f64,
-    /// Each path's closest approach to the reference saddle (data units).
+    /// Each path's closest approach to the reference saddle (data units; NaN, written as
+    /// null, where not recorded).
+    #[serde(deserialize_with = "crate::output::json::nullable_f64s")]
     pub closest_to_saddle: Vec<f64>,
     /// `(mean per-path maximum − grid minimax bound) / kT`, when the bound exists.
     pub excess_over_minimax_kt: Option<f64>,
 }
 
 /// Mean and sample standard deviation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MeanStd {
     /// Mean.
     pub mean: f64,
@@ -93,33 +95,53 @@ pub fn statistics(
     bounds: &Reference,
     kt: f64,
 ) -> PathStatistics {
-    let maxima: Vec<f64> = paths.iter().map(|p| p.max_energy).collect();
-    let n = maxima.len() as f64;
-    let MeanStd { mean, std } = MeanStd::of(&maxima);
-    let mut sorted = maxima.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = if sorted.len() % 2 == 1 {
-        sorted[sorted.len() / 2]
-    } else {
-        0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
-    };
-    let ends: Vec<BasinOf> = paths.iter().map(|p| basins.of(&p.last)).collect();
-    let reached = ends
-        .iter()
-        .filter(|b| b.states.iter().any(|s| s == to))
-        .count();
-    PathStatistics {
-        max_energy_mean: mean,
-        max_energy_std: std,
-        max_energy_median: median,
-        max_energy_sem: std / n.sqrt(),
-        fraction_reaching_target: reached as f64 / n,
-        end_states: ends.iter().map(BasinOf::name).collect(),
-        closest_to_saddle: paths
+    PathStatistics::from_parts(
+        paths.iter().map(|p| p.max_energy).collect(),
+        paths.iter().map(|p| basins.of(&p.last).name()).collect(),
+        paths
             .iter()
             .map(|p| p.closest_approach.unwrap_or(f64::NAN))
             .collect(),
-        excess_over_minimax_kt: bounds.minimax.map(|m| (mean - m) / kt),
-        max_energy: maxima,
+        to,
+        bounds.minimax,
+        kt,
+    )
+}
+
+impl PathStatistics {
+    /// From each path's maximum, end basin (states joined by `/`) and closest approach to the
+    /// saddle, in path order: one run, or the parts of one run put back together.
+    pub fn from_parts(
+        maxima: Vec<f64>,
+        end_states: Vec<String>,
+        closest_to_saddle: Vec<f64>,
+        to: &str,
+        minimax: Option<f64>,
+        kt: f64,
+    ) -> Self {
+        let n = maxima.len() as f64;
+        let MeanStd { mean, std } = MeanStd::of(&maxima);
+        let mut sorted = maxima.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = if sorted.len() % 2 == 1 {
+            sorted[sorted.len() / 2]
+        } else {
+            0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2])
+        };
+        let reached = end_states
+            .iter()
+            .filter(|b| b.split('/').any(|s| s == to))
+            .count();
+        Self {
+            max_energy_mean: mean,
+            max_energy_std: std,
+            max_energy_median: median,
+            max_energy_sem: std / n.sqrt(),
+            fraction_reaching_target: reached as f64 / n,
+            end_states,
+            closest_to_saddle,
+            excess_over_minimax_kt: minimax.map(|m| (mean - m) / kt),
+            max_energy: maxima,
+        }
     }
 }

@@ -1,18 +1,20 @@
 //! `tps sample`: transition paths between two states, written under
-//! `out/<system>/<from>-<to>/` with the reference they are judged against.
+//! `out/<system>/<from>-<to>/` with the reference they are judged against and the model-free
+//! route beside them; with `--shard K/N`, one part of such a run (`tps merge` puts the parts
+//! together), along a route planned once (`--geodesic DIR`).
+
+pub mod figures;
+pub mod files;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use plotters::style::RGBColor;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ConstraintOptions, write_json};
 use crate::atomic::Staged;
 use crate::compute::Backend;
 use crate::error::Result;
-use crate::output::plot::{self, Curve, Marker};
-use crate::output::{table, trajectory};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
@@ -22,7 +24,8 @@ use crate::representation::variables::AllAtomSummary;
 use crate::route::{RouteKind, RouteSummary};
 use crate::systems::System;
 use crate::transition::compare::{self, Beside};
-use crate::transition::{self, MeanStd, PathStatistics, Request, Sampled, Sampler};
+use crate::transition::planned;
+use crate::transition::{self, MeanStd, PathStatistics, Request, Sampler, Shard};
 
 /// Options of `tps sample` beyond the system file.
 #[derive(Debug, Clone)]
@@ -47,6 +50,10 @@ pub struct SampleOptions {
     pub max_trajectories: usize,
     /// Device of the model work.
     pub backend: Backend,
+    /// Only this part of the paths.
+    pub shard: Option<Shard>,
+    /// The directory of a route planned before (`tps geodesic --from --to`).
+    pub geodesic: Option<PathBuf>,
 }
 
 impl SampleOptions {
@@ -60,12 +67,14 @@ impl SampleOptions {
             mep_start: file.transition.mep_start && !self.no_mep_start,
             seed: self.seed,
             keep_frames: self.max_trajectories,
+            shard: self.shard,
+            planned: None,
         })
     }
 }
 
 /// Energy evaluations spent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evaluations {
     /// This run's: walkers, route and scoring.
     #[serde(flatten)]
@@ -77,7 +86,7 @@ pub struct Evaluations {
 }
 
 /// Wall times in seconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WallTimes {
     /// The stages of the computation.
     #[serde(flatten)]
@@ -93,7 +102,7 @@ pub struct WallTimes {
 }
 
 /// The annealed-Langevin restraint in data units, next to the paper's convention.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Restraint {
     /// `e^λ_max / s²` per squared data unit: what every route's walkers feel at the ends.
     pub stiffness_at_ends: f64,
@@ -106,7 +115,7 @@ pub struct Restraint {
 }
 
 /// `summary.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     /// Name of the system.
     pub system: String,
@@ -162,6 +171,28 @@ pub struct Summary {
     pub provenance: Provenance,
     /// Files written, relative to the output directory.
     pub files: Vec<String>,
+    /// A part of a run: which, its paths, and what every part must share.
+    pub shard: Option<ShardInfo>,
+}
+
+/// What a shard is part of.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// Which part of how many.
+    pub shard: Shard,
+    /// Its paths: `first..end` of `total`.
+    pub first: usize,
+    /// One past its last path.
+    pub end: usize,
+    /// Paths of the whole run.
+    pub total: usize,
+    /// SHA-256 of the route's points: every part follows the same route.
+    pub route_sha256: String,
+    /// Each of its paths' maximum on the guiding surface (NaN where none).
+    #[serde(deserialize_with = "crate::output::json::nullable_f64s")]
+    pub guide_max: Vec<f64>,
+    /// The figures' data of this part.
+    pub drawing: figures::Drawing,
 }
 
 /// Runs `tps sample`; returns the summary and the output directory.
@@ -180,12 +211,28 @@ pub fn run(
             "--paths must be at least 1".into(),
         ));
     }
-    let target = options
-        .out_root
-        .join(&file.name)
-        .join(format!("{}-{}", options.from, options.to));
+    let mut request = request;
+    let name = match options.shard {
+        Some(s) => format!(
+            "{}-{}-shard-{}-of-{}",
+            options.from, options.to, s.index, s.count
+        ),
+        None => format!("{}-{}", options.from, options.to),
+    };
+    let target = options.out_root.join(&file.name).join(name);
     system.potential()?;
     let loaded = system.denoiser(options.backend)?;
+    if let Some(dir) = &options.geodesic {
+        let planned = planned::read(
+            dir,
+            &system,
+            &loaded,
+            (&options.from, &options.to),
+            options.route,
+        )?;
+        request.route = planned.route.route;
+        request.planned = Some(planned);
+    }
     // Fail early on an unwritable output directory, before any computation.
     let staged = Staged::new(&target)?;
     let sampler = Sampler::new(&system, Some(&loaded), &options.from, &options.to)?;
@@ -204,7 +251,24 @@ pub fn run(
     let beside = compare::beside(&sampler, &request, &sampled)?;
     let beside_seconds = t_beside.elapsed().as_secs_f64();
     let t_outputs = Instant::now();
-    let mut files = write_outputs(staged.path(), &system, &sampler, &sampled, options)?;
+    let mut files = files::write(staged.path(), &system, &sampler, &sampled)?;
+    let drawing = figures::Drawing::of(&sampler, &sampled);
+    let shard = options.shard.map(|s| ShardInfo {
+        shard: s,
+        first: sampled.indices.start,
+        end: sampled.indices.end,
+        total: options.paths.unwrap_or(file.transition.paths),
+        route_sha256: planned::points_sha256(&sampled.points),
+        guide_max: sampled
+            .paths
+            .iter()
+            .map(|p| p.guide_max.unwrap_or(f64::NAN))
+            .collect(),
+        drawing: drawing.clone(),
+    });
+    if shard.is_none() {
+        files.extend(draw(staged.path(), &system, &sampler, &sampled, &drawing)?);
+    }
     let mut provenance = system.provenance(options.seed)?;
     if let Some(m) = &loaded.model_path {
         provenance = provenance.with_input(m)?;
@@ -299,261 +363,35 @@ pub fn run(
         },
         provenance,
         files,
+        shard,
     };
     write_json(&staged.path().join("summary.json"), &summary)?;
     Ok((summary, staged.publish()?))
 }
 
-fn write_outputs(
+/// The figures of a whole run.
+fn draw(
     dir: &Path,
     system: &System,
     sampler: &Sampler,
-    sampled: &Sampled,
-    options: &SampleOptions,
+    sampled: &crate::transition::Sampled,
+    drawing: &figures::Drawing,
 ) -> Result<Vec<String>> {
-    let file = &system.file;
-    let names = file.coordinate_names();
-    let data_names = sampler.representation().data_names();
+    let route = sampled.route.route.to_string();
+    let (from, to) = sampler.states();
+    let context = figures::Context {
+        system,
+        surface: sampler.scoring().surface,
+        mep: &sampler.reference().mep,
+        reference: sampler.judged_reference(),
+        title: (from, to, &route, sampled.paths.len()),
+    };
     let mut files = Vec::new();
-    // The route: λ, model-space coordinates, and the restraint centres the walkers follow.
-    let mut header = vec!["lambda".to_string()];
-    header.extend(data_names.iter().map(|n| format!("z_{n}")));
-    header.extend(data_names.iter().map(|n| format!("centre_{n}")));
-    let rows: Vec<Vec<f64>> = sampled
-        .points
-        .iter()
-        .zip(&sampled.centres)
-        .map(|(p, c)| p.iter().chain(c).copied().collect())
-        .collect();
-    table::write_csv(&dir.join("route.csv"), &header, &rows)?;
-    files.push("route.csv".into());
-    let reference = sampler.reference();
-    let mut header = names.clone();
-    header.push("energy".into());
-    let rows: Vec<Vec<f64>> = reference
-        .mep
-        .iter()
-        .zip(&reference.mep_energies)
-        .map(|(p, e)| p.iter().copied().chain([*e]).collect())
-        .collect();
-    table::write_csv(&dir.join("mep.csv"), &header, &rows)?;
-    files.push("mep.csv".into());
-    // One row per path: its statistics.
-    let stats = &sampled.statistics;
-    let rows: Vec<Vec<f64>> = (0..sampled.paths.len())
-        .map(|k| {
-            let end = &sampled.paths[k].last;
-            [k as f64, stats.max_energy[k], stats.closest_to_saddle[k]]
-                .into_iter()
-                .chain(end.iter().copied())
-                .collect()
-        })
-        .collect();
-    let mut header = ["path", "max_energy", "closest_to_saddle"]
-        .map(String::from)
-        .to_vec();
-    header.extend(names.iter().map(|n| format!("end_{n}")));
-    table::write_csv(&dir.join("paths.csv"), &header, &rows)?;
-    files.push("paths.csv".into());
-
-    match (&sampled.all_atom, &system.molecule) {
-        (Some(all), Some(m)) => {
-            let writer = m.molecule.writer();
-            let first = match all.frames.first() {
-                Some(f) => f[..1].to_vec(),
-                None => vec![m.molecule.positions.clone()],
-            };
-            writer.write(&dir.join("topology.pdb"), "PDB", &first)?;
-            files.push("topology.pdb".into());
-            for (k, (frames, rows)) in all.frames.iter().zip(&all.rows).enumerate() {
-                for ext in ["dcd", "xyz"] {
-                    let name = format!("path_{k:03}.{ext}");
-                    writer.write(&dir.join(&name), &ext.to_uppercase(), frames)?;
-                    files.push(name);
-                }
-                let name = format!("path_{k:03}.csv");
-                table::write_csv(&dir.join(&name), &all.header, rows)?;
-                files.push(name);
-            }
-        }
-        _ => {
-            let written: Vec<_> = sampled
-                .paths
-                .iter()
-                .filter(|p| !p.frames.is_empty())
-                .collect();
-            if let Some(first) = written.first() {
-                trajectory::write_points(&dir.join("topology.pdb"), "PDB", &first.frames[..1])?;
-                files.push("topology.pdb".into());
-            }
-            for (k, p) in written.iter().enumerate() {
-                for ext in ["dcd", "xyz"] {
-                    let name = format!("path_{k:03}.{ext}");
-                    trajectory::write_points(&dir.join(&name), &ext.to_uppercase(), &p.frames)?;
-                    files.push(name);
-                }
-            }
-        }
-    }
-    if file.dim() == 2 {
-        surface_plot(&dir.join("surface.png"), system, sampler, sampled, options)?;
+    if system.file.dim() == 2 {
+        figures::surface(&dir.join("surface.png"), &context, drawing)?;
         files.push("surface.png".into());
     }
-    profile_plot(&dir.join("energy_profile.png"), system, sampler, sampled)?;
+    figures::profiles(&dir.join("energy_profile.png"), &context, drawing)?;
     files.push("energy_profile.png".into());
     Ok(files)
-}
-
-/// Paths drawn on the surface.
-const DRAWN: usize = 16;
-
-fn surface_plot(
-    path: &Path,
-    system: &System,
-    sampler: &Sampler,
-    sampled: &Sampled,
-    options: &SampleOptions,
-) -> Result<()> {
-    let potential = sampler.scoring().surface;
-    let d = system.file.domain();
-    let shown: Vec<_> = sampled
-        .paths
-        .iter()
-        .filter(|p| !p.frames.is_empty())
-        .take(DRAWN)
-        .collect();
-    let mut curves: Vec<Curve> = shown
-        .iter()
-        .enumerate()
-        .map(|(k, p)| Curve {
-            label: if k == 0 {
-                "transition paths".into()
-            } else {
-                String::new()
-            },
-            color: RGBColor(255, 255, 255),
-            points: p
-                .frames
-                .iter()
-                .step_by(if sampler.representation().kind() == Kind::Cartesian {
-                    1
-                } else {
-                    8
-                })
-                .map(|f| [f[0], f[1]])
-                .collect(),
-            width: 1,
-            dashed: false,
-        })
-        .collect();
-    let r = sampler.reference();
-    curves.push(Curve {
-        label: "minimum-energy path".into(),
-        color: RGBColor(20, 20, 20),
-        points: r.mep.iter().map(|p| [p[0], p[1]]).collect(),
-        width: 3,
-        dashed: false,
-    });
-    curves.push(Curve {
-        label: format!("restraint centres ({} route)", sampled.route.route),
-        color: RGBColor(230, 40, 40),
-        points: sampled
-            .centres
-            .iter()
-            .map(|c| {
-                let v = sampler.representation().variables_of(c);
-                [v[0], v[1]]
-            })
-            .collect(),
-        width: 3,
-        dashed: true,
-    });
-    let mut markers: Vec<Marker> = system
-        .file
-        .states
-        .iter()
-        .map(|(name, x)| Marker {
-            label: name.clone(),
-            at: [x[0], x[1]],
-            color: RGBColor(255, 255, 255),
-        })
-        .collect();
-    markers.push(Marker {
-        label: "saddle".into(),
-        at: [r.saddle[0], r.saddle[1]],
-        color: RGBColor(20, 20, 20),
-    });
-    let a = system.axis_labels();
-    plot::map_with_curves(
-        path,
-        &format!(
-            "{}: {} → {}, {} of {} paths{}",
-            system.file.name,
-            options.from,
-            options.to,
-            shown.len(),
-            sampled.paths.len(),
-            if system.molecule.is_some() {
-                " on the free-energy surface"
-            } else {
-                ""
-            }
-        ),
-        (&a[0], &a[1]),
-        d[0],
-        d[1],
-        &|x, y| potential.energy(&[x, y]),
-        &system.colour_scale()?,
-        &curves,
-        &markers,
-    )
-}
-
-fn profile_plot(path: &Path, system: &System, sampler: &Sampler, sampled: &Sampled) -> Result<()> {
-    let profiles: Vec<Vec<f64>> = sampled
-        .paths
-        .iter()
-        .filter(|p| !p.energies.is_empty())
-        .map(|p| p.energies.clone())
-        .collect();
-    let r = sampler.judged_reference();
-    let unit = system.energy_unit();
-    let mut refs = vec![plot::Reference {
-        label: format!("MEP saddle {:.2} {unit}", r.saddle_energy)
-            .trim_end()
-            .into(),
-        value: r.saddle_energy,
-        color: RGBColor(20, 20, 20),
-        dashed: false,
-    }];
-    if let Some(m) = r.minimax {
-        refs.push(plot::Reference {
-            label: format!("grid minimax bound {m:.2} {unit}")
-                .trim_end()
-                .into(),
-            value: m,
-            color: RGBColor(200, 40, 40),
-            dashed: true,
-        });
-    }
-    let what = if system.molecule.is_some() {
-        "free energy"
-    } else {
-        "energy"
-    };
-    plot::energy_profiles(
-        path,
-        &format!(
-            "{what} along {} of {} paths",
-            profiles.len(),
-            sampled.paths.len()
-        ),
-        &if system.molecule.is_some() {
-            "free energy (kJ/mol)".to_string()
-        } else {
-            format!("energy (kT = {})", system.kt())
-        },
-        &profiles,
-        &refs,
-    )
 }

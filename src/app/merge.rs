@@ -1,0 +1,318 @@
+//! `tps merge`: the shards of one `tps sample` run (`--shard K/N`, each on its own job) put
+//! back together into the directory one unsharded run writes — the same `paths.csv` byte for
+//! byte, the same statistics number for number, the trajectories and the figures — after
+//! checking that they are every part of one run, once.
+
+use std::path::{Path, PathBuf};
+
+use super::sample::{Summary, figures};
+use super::write_json;
+use crate::atomic::Staged;
+use crate::error::{Error, Result};
+use crate::representation::cartesian::CartesianSummary;
+use crate::representation::variables::AllAtomSummary;
+use crate::systems::System;
+use crate::transition::compare::Beside;
+use crate::transition::{MeanStd, PathStatistics};
+
+/// A shard read back.
+struct Part {
+    dir: PathBuf,
+    summary: Summary,
+}
+
+fn read(dir: &Path) -> Result<Part> {
+    let path = dir.join("summary.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let summary: Summary =
+        serde_json::from_str(&text).map_err(|e| Error::parse(&path, e.to_string()))?;
+    if summary.shard.is_none() {
+        return Err(Error::Invalid(format!(
+            "{}: not a shard (written without --shard)",
+            dir.display()
+        )));
+    }
+    Ok(Part {
+        dir: dir.to_path_buf(),
+        summary,
+    })
+}
+
+/// Refuses parts that are not every part of one run, exactly once.
+fn check(parts: &mut [Part]) -> Result<()> {
+    parts.sort_by_key(|p| p.summary.shard.as_ref().map_or(0, |s| s.shard.index));
+    let first = &parts[0].summary;
+    let info = first.shard.as_ref().expect("checked on read");
+    let key = |s: &Summary| {
+        let i = s.shard.as_ref().expect("checked on read");
+        (
+            s.system.clone(),
+            s.from.clone(),
+            s.to.clone(),
+            s.route.route,
+            s.provenance.seed,
+            i.shard.count,
+            i.total,
+            i.route_sha256.clone(),
+            s.provenance.inputs.clone(),
+            s.scored_on.clone(),
+        )
+    };
+    for p in parts.iter() {
+        if key(&p.summary) != key(first) {
+            return Err(Error::Invalid(format!(
+                "{}: a shard of another run than {} (system, states, route, seed, shard count, \
+                 paths, route points, model and surfaces must all be the same)",
+                p.dir.display(),
+                parts[0].dir.display()
+            )));
+        }
+    }
+    let count = info.shard.count;
+    for (k, p) in parts.iter().enumerate() {
+        let index = p.summary.shard.as_ref().expect("checked").shard.index;
+        if index != k {
+            let why = if index < k { "twice" } else { "missing" };
+            let which = if index < k { index } else { k };
+            return Err(Error::Invalid(format!(
+                "shard {which} of {count} is {why} (given: {})",
+                parts
+                    .iter()
+                    .map(|p| p.dir.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    if parts.len() != count {
+        return Err(Error::Invalid(format!(
+            "shard {} of {count} is missing",
+            parts.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The statistics of the whole run from its parts'.
+fn statistics(parts: &[Part], reference_minimax: Option<f64>) -> PathStatistics {
+    let first = &parts[0].summary;
+    let cat_f = |f: &dyn Fn(&PathStatistics) -> &Vec<f64>| -> Vec<f64> {
+        parts
+            .iter()
+            .flat_map(|p| f(&p.summary.path_results).iter().copied())
+            .collect()
+    };
+    PathStatistics::from_parts(
+        cat_f(&|s| &s.max_energy),
+        parts
+            .iter()
+            .flat_map(|p| p.summary.path_results.end_states.iter().cloned())
+            .collect(),
+        cat_f(&|s| &s.closest_to_saddle),
+        &first.to,
+        reference_minimax,
+        first.kt,
+    )
+}
+
+/// Merges the shard directories `dirs` under `out_root/<system>/<from>-<to>/`.
+pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
+    if dirs.is_empty() {
+        return Err(Error::Invalid(
+            "tps merge: give the shard directories".into(),
+        ));
+    }
+    let mut parts: Vec<Part> = dirs.iter().map(|d| read(d)).collect::<Result<_>>()?;
+    check(&mut parts)?;
+    let first = parts[0].summary.clone();
+    let system = System::load(Path::new(&first.provenance.system_file))?;
+    let judged = first
+        .scoring_reference
+        .clone()
+        .unwrap_or(first.reference.clone());
+    let target = out_root
+        .join(&first.system)
+        .join(format!("{}-{}", first.from, first.to));
+    let staged = Staged::new(&target)?;
+    let path_results = statistics(&parts, judged.minimax);
+    let beside = first.reference_route_beside.as_ref().map(|_| {
+        let baseline = PathStatistics::from_parts(
+            parts
+                .iter()
+                .flat_map(|p| p.summary.reference_route_beside.iter())
+                .flat_map(|b| b.max_energy.iter().copied())
+                .collect(),
+            parts
+                .iter()
+                .flat_map(|p| p.summary.reference_route_beside.iter())
+                .flat_map(|b| b.end_states.iter().cloned())
+                .collect(),
+            Vec::new(),
+            &first.to,
+            judged.minimax,
+            first.kt,
+        );
+        Beside::of(first.route.route, &path_results, &baseline)
+    });
+    let files = copy_files(&parts, staged.path())?;
+    let mut merged = Summary {
+        paths: path_results.max_energy.len(),
+        trajectories_written: parts.iter().map(|p| p.summary.trajectories_written).sum(),
+        on_guiding_surface: first.on_guiding_surface.as_ref().map(|_| {
+            MeanStd::of(
+                &parts
+                    .iter()
+                    .filter_map(|p| p.summary.shard.as_ref())
+                    .flat_map(|s| s.guide_max.iter().copied())
+                    .collect::<Vec<_>>(),
+            )
+        }),
+        path_results,
+        reference_route_beside: beside,
+        molecule: AllAtomSummary::merge(
+            &parts
+                .iter()
+                .filter_map(|p| {
+                    p.summary
+                        .molecule
+                        .clone()
+                        .map(|m| (m, p.summary.path_results.max_energy.len()))
+                })
+                .collect::<Vec<_>>(),
+        ),
+        all_atom_paths: CartesianSummary::merge(
+            &parts
+                .iter()
+                .filter_map(|p| p.summary.all_atom_paths.clone())
+                .collect::<Vec<_>>(),
+            &first.to,
+        ),
+        shard: None,
+        files,
+        ..first.clone()
+    };
+    merged.evaluations.run.walkers = parts
+        .iter()
+        .map(|p| p.summary.evaluations.run.walkers)
+        .sum();
+    merged.evaluations.run.route = first.route.energy_evaluations;
+    merged.evaluations.run.scoring = parts
+        .iter()
+        .map(|p| p.summary.evaluations.run.scoring)
+        .sum();
+    merged.notes = first
+        .notes
+        .iter()
+        .filter(|n| {
+            first
+                .reference_route_beside
+                .as_ref()
+                .is_none_or(|b| &b.verdict != *n)
+        })
+        .cloned()
+        .chain(
+            merged
+                .reference_route_beside
+                .iter()
+                .map(|b| b.verdict.clone()),
+        )
+        .chain(std::iter::once(format!(
+            "merged from {} shards by `tps merge`",
+            parts.len()
+        )))
+        .collect();
+    draw(staged.path(), &system, &parts, &merged, &judged)?;
+    merged.files.extend(figure_names(&system));
+    merged.files.push("summary.json".into());
+    write_json(&staged.path().join("summary.json"), &merged)?;
+    Ok((merged, staged.publish()?))
+}
+
+fn figure_names(system: &System) -> Vec<String> {
+    let mut names = Vec::new();
+    if system.file.dim() == 2 {
+        names.push("surface.png".into());
+    }
+    names.push("energy_profile.png".into());
+    names
+}
+
+/// Copies every part's trajectories and the shared files, and joins `paths.csv`.
+fn copy_files(parts: &[Part], dir: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut paths_csv = String::new();
+    for (k, p) in parts.iter().enumerate() {
+        let text = std::fs::read_to_string(p.dir.join("paths.csv"))
+            .map_err(|e| Error::io(p.dir.join("paths.csv"), e))?;
+        let mut lines = text.lines();
+        let header = lines.next().unwrap_or_default();
+        if k == 0 {
+            paths_csv.push_str(header);
+            paths_csv.push('\n');
+        }
+        for line in lines {
+            paths_csv.push_str(line);
+            paths_csv.push('\n');
+        }
+        for name in &p.summary.files {
+            let shared = ["route.csv", "mep.csv", "topology.pdb"].contains(&name.as_str());
+            if name.starts_with("path_") || (k == 0 && shared) {
+                let from = p.dir.join(name);
+                std::fs::copy(&from, dir.join(name)).map_err(|e| Error::io(&from, e))?;
+                files.push(name.clone());
+            }
+        }
+    }
+    crate::atomic::write(&dir.join("paths.csv"), paths_csv.as_bytes())?;
+    files.push("paths.csv".into());
+    Ok(files)
+}
+
+/// The figures of the whole run from the parts' drawings.
+fn draw(
+    dir: &Path,
+    system: &System,
+    parts: &[Part],
+    merged: &Summary,
+    judged: &crate::reference::Reference,
+) -> Result<()> {
+    let drawing = figures::Drawing::join(
+        parts
+            .iter()
+            .filter_map(|p| p.summary.shard.as_ref().map(|s| s.drawing.clone()))
+            .collect(),
+    );
+    let mep: Vec<Vec<f64>> = read_mep(&parts[0].dir.join("mep.csv"))?;
+    let scoring = system.scoring_surface()?;
+    let route = merged.route.route.to_string();
+    let context = figures::Context {
+        system,
+        surface: scoring.surface,
+        mep: &mep,
+        reference: judged,
+        title: (&merged.from, &merged.to, &route, merged.paths),
+    };
+    if system.file.dim() == 2 {
+        figures::surface(&dir.join("surface.png"), &context, &drawing)?;
+    }
+    figures::profiles(&dir.join("energy_profile.png"), &context, &drawing)
+}
+
+/// The minimum-energy path's points from `mep.csv` (its last column is the energy).
+fn read_mep(path: &Path) -> Result<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let mut v: Vec<f64> = l
+                .split(',')
+                .map(|x| {
+                    x.parse()
+                        .map_err(|_| Error::parse(path, format!("`{x}` is not a number")))
+                })
+                .collect::<Result<_>>()?;
+            v.pop();
+            Ok(v)
+        })
+        .collect()
+}
