@@ -174,6 +174,21 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         geodesic: Option<PathBuf>,
     },
+    /// The paper's network trained elsewhere (PyTorch or safetensors) as the system's model.
+    Import {
+        /// System file (TOML) whose [model] is `network = "authors"`.
+        system: PathBuf,
+        /// A PyTorch `state_dict` (.pt, .pth); read without executing any of its pickle.
+        #[arg(
+            long,
+            conflicts_with = "safetensors",
+            required_unless_present = "safetensors"
+        )]
+        pytorch: Option<PathBuf>,
+        /// A safetensors file.
+        #[arg(long)]
+        safetensors: Option<PathBuf>,
+    },
     /// The shards of one `tps sample --shard` run put together, as one unsharded run.
     Merge {
         /// The shards' output directories.
@@ -432,6 +447,19 @@ fn run(cli: Cli) -> tps::Result<()> {
                 println!("note: {n}");
             }
             println!("outputs: {}", dir.display());
+        }
+        Command::Import {
+            system,
+            pytorch,
+            safetensors,
+        } => {
+            let checkpoint = match (pytorch, safetensors) {
+                (Some(p), _) => app::import::Checkpoint::Pytorch(p),
+                (None, Some(s)) => app::import::Checkpoint::Safetensors(s),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let model = app::import::run(&system, &checkpoint)?;
+            println!("model: {}", model.display());
         }
         Command::Merge { shards, out } => {
             let (s, dir) = app::merge::run(&shards, &out)?;

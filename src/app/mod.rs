@@ -6,6 +6,7 @@ pub mod compare;
 pub mod distance;
 pub mod energy;
 pub mod geodesic;
+pub mod import;
 pub mod md;
 pub mod merge;
 pub mod sample;

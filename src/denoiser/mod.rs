@@ -4,6 +4,7 @@
 //! differentiate quantities that contain Jacobians (the divergence) with respect to the inputs:
 //! burn has no gradient-of-gradient, so the JVP is forward mode by hand.
 
+pub mod checkpoint;
 pub mod gaussian_mixture;
 pub mod mlp;
 pub mod normalisation;
