@@ -5,7 +5,15 @@ use tps::compute::{self, Backend, Precision};
 use tps::denoiser::GaussianMixture;
 use tps::geometry::{Constraints, GeodesicConfig, geodesic, geodesic::straight_line};
 
-fn main() -> tps::Result<()> {
+fn main() {
+    // Errors read as the CLI's do.
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> tps::Result<()> {
     let device = compute::device(Backend::Flex, Precision::F64)?;
     let gmm = GaussianMixture::new(
         vec![vec![-2.5], vec![0.5], vec![2.5]],

@@ -132,7 +132,15 @@ fn sample(dir: &Path, train_on: Backend, geodesic_on: Backend) -> tps::Result<(f
     Ok((p.max_energy_mean, p.max_energy_sem))
 }
 
-fn main() -> tps::Result<()> {
+fn main() {
+    // Errors read as the CLI's do.
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> tps::Result<()> {
     let mut ok = true;
     let (cpu_e, cpu_g) = geodesic(Backend::Flex)?;
     let start = std::time::Instant::now();

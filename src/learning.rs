@@ -66,9 +66,12 @@ pub struct LearnReport {
     pub samples: usize,
     /// Learning from data: the effective sample size of the weighted frames.
     pub effective_samples: Option<f64>,
-    /// Cartesian molecules: each state's weighted population in the training frames, against
-    /// the free-energy surface.
+    /// Molecules whose frames are reweighted onto a surface (Cartesian molecules; data with a
+    /// given surface): each state's weighted population in the frames, against the surface.
     pub populations: Vec<StatePopulation>,
+    /// Learning from data without a surface: how well the frames determine the surface
+    /// estimated from them.
+    pub frames_estimate: Option<FramesEstimate>,
     /// Potential evaluations of the sampling.
     pub sampling_evaluations: u64,
     /// Swap acceptance between neighbouring temperatures.
@@ -123,8 +126,13 @@ pub fn learn(
         ));
     }
     let mut atomistic = None;
+    let mut frames_estimate = None;
     let surfaces = match (&system.molecule, &external) {
-        (Some(_), Some(w)) => Some(data_surfaces(system, w, progress)?),
+        (Some(_), Some(w)) => {
+            let (s, estimate) = data_surfaces(system, w, progress)?;
+            frames_estimate = estimate;
+            Some(s)
+        }
         (Some(_), None) => {
             let (s, run) = molecular_surfaces(system, seed, progress)?;
             atomistic = run;
@@ -150,18 +158,21 @@ pub fn learn(
     let mut populations = Vec::new();
     if let (Some(run), Some(s)) = (&atomistic, &surfaces) {
         let w = atomistic_samples(system, run)?;
-        populations = state_populations(system, &w, &s.free_energy);
-        for p in &populations {
-            let gap = p.free_energy_from_frames - p.free_energy_from_surface;
-            if gap.abs() > POPULATION_TOLERANCE {
-                tracing::warn!(
-                    "the reweighted frames put {} {gap:+.2} kJ/mol away from the surface: the \
-                     metadynamics run is too short for its weights; raise md.steps",
-                    p.state
-                );
-            }
-        }
+        populations = state_populations(system, &w.variables, &w.weighted.weights, &s.free_energy);
+        warn_on_populations(
+            &populations,
+            "the metadynamics run is too short for its weights; raise md.steps",
+        );
         external = Some(w.weighted);
+    } else if let (Some(w), Some(s)) = (&external, &surfaces)
+        && s.free_energy_given
+    {
+        populations = state_populations(system, &w.points, &w.weights, &s.free_energy);
+        warn_on_populations(
+            &populations,
+            "the weights are not the given surface's: a well-tempered bias needs PLUMED's c(t) \
+             correction (metad.rbias, written with CALC_RCT), or the surface is of another run",
+        );
     }
     let samples = match &external {
         Some(w) => Samples {
@@ -237,6 +248,7 @@ pub fn learn(
         surfaces,
         report: LearnReport {
             populations,
+            frames_estimate,
             effective_samples: external.as_ref().map(|w| w.effective_samples),
             samples: samples.points.len(),
             sampling_evaluations: samples.energy_evaluations,
@@ -253,7 +265,21 @@ pub fn learn(
 /// (kJ/mol) before `tps train` warns.
 pub const POPULATION_TOLERANCE: f64 = 1.0;
 
-/// A state's share of the weighted training frames of a Cartesian molecule.
+/// Warns for every state whose free energy from the frames and from the surface differ by more
+/// than `POPULATION_TOLERANCE`, giving the likely `cause`.
+fn warn_on_populations(populations: &[StatePopulation], cause: &str) {
+    for p in populations {
+        let gap = p.free_energy_from_frames - p.free_energy_from_surface;
+        if gap.abs() > POPULATION_TOLERANCE {
+            tracing::warn!(
+                "the reweighted frames put {} {gap:+.2} kJ/mol away from the surface: {cause}",
+                p.state
+            );
+        }
+    }
+}
+
+/// A state's share of the weighted training frames of a molecule.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatePopulation {
     /// The state.
@@ -280,18 +306,20 @@ struct Atomistic {
 fn atomistic_samples(system: &System, run: &simulation::MdRun) -> Result<Atomistic> {
     let mut points = Vec::new();
     let mut variables = Vec::new();
-    let mut log_w = Vec::new();
+    let mut bias = Vec::new();
+    let mut trajectory = Vec::new();
     let kt = system.kt();
     for (w, frames) in run.frames.iter().enumerate() {
         let records: Vec<&simulation::CvRecord> = run.cv.iter().filter(|r| r.walker == w).collect();
         for (x, r) in frames.iter().zip(records) {
             points.push(system.cartesian(x));
             variables.push(r.values.clone());
-            log_w.push(r.rbias / kt);
+            bias.push(r.rbias);
+            trajectory.push(w);
         }
     }
-    let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let raw: Vec<f64> = log_w.iter().map(|l| (l - top).exp()).collect();
+    let top = bias.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let raw: Vec<f64> = bias.iter().map(|b| ((b - top) / kt).exp()).collect();
     let sum: f64 = raw.iter().sum();
     let weights: Vec<f64> = raw.iter().map(|v| v / sum).collect();
     let effective_samples = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
@@ -303,6 +331,8 @@ fn atomistic_samples(system: &System, run: &simulation::MdRun) -> Result<Atomist
         weighted: Weighted {
             points,
             weights,
+            bias,
+            trajectory,
             effective_samples,
             warnings: Vec::new(),
         },
@@ -312,7 +342,12 @@ fn atomistic_samples(system: &System, run: &simulation::MdRun) -> Result<Atomist
 
 /// Each state's weighted population (frames assigned to the nearest state in the variables)
 /// against the surface's population of the same regions, `∝ Σ exp(−F/kT)` over its grid.
-fn state_populations(system: &System, a: &Atomistic, surface: &Tabulated) -> Vec<StatePopulation> {
+fn state_populations(
+    system: &System,
+    variables: &[Vec<f64>],
+    weights: &[f64],
+    surface: &Tabulated,
+) -> Vec<StatePopulation> {
     let names: Vec<&String> = system.file.states.keys().collect();
     let nearest = |v: &[f64]| {
         names
@@ -323,7 +358,7 @@ fn state_populations(system: &System, a: &Atomistic, surface: &Tabulated) -> Vec
             .map_or(0, |(k, _)| k)
     };
     let mut frames = vec![0.0; names.len()];
-    for (v, w) in a.variables.iter().zip(&a.weighted.weights) {
+    for (v, w) in variables.iter().zip(weights) {
         frames[nearest(v)] += w;
     }
     let kt = system.kt();
@@ -425,18 +460,54 @@ fn relaxed_surface(system: &System, progress: &dyn Progress) -> (Tabulated, Stri
     (relaxed, text)
 }
 
-/// Grid points per variable of a free-energy surface estimated from data.
-const DATA_GRID: usize = 72;
-/// Kernel width (rad) of that estimate.
-const DATA_KERNEL: f64 = 0.15;
+/// Grid points per variable of a free-energy surface estimated from data (PLUMED's and
+/// OpenMM's usual 96 bins).
+const DATA_GRID: usize = 96;
 /// Free energies of that estimate are capped this many kT above its minimum (unvisited
 /// regions).
 const DATA_CAP_KT: f64 = 20.0;
+/// Block-bootstrap replicas behind the uncertainty of that estimate.
+const DATA_REPLICAS: usize = 100;
+/// Frames within this distance (rad) of a basin or pass count towards its effective samples.
+pub const REGION_RADIUS: f64 = 0.3;
+/// Fewer effective samples than this near a basin or pass leave its free energy uncertain.
+const FEW_NEAR: f64 = 20.0;
+
+/// How well the frames determine the free-energy surface estimated from them.
+#[derive(Debug, Clone, Serialize)]
+pub struct FramesEstimate {
+    /// Kernel width chosen by likelihood cross-validation (rad).
+    pub bandwidth: f64,
+    /// Block-bootstrap replicas (every trajectory cut into blocks, drawn with replacement).
+    pub replicas: usize,
+    /// Standard deviation over the replicas of each basin's free energy (kJ/mol), in the
+    /// summary's order.
+    pub basin_std: Vec<f64>,
+    /// The same for each barrier.
+    pub barrier_std: Vec<f64>,
+    /// Effective samples of the weighted frames near each basin and pass.
+    pub near: Vec<RegionSamples>,
+}
+
+/// Effective samples of the weighted frames within `REGION_RADIUS` of a point.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionSamples {
+    /// A state's basin, or the pass `A → B`.
+    pub region: String,
+    /// The point (rad).
+    pub at: Vec<f64>,
+    /// `(Σw)²/Σw²` of the frames within reach.
+    pub effective_samples: f64,
+}
 
 /// A molecule's surfaces when it learns from data: the free-energy surface of its file if it
-/// exists (a PLUMED grid from the user's run), else estimated from the weighted frames; and the
-/// relaxed map.
-fn data_surfaces(system: &System, data: &Weighted, progress: &dyn Progress) -> Result<Surfaces> {
+/// exists (a PLUMED grid from the user's run), else estimated from the weighted frames (with
+/// its uncertainty); and the relaxed map.
+fn data_surfaces(
+    system: &System,
+    data: &Weighted,
+    progress: &dyn Progress,
+) -> Result<(Surfaces, Option<FramesEstimate>)> {
     let config = system.file.molecule.as_ref().expect("a molecule");
     let kt = system.kt();
     let states: Vec<(String, Vec<f64>)> = system
@@ -445,34 +516,27 @@ fn data_surfaces(system: &System, data: &Weighted, progress: &dyn Progress) -> R
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let (free_energy, free_energy_text, given, earlier) = if config.free_energy.exists() {
+    let (free_energy, free_energy_text, given, summary, estimate) = if config.free_energy.exists() {
         let text = std::fs::read_to_string(&config.free_energy)
             .map_err(|e| Error::io(&config.free_energy, e))?;
         let grid = Tabulated::parse(&text, &config.free_energy.display().to_string(), true)?;
-        (grid, text, true, None)
+        let summary = free_energy_summary(&grid, None, &states)?;
+        (grid, text, true, summary, None)
     } else {
-        let estimate = |w: &Weighted| {
-            Tabulated::periodic_angles(
-                data::free_energy_estimate(w, DATA_GRID, DATA_KERNEL, kt, DATA_CAP_KT),
-                DATA_GRID,
-            )
-        };
-        let grid = estimate(data);
-        // The same estimate from the first three quarters of the frames: its drift.
-        let n = data.points.len() * 3 / 4;
-        let sum: f64 = data.weights[..n].iter().sum();
-        let early = Weighted {
-            points: data.points[..n].to_vec(),
-            weights: data.weights[..n].iter().map(|w| w / sum).collect(),
-            effective_samples: 0.0,
-            warnings: Vec::new(),
-        };
+        progress.stage("free energy from the frames", DATA_REPLICAS as u64);
+        let surface = data::surface::estimate(data, DATA_GRID, kt, DATA_CAP_KT);
+        let grid = Tabulated::periodic_angles(surface.values.clone(), DATA_GRID);
+        // The same estimate from the first three quarters of each trajectory: its drift.
+        let early = early_frames(data);
+        let early = data::surface::estimate(&early, DATA_GRID, kt, DATA_CAP_KT);
+        let early = Tabulated::periodic_angles(early.values, DATA_GRID);
+        let summary = free_energy_summary(&grid, Some(&early), &states)?;
+        let estimate = frames_estimate(data, &surface, &summary, &states, kt, progress)?;
         let text = system.surface_text(&grid, Surface::FreeEnergy);
-        (grid, text, false, Some(estimate(&early)))
+        (grid, text, false, summary, Some(estimate))
     };
-    let summary = free_energy_summary(&free_energy, earlier.as_ref(), &states)?;
     let (relaxed, relaxed_map_text) = relaxed_surface(system, progress);
-    Ok(Surfaces {
+    let surfaces = Surfaces {
         free_energy_given: given,
         free_energy,
         free_energy_text,
@@ -480,6 +544,86 @@ fn data_surfaces(system: &System, data: &Weighted, progress: &dyn Progress) -> R
         relaxed_map: relaxed,
         relaxed_map_text,
         check_text: None,
+    };
+    Ok((surfaces, estimate))
+}
+
+/// The first three quarters of every trajectory's frames, reweighted.
+fn early_frames(data: &Weighted) -> Weighted {
+    let keep: Vec<usize> = (0..data.points.len())
+        .filter(|&i| {
+            let t = data.trajectory[i];
+            let first = data.trajectory.partition_point(|x| *x < t);
+            let count = data.trajectory.partition_point(|x| *x <= t) - first;
+            (i - first) < count * 3 / 4
+        })
+        .collect();
+    let sum: f64 = keep.iter().map(|&i| data.weights[i]).sum();
+    Weighted {
+        points: keep.iter().map(|&i| data.points[i].clone()).collect(),
+        weights: keep.iter().map(|&i| data.weights[i] / sum).collect(),
+        bias: keep.iter().map(|&i| data.bias[i]).collect(),
+        trajectory: keep.iter().map(|&i| data.trajectory[i]).collect(),
+        effective_samples: 0.0,
+        warnings: Vec::new(),
+    }
+}
+
+/// The bootstrap spread of the basins and barriers of a surface estimated from `data`, and
+/// the effective samples behind each; warns where they are few.
+fn frames_estimate(
+    data: &Weighted,
+    surface: &data::surface::FrameSurface,
+    summary: &FreeEnergySummary,
+    states: &[(String, Vec<f64>)],
+    kt: f64,
+    progress: &dyn Progress,
+) -> Result<FramesEstimate> {
+    let mut basins = vec![Vec::new(); summary.basins.len()];
+    let mut barriers = vec![Vec::new(); summary.barriers.len()];
+    for values in data::surface::bootstrap(data, surface, kt, DATA_CAP_KT, DATA_REPLICAS) {
+        let replica =
+            free_energy_summary(&Tabulated::periodic_angles(values, surface.n), None, states)?;
+        for (all, b) in basins.iter_mut().zip(&replica.basins) {
+            all.push(b.free_energy);
+        }
+        for (all, b) in barriers.iter_mut().zip(&replica.barriers) {
+            all.push(b.barrier);
+        }
+        progress.add(1);
+    }
+    let std = |v: &Vec<f64>| {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1).max(1) as f64).sqrt()
+    };
+    let near_basins = summary.basins.iter().map(|b| (b.state.clone(), &b.at));
+    let near_passes = summary
+        .barriers
+        .iter()
+        .filter(|p| p.from < p.to)
+        .map(|p| (format!("{} → {}", p.from, p.to), &p.saddle));
+    let near: Vec<RegionSamples> = near_basins
+        .chain(near_passes)
+        .map(|(region, at)| RegionSamples {
+            effective_samples: data::surface::effective_samples_near(data, at, REGION_RADIUS),
+            region,
+            at: at.clone(),
+        })
+        .collect();
+    for r in near.iter().filter(|r| r.effective_samples < FEW_NEAR) {
+        tracing::warn!(
+            "only {:.0} effective samples within {REGION_RADIUS} rad of {}: its free energy is \
+             uncertain; sample it more",
+            r.effective_samples,
+            r.region
+        );
+    }
+    Ok(FramesEstimate {
+        bandwidth: surface.bandwidth,
+        replicas: DATA_REPLICAS,
+        basin_std: basins.iter().map(std).collect(),
+        barrier_std: barriers.iter().map(std).collect(),
+        near,
     })
 }
 

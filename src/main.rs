@@ -339,7 +339,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             progress.finish();
             let l = &r.learnt;
             if let Some(f) = &r.free_energy {
-                print_free_energy(f);
+                print_free_energy(f, l.frames_estimate.as_ref());
             }
             for p in &l.populations {
                 println!(
@@ -608,7 +608,7 @@ fn run(cli: Cli) -> tps::Result<()> {
                 r.walkers, r.steps_per_walker, r.timestep_ps, r.steps_per_second, r.ns_per_day
             );
             if let Some(f) = &r.free_energy {
-                print_free_energy(f);
+                print_free_energy(f, None);
             }
             println!("outputs: {}", dir.display());
         }
@@ -693,14 +693,46 @@ fn run(cli: Cli) -> tps::Result<()> {
     Ok(())
 }
 
-fn print_free_energy(f: &tps::reference::FreeEnergySummary) {
-    for b in &f.basins {
-        println!("free energy of {}: {:.2} kJ/mol", b.state, b.free_energy);
-    }
-    for b in &f.barriers {
+/// The basins and barriers of a free-energy surface; for one estimated from frames, with their
+/// bootstrap spread and the effective samples behind them.
+fn print_free_energy(
+    f: &tps::reference::FreeEnergySummary,
+    estimate: Option<&tps::learning::FramesEstimate>,
+) {
+    let spread =
+        |s: Option<&Vec<f64>>, k: usize| s.map_or(String::new(), |v| format!(" ± {:.2}", v[k]));
+    for (k, b) in f.basins.iter().enumerate() {
         println!(
-            "free-energy barrier {} → {}: {:.2} kJ/mol",
-            b.from, b.to, b.barrier
+            "free energy of {}: {:.2}{} kJ/mol",
+            b.state,
+            b.free_energy,
+            spread(estimate.map(|e| &e.basin_std), k)
+        );
+    }
+    for (k, b) in f.barriers.iter().enumerate() {
+        println!(
+            "free-energy barrier {} → {}: {:.2}{} kJ/mol",
+            b.from,
+            b.to,
+            b.barrier,
+            spread(estimate.map(|e| &e.barrier_std), k)
+        );
+    }
+    if let Some(e) = estimate {
+        println!(
+            "surface estimated from the frames: kernel width {} rad (cross-validated), ± one \
+             standard deviation over {} block-bootstrap replicas",
+            e.bandwidth, e.replicas
+        );
+        let near: Vec<String> = e
+            .near
+            .iter()
+            .map(|r| format!("{} {:.0}", r.region, r.effective_samples))
+            .collect();
+        println!(
+            "effective samples within {} rad: {}",
+            tps::learning::REGION_RADIUS,
+            near.join(", ")
         );
     }
     match (f.converged, f.drift) {

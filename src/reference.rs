@@ -3,6 +3,8 @@
 //! path must cross, and for molecules the barrier on the relaxed (adiabatic) potential-energy
 //! map; and the basins and barriers of a free-energy surface.
 
+use std::f64::consts::{PI, TAU};
+
 use serde::{Deserialize, Serialize};
 
 use crate::barrier::{grid_minimax, minimum_energy_path};
@@ -187,6 +189,8 @@ pub struct PassBarrier {
     pub to: String,
     /// Highest free energy of the best path on the grid minus that of `from`'s basin.
     pub barrier: f64,
+    /// Where that path is highest (rad, wrapped to [−π, π)).
+    pub saddle: Vec<f64>,
 }
 
 /// What a free-energy surface says about the states, and whether it has settled.
@@ -232,10 +236,16 @@ pub fn free_energy_summary(
         for from in &basins {
             for to in basins.iter().filter(|b| b.state != from.state) {
                 let path = grid_minimax(s, &domain, n, &from.at, &to.at)?;
+                let top = path
+                    .points
+                    .iter()
+                    .max_by(|a, b| s.energy(a).total_cmp(&s.energy(b)))
+                    .expect("a path has points");
                 barriers.push(PassBarrier {
                     from: from.state.clone(),
                     to: to.state.clone(),
                     barrier: path.barrier - from.free_energy,
+                    saddle: top.iter().map(|x| (x + PI).rem_euclid(TAU) - PI).collect(),
                 });
             }
         }

@@ -178,6 +178,78 @@ fn tps_md_output_read_back_gives_the_same_samples_and_weights_and_trains() {
     assert_eq!(summary["molecule"]["fraction_within_0_75_rad"], 1.0);
 }
 
+/// `text` with every line but the header rewritten by `f` (fields as numbers).
+fn rewrite(text: &str, mut f: impl FnMut(&[f64]) -> Vec<Vec<f64>>) -> String {
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    for l in lines {
+        let v: Vec<f64> = l.split_whitespace().map(|x| x.parse().unwrap()).collect();
+        for row in f(&v) {
+            let fields: Vec<String> = row.iter().map(|x| format!("{x:.9}")).collect();
+            out += &format!(" {}\n", fields.join(" "));
+        }
+    }
+    out
+}
+
+#[test]
+fn colvars_as_plumed_writes_them_are_matched_to_the_frames_by_time() {
+    let sb = Sandbox::new("data-plumed");
+    let md = system(&sb, "md.toml", "fes.dat", "");
+    ok(&sb.tps(&["md", md.to_str().unwrap(), "--steps", "5000"]));
+    let out = "out/aldp_data/md";
+    let colvar = std::fs::read_to_string(sb.path(&format!("{out}/colvar_000.dat"))).unwrap();
+    let weights = |cv: &str| {
+        let sys = system(
+            &sb,
+            "p.toml",
+            "fes.dat",
+            &format!(
+                "[data]\ntrajectories = [\"{out}/walker_000.dcd\"]\ncolvar = [\"{cv}\"]\nbias = \"metad.rbias\"\n"
+            ),
+        );
+        let (s, d) = loaded(&sys);
+        read(&d, &s.molecule.as_ref().unwrap().molecule, s.kt())
+    };
+    let own = weights(&format!("{out}/colvar_000.dat")).unwrap();
+    // PLUMED's record at step 0 (no frame is written there) is recognised and left out.
+    let mut first = true;
+    let with_zero = rewrite(&colvar, |v| {
+        let mut rows = Vec::new();
+        if std::mem::take(&mut first) {
+            rows.push(vec![0.0, 0.1, 0.2, 0.0, 0.0]);
+        }
+        rows.push(v.to_vec());
+        rows
+    });
+    sb.write("zero.dat", &with_zero);
+    let w = weights("zero.dat").unwrap();
+    assert_eq!(w.points, own.points);
+    assert_eq!(w.weights, own.weights);
+    assert!(
+        w.warnings.iter().any(|m| m.contains("t = 0")),
+        "{:?}",
+        w.warnings
+    );
+    // A COLVAR written twice as often as the frames: the record at each frame's time is its.
+    let finer = rewrite(&colvar, |v| {
+        let mut half = v.to_vec();
+        half[0] -= 0.5;
+        half[4] += 7.0;
+        vec![half, v.to_vec()]
+    });
+    sb.write("finer.dat", &finer);
+    let w = weights("finer.dat").unwrap();
+    assert_eq!(w.weights, own.weights);
+    // Variables in degrees are refused, not read as radians.
+    let degrees = rewrite(&colvar, |v| {
+        vec![vec![v[0], v[1].to_degrees(), v[2].to_degrees(), v[3], v[4]]]
+    });
+    sb.write("degrees.dat", &degrees);
+    let e = weights("degrees.dat").unwrap_err().to_string();
+    assert!(e.contains("degrees.dat") && e.contains("degrees"), "{e}");
+}
+
 #[test]
 fn broken_external_inputs_are_refused_with_the_file_named() {
     let sb = Sandbox::new("data-bad");
@@ -202,7 +274,11 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
     );
     failed_with(
         &sb.tps(&["train", sys.to_str().unwrap()]),
-        &["short.dat", "times do not match"],
+        &[
+            "short.dat",
+            "cannot be matched",
+            "no record at t = 10.000 ps (frame 9)",
+        ],
     );
     // A COLVAR of the other walker: its variables are not this trajectory's.
     let sys = system(
@@ -262,4 +338,89 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         &["holed_fes.dat", "missing"],
     );
     assert!(!sb.path("model.tpsmodel").exists(), "nothing published");
+}
+
+#[test]
+fn an_openmm_metadynamics_run_as_the_recipe_writes_it_is_read_and_weighted() {
+    let sb = Sandbox::new("data-openmm");
+    let run = format!("{ROOT}/tests/fixtures/openmm_metad");
+    let data = |bias: &str, colvar: &str| {
+        let sys = system(
+            &sb,
+            &format!("{bias}.toml"),
+            &format!("{run}/fes.dat"),
+            &format!(
+                "[data]\ntrajectories = [\"{run}/trajectory.dcd\"]\ncolvar = [\"{colvar}\"]\nbias = \"{bias}\"\n"
+            ),
+        );
+        let (s, d) = loaded(&sys);
+        (
+            read(&d, &s.molecule.as_ref().unwrap().molecule, s.kt()),
+            s.kt(),
+        )
+    };
+    let colvar_path = PathBuf::from(format!("{run}/colvar.dat"));
+    let colvar = tps::output::colvar::Colvar::read(&colvar_path).unwrap();
+    let column = |name: &str| colvar.column(name, &colvar_path).unwrap();
+    let (time, phi, psi, rbias) = (
+        column("time"),
+        column("phi"),
+        column("psi"),
+        column("metad.rbias"),
+    );
+    // 401 records from t = 0 every 0.25 ps; 200 frames every 0.5 ps from 0.5 ps.
+    assert_eq!(time.len(), 401);
+    let (w, kt) = data("metad.rbias", &colvar_path.to_string_lossy());
+    let w = w.unwrap();
+    assert_eq!(w.points.len(), 200);
+    assert!(
+        w.warnings
+            .iter()
+            .any(|m| m.contains("201 record(s) without a frame")),
+        "{:?}",
+        w.warnings
+    );
+    // Each frame gets the record at its time: OpenMM's variables, and exp(rbias/kT).
+    let at: Vec<usize> = (0..200).map(|k| 2 * (k + 1)).collect();
+    for (p, &r) in w.points.iter().zip(&at) {
+        assert!((time[r] - 0.5 * (r / 2) as f64).abs() < 1e-9);
+        assert!(angle_difference(p[0], phi[r]).abs() < 1e-4, "record {r}");
+        assert!(angle_difference(p[1], psi[r]).abs() < 1e-4, "record {r}");
+    }
+    let raw: Vec<f64> = at.iter().map(|&r| (rbias[r] / kt).exp()).collect();
+    let sum: f64 = raw.iter().sum();
+    for (a, b) in w.weights.iter().zip(&raw) {
+        assert!((a - b / sum).abs() < 1e-12);
+    }
+    // 100 ps leave few effective samples (said), but not the lopsided weights of a missing c(t).
+    assert!(
+        w.warnings
+            .iter()
+            .any(|m| m.contains("effective samples") && m.contains("too few"))
+            && !w.warnings.iter().any(|m| m.contains("c(t)")),
+        "{:?}",
+        w.warnings
+    );
+    // The bias as felt, without c(t): weights this uneven are flagged.
+    let (w, _) = data("metad.bias", &colvar_path.to_string_lossy());
+    let w = w.unwrap();
+    assert!(
+        w.warnings
+            .iter()
+            .any(|m| m.contains("effective samples") && m.contains("c(t)")),
+        "{:?} (effective {})",
+        w.warnings,
+        w.effective_samples
+    );
+    // The same records in degrees are refused, the unit named.
+    let text = std::fs::read_to_string(&colvar_path).unwrap();
+    let degrees = rewrite(&text, |v| {
+        vec![vec![v[0], v[1].to_degrees(), v[2].to_degrees(), v[3], v[4]]]
+    });
+    let path = sb.write("degrees.dat", &degrees);
+    let e = data("metad.rbias", &path.to_string_lossy())
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("degrees.dat") && e.contains("degrees"), "{e}");
 }

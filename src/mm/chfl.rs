@@ -21,6 +21,8 @@ pub struct Structures {
     /// Atoms whose names differ from the topology's although their elements agree (another
     /// naming convention, e.g. OpenMM's PDB names `H1 H2 H3` for AMBER's `HH31 HH32 HH33`).
     pub renamed: Vec<String>,
+    /// Time of every frame (ps), where the file records it.
+    pub times_ps: Option<Vec<f64>>,
 }
 
 /// Reads every frame of `path` (Å in the file) as nm, checked against `topology`.
@@ -56,6 +58,7 @@ pub fn read(path: &Path, topology: &Topology) -> Result<Structures> {
         ));
     }
     Ok(Structures {
+        times_ps: read.times_ps,
         frames: read
             .frames
             .into_iter()

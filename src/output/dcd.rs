@@ -20,6 +20,8 @@ pub struct Dcd {
     /// Time between frames (ps) as the header records it (`DELTA × NSAVC` in AKMA units);
     /// 0 when the file records none.
     pub frame_interval_ps: f64,
+    /// Time of the first frame (ps), `ISTART × DELTA` (0 when the file records none).
+    pub first_frame_ps: f64,
 }
 
 /// One AKMA time unit (the unit of a DCD header's `DELTA`) in ps.
@@ -179,6 +181,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
         })
     };
     let frame_interval_ps = delta * f64::from(icntrl[2]) * AKMA_PS;
+    let first_frame_ps = delta * f64::from(icntrl[1]) * AKMA_PS;
     let fixed = icntrl[8];
     let has_cell = icntrl[10] != 0;
     if icntrl[11] != 0 {
@@ -257,6 +260,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
         frames,
         cells,
         frame_interval_ps,
+        first_frame_ps,
     })
 }
 

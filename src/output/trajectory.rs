@@ -122,10 +122,16 @@ pub fn read_frames(path: &Path) -> Result<ReadFrames> {
         .is_some_and(|e| e.eq_ignore_ascii_case("dcd"))
     {
         let d = super::dcd::read(path)?;
+        let times = (d.frame_interval_ps > 0.0).then(|| {
+            (0..d.frames.len())
+                .map(|i| d.first_frame_ps + i as f64 * d.frame_interval_ps)
+                .collect()
+        });
         return Ok(ReadFrames {
             names: vec![String::new(); d.atoms],
             elements: vec![String::new(); d.atoms],
             frames: d.frames,
+            times_ps: times,
         });
     }
     quiet();
@@ -146,6 +152,7 @@ pub fn read_frames(path: &Path) -> Result<ReadFrames> {
         frames: Vec::new(),
         names: Vec::new(),
         elements: Vec::new(),
+        times_ps: None,
     };
     let mut frame = Frame::new();
     for k in 0..n {
@@ -228,6 +235,8 @@ pub struct ReadFrames {
     pub names: Vec<String>,
     /// Element symbols (chemfiles' atomic types), where the format has them.
     pub elements: Vec<String>,
+    /// Time of every frame (ps), where the file records it (DCD headers).
+    pub times_ps: Option<Vec<f64>>,
 }
 
 /// Reads the positions of every frame (all atoms, flattened `x y z` per atom).
