@@ -1,6 +1,6 @@
 //! One evaluation of the plain geodesic's objective and gradient: the paper's alanine setting
-//! (D = 2, MLP 128 wide with 3 blocks, exact divergence, 10 spline nodes, N = 128 and 1024
-//! points), and the all-atom mode's (D = 66, `systems/aldp_cartesian.toml`'s MLP 256 wide with
+//! (D = 2, exact divergence, 10 spline nodes, N = 128 and 1024 points) with the paper's network
+//! (`authors`, the reference for `benches/torch_reference.py`) and the `tps` network, and the all-atom mode's (D = 66, `systems/aldp_cartesian.toml`'s MLP 256 wide with
 //! 3 blocks and embeddings of 16, Hutchinson's divergence with 4 probes, N = 128).
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -12,12 +12,17 @@ use tps::geometry::{Constraints, GeodesicConfig, GeodesicProblem};
 
 fn bench(c: &mut Criterion) {
     let device = compute::device(compute::bench_backend(), Precision::F32).unwrap();
-    let mlp = MlpConfig::new(2)
-        .init(&mut ChaCha8Rng::seed_from_u64(0), &device)
-        .unwrap();
     let ad = device.clone().autodiff();
     let mut group = c.benchmark_group("geodesic_step");
-    for points in [128, 1024] {
+    for (name, points, architecture) in [
+        ("authors_mlp", 128, MlpConfig::authors(2)),
+        ("authors_mlp", 1024, MlpConfig::authors(2)),
+        ("paper_mlp", 128, MlpConfig::new(2)),
+        ("paper_mlp", 1024, MlpConfig::new(2)),
+    ] {
+        let mlp = architecture
+            .init(&mut ChaCha8Rng::seed_from_u64(0), &device)
+            .unwrap();
         let config = GeodesicConfig {
             points,
             nodes: 10,
@@ -27,7 +32,7 @@ fn bench(c: &mut Criterion) {
         let (start, end) = ([4.0, -1.0, 0.5], [4.0, 1.0, -0.5]);
         let mut problem = GeodesicProblem::new(&mlp, None, &start, &end, &config, 0, &ad).unwrap();
         let coefficients = vec![0.01; problem.size()];
-        group.bench_function(format!("paper_mlp_N{points}"), |b| {
+        group.bench_function(format!("{name}_N{points}"), |b| {
             b.iter(|| problem.evaluate(&coefficients).objective)
         });
     }

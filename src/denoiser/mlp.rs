@@ -15,6 +15,7 @@
 //!   skip), on raw data; frequencies `ω_k = 10⁻⁴ᵏᐟ⁽ʰ⁻¹⁾`.
 
 use burn::module::{Module, Param};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
 use rand::Rng;
@@ -243,11 +244,53 @@ impl Mlp {
 
     /// Parameters as host vectors in [`MlpConfig::parameter_shapes`] order.
     pub fn to_host(&self) -> Vec<Vec<f64>> {
+        self.layers()
+            .flat_map(|l| [compute::to_host(l.w.val()), compute::to_host(l.b.val())])
+            .collect()
+    }
+
+    /// An independent copy (its own parameter ids, so its autodiff graph shares nothing with
+    /// this network's and both can run backward passes at once).
+    pub fn detached_copy(&self) -> Result<Self> {
+        Self::from_host(
+            self.config.clone(),
+            &self.to_host(),
+            &self.input.w.val().device(),
+        )
+    }
+
+    fn layers(&self) -> impl Iterator<Item = &Dense> {
         std::iter::once(&self.input)
             .chain(&self.hidden)
             .chain(std::iter::once(&self.output))
-            .flat_map(|l| [compute::to_host(l.w.val()), compute::to_host(l.b.val())])
-            .collect()
+    }
+
+    /// Moves the gradients of `copy` (a [`Mlp::detached_copy`] of this network) from `from`
+    /// into `into` under this network's parameters, adding to what is there.
+    pub fn gather_gradients(
+        &self,
+        copy: &Mlp,
+        from: &mut GradientsParams,
+        into: &mut GradientsParams,
+    ) {
+        fn add<const D: usize>(
+            mine: &Param<Tensor<D>>,
+            theirs: &Param<Tensor<D>>,
+            from: &mut GradientsParams,
+            into: &mut GradientsParams,
+        ) {
+            if let Some(g) = from.remove::<D>(theirs.id) {
+                let sum = match into.remove::<D>(mine.id) {
+                    Some(h) => h + g,
+                    None => g,
+                };
+                into.register(mine.id, sum);
+            }
+        }
+        for (mine, theirs) in self.layers().zip(copy.layers()) {
+            add(&mine.w, &theirs.w, from, into);
+            add(&mine.b, &theirs.b, from, into);
+        }
     }
 
     /// The architecture.

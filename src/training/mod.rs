@@ -9,6 +9,7 @@ use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::compute;
@@ -162,17 +163,7 @@ impl Trainer {
             weight.push(loss_weight(l) * iw);
         }
         let mlp = self.mlp.take().expect("the network is always put back");
-        let batch = Batch {
-            lambda: &lam,
-            xt: &xt,
-            x0: &x0,
-            weight: &weight,
-            dim,
-            device: &self.device,
-        };
-        // One graph per step: burn cannot run two backward passes over the same parameters
-        // at once (a two-thread split of the batch failed on that).
-        let (grads, raw, value) = batch.gradients(&mlp);
+        let (grads, raw, value) = self.gradients(&mlp, &lam, &xt, &x0, &weight)?;
         self.mlp = Some(self.optim.step(self.config.learning_rate, mlp, grads));
 
         let bins: Vec<usize> = draws.iter().map(|d| d.1).collect();
@@ -192,6 +183,53 @@ impl Trainer {
         Ok(value)
     }
 
+    /// The batch's gradients, the unweighted per-sample losses and the mean weighted loss,
+    /// computed in [`SHARDS`] consecutive shards at once, each on its own copy of the network
+    /// (burn cannot run two backward passes over the same parameters at once), and summed:
+    /// the same numbers on any number of threads.
+    fn gradients(
+        &self,
+        mlp: &Mlp,
+        lambda: &[f64],
+        xt: &[f64],
+        x0: &[f64],
+        weight: &[f64],
+    ) -> Result<(GradientsParams, Vec<f64>, f64)> {
+        let (n, dim) = (lambda.len(), self.normalisation.mean.len());
+        let size = n.div_ceil(SHARDS);
+        // The first shard runs on the network itself, the others on copies.
+        let copies = (1..n.div_ceil(size))
+            .map(|_| mlp.detached_copy())
+            .collect::<Result<Vec<_>>>()?;
+        let networks: Vec<&Mlp> = std::iter::once(mlp).chain(&copies).collect();
+        let shards: Vec<_> = networks
+            .par_iter()
+            .enumerate()
+            .map(|(k, network)| {
+                let rows = k * size..((k + 1) * size).min(n);
+                let values = rows.start * dim..rows.end * dim;
+                Batch {
+                    lambda: &lambda[rows.clone()],
+                    xt: &xt[values.clone()],
+                    x0: &x0[values],
+                    weight: &weight[rows],
+                    dim,
+                    total: n,
+                    device: &self.device,
+                }
+                .gradients(network)
+            })
+            .collect();
+        let mut shards = shards.into_iter();
+        let (mut grads, mut raw, mut value) = shards.next().expect("at least one shard");
+        for (copy, (mut g, r, v)) in copies.iter().zip(shards) {
+            mlp.gather_gradients(copy, &mut g, &mut grads);
+            raw.extend(r);
+            value += v;
+        }
+        Ok((grads, raw, value))
+    }
+
     /// The trained network, without autodiff, with its normalisation and loss history.
     pub fn finish(self) -> Trained {
         Trained {
@@ -202,19 +240,24 @@ impl Trainer {
     }
 }
 
-/// One training batch on the host.
+/// Shards of a training batch computed at once (on two cores, both busy).
+const SHARDS: usize = 2;
+
+/// A shard of a training batch on the host.
 struct Batch<'a> {
     lambda: &'a [f64],
     xt: &'a [f64],
     x0: &'a [f64],
     weight: &'a [f64],
     dim: usize,
+    /// Samples in the whole batch, whose mean loss is the objective.
+    total: usize,
     device: &'a Device,
 }
 
 impl Batch<'_> {
-    /// Gradients of the weighted loss, the unweighted per-sample losses and the mean weighted
-    /// loss.
+    /// Gradients of this shard's part of the batch's mean weighted loss, the unweighted
+    /// per-sample losses and that part of the loss.
     fn gradients(&self, mlp: &Mlp) -> (GradientsParams, Vec<f64>, f64) {
         let (n, d) = (self.lambda.len(), self.dim);
         let pred = mlp.denoise(
@@ -224,7 +267,9 @@ impl Batch<'_> {
         let per_sample = (pred - compute::matrix(self.x0, n, d, self.device))
             .powi_scalar(2)
             .sum_dim(1);
-        let loss = (per_sample.clone() * compute::matrix(self.weight, n, 1, self.device)).mean();
+        let loss = (per_sample.clone() * compute::matrix(self.weight, n, 1, self.device))
+            .sum()
+            .div_scalar(self.total as f64);
         let value = compute::scalar(loss.clone().inner());
         let grads = GradientsParams::from_grads(loss.backward(), mlp);
         (grads, compute::to_host(per_sample.inner()), value)
