@@ -39,9 +39,7 @@ pub struct Surfaces {
     pub free_energy_text: String,
     /// What it says about the states.
     pub summary: FreeEnergySummary,
-    /// Relaxed potential-energy map and its text.
-    pub relaxed_map: Tabulated,
-    /// The map as text (the file written).
+    /// The relaxed potential-energy map as text (the file written).
     pub relaxed_map_text: String,
     /// The independent free-energy surface (its own metadynamics run) as text, if made.
     pub check_text: Option<String>,
@@ -51,8 +49,6 @@ pub struct Surfaces {
 pub struct Learnt {
     /// The model file's bytes.
     pub model: Vec<u8>,
-    /// The model's header.
-    pub metadata: ModelMetadata,
     /// Molecules: the surfaces the model was trained on.
     pub surfaces: Option<Surfaces>,
     /// What happened.
@@ -125,7 +121,7 @@ pub fn learn(
              collective-variable representation",
         ));
     }
-    let mut atomistic = None;
+    let mut cartesian_run = None;
     let mut frames_estimate = None;
     let surfaces = match (&system.molecule, &external) {
         (Some(_), Some(w)) => {
@@ -135,7 +131,7 @@ pub fn learn(
         }
         (Some(_), None) => {
             let (s, run) = molecular_surfaces(system, seed, progress)?;
-            atomistic = run;
+            cartesian_run = run;
             Some(s)
         }
         _ => None,
@@ -155,44 +151,21 @@ pub fn learn(
     };
 
     let t1 = Instant::now();
-    let mut populations = Vec::new();
-    if let (Some(run), Some(s)) = (&atomistic, &surfaces) {
-        let w = atomistic_samples(system, run)?;
-        populations = state_populations(system, &w.variables, &w.weighted.weights, &s.free_energy);
-        warn_on_populations(
-            &populations,
-            "the metadynamics run is too short for its weights; raise md.steps",
-        );
-        external = Some(w.weighted);
-    } else if let (Some(w), Some(s)) = (&external, &surfaces)
-        && s.free_energy_given
-    {
-        populations = state_populations(system, &w.points, &w.weights, &s.free_energy);
-        warn_on_populations(
-            &populations,
-            "the weights are not the given surface's: a well-tempered bias needs PLUMED's c(t) \
-             correction (metad.rbias, written with CALC_RCT), or the surface is of another run",
-        );
-    }
-    let samples = match &external {
-        Some(w) => Samples {
-            points: data::resample(w, w.points.len(), seed),
-            energy_evaluations: 0,
-            swap_acceptance: Vec::new(),
-        },
-        None => {
-            let s = &file.sampling;
-            progress.stage("sampling", (s.chains * (s.burn_in + s.steps)) as u64);
-            let r = sampling::sample(potential, system.kt(), &file.domain(), s, seed, &|n| {
-                progress.add(n)
-            });
-            Samples {
-                points: r.points,
-                energy_evaluations: r.energy_evaluations,
-                swap_acceptance: r.swap_acceptance,
-            }
+    let populations = match (&cartesian_run, &surfaces) {
+        (Some(run), Some(s)) => {
+            let w = cartesian_samples(system, run)?;
+            let populations =
+                state_populations(system, &w.variables, &w.weighted.weights, &s.free_energy);
+            warn_on_populations(
+                &populations,
+                "the metadynamics run is too short for its weights; raise md.steps",
+            );
+            external = Some(w.weighted);
+            populations
         }
+        _ => given_surface_populations(system, external.as_ref(), surfaces.as_ref()),
     };
+    let samples = training_samples(system, external.as_ref(), potential, seed, progress);
     let sampling_seconds = t1.elapsed().as_secs_f64();
     tracing::info!(
         "{} samples, {} energy evaluations in {sampling_seconds:.1} s",
@@ -220,7 +193,7 @@ pub fn learn(
     let training_seconds = t2.elapsed().as_secs_f64();
     let h = &trained.loss_history;
     let final_loss = h.iter().rev().take(100).sum::<f64>() / h.len().min(100) as f64;
-    let mut provenance = system.provenance(seed)?;
+    let mut provenance = system.provenance(Some(seed));
     if let Some(d) = &file.data {
         for f in d.files() {
             provenance = provenance.with_input(f)?;
@@ -244,7 +217,6 @@ pub fn learn(
     let model = model_file::encode(&metadata, &trained.mlp)?;
     Ok(Learnt {
         model,
-        metadata,
         surfaces,
         report: LearnReport {
             populations,
@@ -259,6 +231,64 @@ pub fn learn(
             final_loss,
         },
     })
+}
+
+/// The populations of the states in weighted frames against the surface given with them
+/// (none when the surface was estimated from the same frames), with a warning where they
+/// disagree.
+fn given_surface_populations(
+    system: &System,
+    external: Option<&Weighted>,
+    surfaces: Option<&Surfaces>,
+) -> Vec<StatePopulation> {
+    match (external, surfaces) {
+        (Some(w), Some(s)) if s.free_energy_given => {
+            let populations = state_populations(system, &w.points, &w.weights, &s.free_energy);
+            warn_on_populations(
+                &populations,
+                "the weights are not the given surface's: a well-tempered bias needs PLUMED's \
+                 c(t) correction (metad.rbias, written with CALC_RCT), or the surface is of \
+                 another run",
+            );
+            populations
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The samples to train on: the weighted frames resampled, or replica-exchange samples of
+/// `potential`.
+fn training_samples(
+    system: &System,
+    external: Option<&Weighted>,
+    potential: &dyn Potential,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Samples {
+    match external {
+        Some(w) => Samples {
+            points: data::resample(w, w.points.len(), seed),
+            energy_evaluations: 0,
+            swap_acceptance: Vec::new(),
+        },
+        None => {
+            let s = &system.file.sampling;
+            progress.stage("sampling", (s.chains * (s.burn_in + s.steps)) as u64);
+            let r = sampling::sample(
+                potential,
+                system.kt(),
+                &system.file.domain(),
+                s,
+                seed,
+                &|n| progress.add(n),
+            );
+            Samples {
+                points: r.points,
+                energy_evaluations: r.energy_evaluations,
+                swap_acceptance: r.swap_acceptance,
+            }
+        }
+    }
 }
 
 /// Reweighted frames and the surface may disagree on a state's free energy by this much
@@ -295,7 +325,7 @@ pub struct StatePopulation {
 }
 
 /// Weighted all-atom frames of a Cartesian molecule.
-struct Atomistic {
+struct CartesianSamples {
     weighted: Weighted,
     /// The variables of every frame (for the populations).
     variables: Vec<Vec<f64>>,
@@ -303,7 +333,7 @@ struct Atomistic {
 
 /// The metadynamics frames superposed (heavy atoms) onto the structure of
 /// `molecule.coordinates`, flattened, and weighted by `exp(rbias/kT)`.
-fn atomistic_samples(system: &System, run: &simulation::MdRun) -> Result<Atomistic> {
+fn cartesian_samples(system: &System, run: &simulation::MdRun) -> Result<CartesianSamples> {
     let mut points = Vec::new();
     let mut variables = Vec::new();
     let mut bias = Vec::new();
@@ -327,7 +357,7 @@ fn atomistic_samples(system: &System, run: &simulation::MdRun) -> Result<Atomist
         "{} all-atom frames, {effective_samples:.0} effective samples",
         points.len()
     );
-    Ok(Atomistic {
+    Ok(CartesianSamples {
         weighted: Weighted {
             points,
             weights,
@@ -430,14 +460,13 @@ fn molecular_surfaces(
         );
     }
     let free_energy_text = system.surface_text(&free_energy, Surface::FreeEnergy);
-    let (relaxed, relaxed_map_text) = relaxed_surface(system, progress);
+    let relaxed_map_text = relaxed_surface(system, progress);
     Ok((
         Surfaces {
             free_energy_given: false,
             free_energy,
             free_energy_text,
             summary,
-            relaxed_map: relaxed,
             relaxed_map_text,
             check_text: None,
         },
@@ -446,7 +475,7 @@ fn molecular_surfaces(
 }
 
 /// The relaxed potential-energy map of a molecule, from the first state's basin.
-fn relaxed_surface(system: &System, progress: &dyn Progress) -> (Tabulated, String) {
+fn relaxed_surface(system: &System, progress: &dyn Progress) -> String {
     let molecular = system.molecule.as_ref().expect("a molecule");
     let (first, at) = system
         .file
@@ -456,8 +485,7 @@ fn relaxed_surface(system: &System, progress: &dyn Progress) -> (Tabulated, Stri
         .expect("checked: two states");
     progress.stage("relaxed map", crate::reference::RELAXED_MAP_GRID as u64);
     let relaxed = relaxed_map(molecular, first, at, &|| progress.add(1));
-    let text = system.surface_text(&relaxed, Surface::RelaxedMap);
-    (relaxed, text)
+    system.surface_text(&relaxed, Surface::RelaxedMap)
 }
 
 /// Grid points per variable of a free-energy surface estimated from data (PLUMED's and
@@ -535,13 +563,12 @@ fn data_surfaces(
         let text = system.surface_text(&grid, Surface::FreeEnergy);
         (grid, text, false, summary, Some(estimate))
     };
-    let (relaxed, relaxed_map_text) = relaxed_surface(system, progress);
+    let relaxed_map_text = relaxed_surface(system, progress);
     let surfaces = Surfaces {
         free_energy_given: given,
         free_energy,
         free_energy_text,
         summary,
-        relaxed_map: relaxed,
         relaxed_map_text,
         check_text: None,
     };

@@ -18,8 +18,26 @@
 //! assert!(geodesic.points.iter().any(|p| p[0] < 0.0), "it passes through noise");
 //! ```
 //!
-//! The pipeline, one module each: noise [`schedule`] → [`denoiser`]s → [`training`] →
-//! spacetime [`geometry`] (parameters, curves, geodesics, distances).
+//! The layers, lowest first; a module uses only modules of its own or earlier layers, and
+//! [`app`] (the commands) is used by nothing but the binary:
+//!
+//! 1. foundations: [`error`], [`compute`] (devices, host ↔ tensor), [`progress`],
+//!    [`provenance`], [`atomic`] (outputs never half-written), [`toml_file`], [`lbfgs`],
+//!    [`output`] (neutral file formats);
+//! 2. energies: [`potential`] (the `Potential` trait, analytic and tabulated surfaces),
+//!    [`mm`] (the molecular-mechanics engine: AMBER topologies, force field, implicit
+//!    solvent, dynamics, metadynamics, minimisation);
+//! 3. samples: [`sampling`] (replica exchange), [`data`] (simulations made elsewhere);
+//! 4. the diffusion model: [`schedule`] (noise in log-SNR), [`denoiser`]s, [`training`],
+//!    [`model_file`];
+//! 5. geometry and dynamics: [`geometry`] (spacetime parameters, curves, geodesics,
+//!    distances), [`barrier`] (grid minimax, string method), [`paths`] (annealed Langevin);
+//! 6. [`systems`]: the system file and a loaded system (surfaces, molecule, model);
+//! 7. on a system: [`reference`] (what paths are judged against), [`representation`]
+//!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned),
+//!    [`transition`] (paths between two states, scored), [`learning`] (what `tps train`
+//!    computes);
+//! 8. [`app`]: the commands.
 
 pub mod app;
 pub mod atomic;

@@ -64,6 +64,81 @@ struct RouteArgs {
     no_mep_start: bool,
 }
 
+impl RouteArgs {
+    /// The route given, if any.
+    fn kind(&self) -> tps::Result<Option<tps::route::RouteKind>> {
+        self.route
+            .as_deref()
+            .map(|r| {
+                r.parse()
+                    .map_err(|e| tps::Error::Invalid(format!("--route: {e}")))
+            })
+            .transpose()
+    }
+}
+
+/// `tps sample`'s arguments.
+#[derive(Args)]
+struct SampleArgs {
+    /// System file (TOML).
+    system: PathBuf,
+    /// Start state (a name from the system file's [states]).
+    #[arg(long)]
+    from: String,
+    /// Target state.
+    #[arg(long)]
+    to: String,
+    /// Number of independent paths (default: the file's transition.paths).
+    #[arg(long)]
+    paths: Option<usize>,
+    /// Seed of the geodesic probes and the Langevin noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Root directory of the outputs.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Write trajectory files for at most this many paths.
+    #[arg(long, default_value_t = 16)]
+    max_trajectories: usize,
+    #[command(flatten)]
+    route: RouteArgs,
+    #[command(flatten)]
+    constraint: ConstraintArgs,
+    /// Run only part K of N of the paths (0 ≤ K < N): a shard of the run, for a job array;
+    /// `tps merge` puts the shards together.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Follow the route planned before into this directory (`tps geodesic --from --to`)
+    /// instead of planning it.
+    #[arg(long, value_name = "DIR")]
+    geodesic: Option<PathBuf>,
+}
+
+impl SampleArgs {
+    /// The options they give, on `backend`.
+    fn options(self, backend: tps::compute::Backend) -> tps::Result<app::sample::SampleOptions> {
+        let shard = self
+            .shard
+            .as_deref()
+            .map(|k| {
+                tps::transition::Shard::parse(k)
+                    .map_err(|e| tps::Error::Invalid(format!("--shard: {e}")))
+            })
+            .transpose()?;
+        Ok(app::sample::SampleOptions {
+            shard,
+            geodesic: self.geodesic,
+            paths: self.paths,
+            route: self.route.kind()?,
+            no_mep_start: self.route.no_mep_start,
+            seed: self.seed,
+            constraints: self.constraint.options()?,
+            max_trajectories: self.max_trajectories,
+            ..app::sample::SampleOptions::between(self.from, self.to, self.out, backend)
+        })
+    }
+}
+
 /// Geodesic constraints on the command line: they replace or add to the system file's.
 #[derive(Args)]
 struct ConstraintArgs {
@@ -140,40 +215,7 @@ enum Command {
     },
     /// Transition paths between two named states along a route (the spacetime geodesic by
     /// default), beside the model-free route.
-    Sample {
-        /// System file (TOML).
-        system: PathBuf,
-        /// Start state (a name from the system file's [states]).
-        #[arg(long)]
-        from: String,
-        /// Target state.
-        #[arg(long)]
-        to: String,
-        /// Number of independent paths (default: the file's transition.paths).
-        #[arg(long)]
-        paths: Option<usize>,
-        /// Seed of the geodesic probes and the Langevin noise.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Root directory of the outputs.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        /// Write trajectory files for at most this many paths.
-        #[arg(long, default_value_t = 16)]
-        max_trajectories: usize,
-        #[command(flatten)]
-        route: RouteArgs,
-        #[command(flatten)]
-        constraint: ConstraintArgs,
-        /// Run only part K of N of the paths (0 ≤ K < N): a shard of the run, for a job array;
-        /// `tps merge` puts the shards together.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// Follow the route planned before into this directory (`tps geodesic --from --to`)
-        /// instead of planning it.
-        #[arg(long, value_name = "DIR")]
-        geodesic: Option<PathBuf>,
-    },
+    Sample(SampleArgs),
     /// The paper's network trained elsewhere (PyTorch or safetensors) as the system's model.
     Import {
         /// System file (TOML) whose [model] is `network = "authors"`.
@@ -311,142 +353,42 @@ enum Command {
     },
 }
 
+/// `tps help [COMMAND]`: the long help of tps or of one command.
+fn print_help(command: Option<&str>) -> tps::Result<()> {
+    use clap::CommandFactory;
+    let mut top = Cli::command();
+    match command {
+        None => top.print_long_help(),
+        Some(name) => match top.find_subcommand_mut(name) {
+            Some(sub) => sub.print_long_help(),
+            None => {
+                return Err(tps::Error::Invalid(format!(
+                    "help: no command `{name}`; see `tps --help`"
+                )));
+            }
+        },
+    }
+    .map_err(|e| tps::Error::io("standard output", e))
+}
+
 fn run(cli: Cli) -> tps::Result<()> {
     let progress = app::Display::new(cli.quiet);
     let backend = cli.device.backend();
     match cli.command {
-        Command::Help { command } => {
-            use clap::CommandFactory;
-            let mut top = Cli::command();
-            match command {
-                None => top.print_long_help(),
-                Some(name) => match top.find_subcommand_mut(&name) {
-                    Some(sub) => sub.print_long_help(),
-                    None => {
-                        return Err(tps::Error::Invalid(format!(
-                            "help: no command `{name}`; see `tps --help`"
-                        )));
-                    }
-                },
-            }
-            .map_err(|e| tps::Error::io("standard output", e))?;
-        }
+        Command::Help { command } => print_help(command.as_deref())?,
         Command::Train { system, seed } => {
             let Some(r) = app::train::run(&system, seed, backend, &progress)? else {
                 println!("exact Gaussian-mixture denoiser: nothing to train");
                 return Ok(());
             };
             progress.finish();
-            let l = &r.learnt;
-            if let Some(f) = &r.free_energy {
-                print_free_energy(f, l.frames_estimate.as_ref());
-            }
-            for p in &l.populations {
-                println!(
-                    "training frames in {}: {:.1}% (surface {:.1}%); free energy relative to {} {:.2} kJ/mol from the frames, {:.2} from the surface",
-                    p.state,
-                    100.0 * p.population,
-                    100.0 * p.population_on_surface,
-                    l.populations[0].state,
-                    p.free_energy_from_frames,
-                    p.free_energy_from_surface
-                );
-            }
-            println!(
-                "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, final loss {:.4})",
-                r.model.display(),
-                l.samples,
-                l.sampling_evaluations,
-                l.sampling_seconds,
-                l.training_seconds,
-                l.final_loss
-            );
+            println!("{r}");
         }
-        Command::Sample {
-            system,
-            from,
-            to,
-            paths,
-            seed,
-            out,
-            max_trajectories,
-            route,
-            constraint,
-            shard,
-            geodesic,
-        } => {
-            let options = app::sample::SampleOptions {
-                shard: shard
-                    .as_deref()
-                    .map(tps::transition::Shard::parse)
-                    .transpose()?,
-                geodesic,
-                from,
-                to,
-                paths,
-                route: route.route.as_deref().map(str::parse).transpose()?,
-                no_mep_start: route.no_mep_start,
-                seed,
-                constraints: constraint.options()?,
-                out_root: out,
-                max_trajectories,
-                backend,
-            };
-            let (s, dir) = app::sample::run(&system, &options, &progress)?;
+        Command::Sample(args) => {
+            let system = args.system.clone();
+            let (s, dir) = app::sample::run(&system, &args.options(backend)?, &progress)?;
             progress.finish();
-            let p = &s.path_results;
-            let unit = if s.energy_unit.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", s.energy_unit)
-            };
-            let judged = s.scoring_reference.as_ref().unwrap_or(&s.reference);
-            println!(
-                "{} paths {} → {} along the {} route: per-path maximum {:.3} ± {:.3}{unit} (mean ± \
-                 standard error; single paths ± {:.3}); reference saddle {:.3}{unit}{}; {:.0}% end \
-                 in the basin of {}",
-                s.paths,
-                s.from,
-                s.to,
-                s.route.route,
-                p.max_energy_mean,
-                p.max_energy_sem,
-                p.max_energy_std,
-                judged.saddle_energy,
-                judged
-                    .minimax
-                    .map(|m| format!(", grid minimax bound {m:.3}{unit}"))
-                    .unwrap_or_default(),
-                100.0 * p.fraction_reaching_target,
-                s.to
-            );
-            println!("guided by {}; scored on {}", s.route.guided_by, s.scored_on);
-            if let Some(b) = &s.reference_route_beside {
-                println!(
-                    "model-free reference route, same seed and paths: {:.3} ± {:.3}{unit}; {}",
-                    b.max_energy_mean, b.max_energy_sem, b.verdict
-                );
-            }
-            if let Some(r) = s.reference.relaxed_potential_barrier {
-                println!("relaxed potential-energy barrier: {r:.2} kJ/mol");
-            }
-            if let Some(m) = &s.molecule {
-                println!(
-                    "all-atom: last structures {:.2} Å (heavy-atom RMSD) from the {} minimum on average",
-                    m.rmsd_to_target_mean_angstrom, s.to
-                );
-            }
-            for w in &s.warnings {
-                println!("warning: {w}");
-            }
-            for n in s.notes.iter().filter(|n| {
-                s.reference_route_beside
-                    .as_ref()
-                    .is_none_or(|b| &b.verdict != *n)
-            }) {
-                println!("note: {n}");
-            }
-            println!("outputs: {}", dir.display());
+            println!("{s}\noutputs: {}", dir.display());
         }
         Command::Import {
             system,
@@ -463,21 +405,11 @@ fn run(cli: Cli) -> tps::Result<()> {
         }
         Command::Merge { shards, out } => {
             let (s, dir) = app::merge::run(&shards, &out)?;
-            let p = &s.path_results;
             println!(
-                "{} paths {} → {} from {} shards: per-path maximum {:.3} ± {:.3} (standard error; \
-                 single paths ± {:.3}); {:.0}% end in the basin of {}",
-                s.paths,
-                s.from,
-                s.to,
+                "merged {} shards\n{s}\noutputs: {}",
                 shards.len(),
-                p.max_energy_mean,
-                p.max_energy_sem,
-                p.max_energy_std,
-                100.0 * p.fraction_reaching_target,
-                s.to
+                dir.display()
             );
-            println!("outputs: {}", dir.display());
         }
         Command::Compare {
             system,
@@ -492,62 +424,17 @@ fn run(cli: Cli) -> tps::Result<()> {
         } => {
             let options = app::compare::CompareOptions {
                 sample: app::sample::SampleOptions {
-                    from,
-                    to,
                     paths,
-                    route: None,
                     no_mep_start,
-                    seed: 0,
                     constraints: constraint.options()?,
-                    out_root: out,
-                    max_trajectories: 0,
-                    backend,
-                    shard: None,
-                    geodesic: None,
+                    ..app::sample::SampleOptions::between(from, to, out, backend)
                 },
                 routes: app::compare::parse_routes(&routes)?,
                 seeds: app::compare::parse_seeds(&seeds)?,
             };
             let (c, dir) = app::compare::run(&system, &options, &progress)?;
             progress.finish();
-            let unit = if c.energy_unit.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", c.energy_unit)
-            };
-            println!(
-                "{} → {}: per-path maximum on {} ({} seed(s) × {} paths; mean ± std of the \
-                 per-seed means, standard error)",
-                c.from,
-                c.to,
-                c.scored_on,
-                c.routes.first().map_or(0, |r| r.seeds.len()),
-                c.paths
-            );
-            for r in &c.routes {
-                println!(
-                    "  {:<9} {:>10.3} ± {:.3} (SE {:.3}){unit}; single paths {:.3} ± {:.3}; reach {:.0}%; \
-                     {:.3e} guiding evaluations per seed; {:.1} s per seed",
-                    r.route.to_string(),
-                    r.seed_means.mean,
-                    r.seed_means.std,
-                    r.seed_means_sem,
-                    r.pooled.mean,
-                    r.pooled.std,
-                    100.0 * r.fraction_reaching_target,
-                    r.guiding_evaluations,
-                    r.wall_seconds
-                );
-            }
-            println!(
-                "reference saddle {:.3}{unit}{}",
-                c.reference.saddle_energy,
-                c.reference
-                    .minimax
-                    .map(|m| format!(", grid minimax bound {m:.3}{unit}"))
-                    .unwrap_or_default()
-            );
-            println!("outputs: {}", dir.display());
+            println!("{c}\noutputs: {}", dir.display());
         }
         Command::Barrier {
             system,
@@ -557,33 +444,7 @@ fn run(cli: Cli) -> tps::Result<()> {
         } => {
             let (r, dir) = app::barrier::run(&system, &from, &to, &out, &progress)?;
             progress.finish();
-            let rf = &r.reference;
-            let unit = if r.energy_unit.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", r.energy_unit)
-            };
-            println!(
-                "saddle at ({}) with energy {:.4}{unit}; barrier {:.4}{unit} above {from}{}",
-                rf.saddle
-                    .iter()
-                    .map(|v| format!("{v:.4}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                rf.saddle_energy,
-                rf.barrier,
-                rf.minimax
-                    .map(|m| format!("; grid minimax bound {m:.4}{unit}"))
-                    .unwrap_or_default()
-            );
-            if let Some(b) = rf.relaxed_potential_barrier {
-                println!(
-                    "relaxed potential-energy barrier {b:.2} kJ/mol above the {from} minimum ({} × {} restrained minimisations)",
-                    rf.relaxed_map_grid.unwrap_or(0),
-                    rf.relaxed_map_grid.unwrap_or(0)
-                );
-            }
-            println!("outputs: {}", dir.display());
+            println!("{r}\noutputs: {}", dir.display());
         }
         Command::Distance {
             system,
@@ -603,14 +464,7 @@ fn run(cli: Cli) -> tps::Result<()> {
         } => {
             let (r, dir) = app::md::run(&system, steps, seed, &out, &progress)?;
             progress.finish();
-            println!(
-                "{} walkers × {} steps of {} ps: {:.0} steps/s, {:.1} ns/day",
-                r.walkers, r.steps_per_walker, r.timestep_ps, r.steps_per_second, r.ns_per_day
-            );
-            if let Some(f) = &r.free_energy {
-                print_free_energy(f, None);
-            }
-            println!("outputs: {}", dir.display());
+            println!("{r}\noutputs: {}", dir.display());
         }
         Command::Energy { system, trajectory } => {
             let (csv, warnings) = app::energy::run(&system, &trajectory)?;
@@ -630,35 +484,16 @@ fn run(cli: Cli) -> tps::Result<()> {
             ..
         } => {
             let options = app::sample::SampleOptions {
-                from,
-                to,
-                paths: None,
-                route: route.route.as_deref().map(str::parse).transpose()?,
+                route: route.kind()?,
                 no_mep_start: route.no_mep_start,
                 seed,
                 constraints: constraint.options()?,
-                out_root: out,
-                max_trajectories: 0,
-                backend,
-                shard: None,
-                geodesic: None,
+                ..app::sample::SampleOptions::between(from, to, out, backend)
             };
             let (r, dir) = app::geodesic::plan_route(&system, &options, &progress)?;
             progress.finish();
             println!(
-                "{} route {} → {}: {} points{}",
-                r.route.route,
-                r.from,
-                r.to,
-                r.points.len(),
-                r.route
-                    .geodesic
-                    .as_ref()
-                    .map(|g| format!(", curve energy {:.4}", g.energy))
-                    .unwrap_or_default()
-            );
-            println!(
-                "outputs: {} (use with tps sample --geodesic)",
+                "{r}\noutputs: {} (use with tps sample --geodesic)",
                 dir.display()
             );
         }
@@ -682,74 +517,14 @@ fn run(cli: Cli) -> tps::Result<()> {
                 &progress,
             )?;
             progress.finish();
-            let g = &r.geodesic;
-            println!(
-                "geodesic: energy {:.4}, length {:.4}; straight line: energy {:.4}, length {:.4}",
-                g.energy, g.length, g.straight_line_energy, g.straight_line_length
-            );
-            println!("outputs: {}", dir.display());
+            println!("{r}\noutputs: {}", dir.display());
         }
     }
     Ok(())
 }
 
-/// The basins and barriers of a free-energy surface; for one estimated from frames, with their
-/// bootstrap spread and the effective samples behind them.
-fn print_free_energy(
-    f: &tps::reference::FreeEnergySummary,
-    estimate: Option<&tps::learning::FramesEstimate>,
-) {
-    let spread =
-        |s: Option<&Vec<f64>>, k: usize| s.map_or(String::new(), |v| format!(" ± {:.2}", v[k]));
-    for (k, b) in f.basins.iter().enumerate() {
-        println!(
-            "free energy of {}: {:.2}{} kJ/mol",
-            b.state,
-            b.free_energy,
-            spread(estimate.map(|e| &e.basin_std), k)
-        );
-    }
-    for (k, b) in f.barriers.iter().enumerate() {
-        println!(
-            "free-energy barrier {} → {}: {:.2}{} kJ/mol",
-            b.from,
-            b.to,
-            b.barrier,
-            spread(estimate.map(|e| &e.barrier_std), k)
-        );
-    }
-    if let Some(e) = estimate {
-        println!(
-            "surface estimated from the frames: kernel width {} rad (cross-validated), ± one \
-             standard deviation over {} block-bootstrap replicas",
-            e.bandwidth, e.replicas
-        );
-        let near: Vec<String> = e
-            .near
-            .iter()
-            .map(|r| format!("{} {:.0}", r.region, r.effective_samples))
-            .collect();
-        println!(
-            "effective samples within {} rad: {}",
-            tps::learning::REGION_RADIUS,
-            near.join(", ")
-        );
-    }
-    match (f.converged, f.drift) {
-        (Some(false), Some(drift)) => println!(
-            "warning: the free-energy surface is not converged: free energies moved by \
-             {drift:.2} kJ/mol over the last quarter of the run; run longer (md.steps or --steps)"
-        ),
-        (None, _) => println!(
-            "convergence: not judged (fewer than {} hills by three quarters of the run, or a \
-             surface read from a file)",
-            tps::mm::simulation::MIN_HILLS_TO_JUDGE
-        ),
-        _ => {}
-    }
-}
-
 fn main() -> ExitCode {
+    tps::provenance::set_command(std::env::args().collect::<Vec<_>>().join(" "));
     let cli = Cli::parse();
     let level = if cli.verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -16,8 +17,8 @@ pub struct Provenance {
     pub tps_version: String,
     /// The command line.
     pub command: String,
-    /// Seed of every random choice.
-    pub seed: u64,
+    /// Seed of every random choice (none for results without one).
+    pub seed: Option<u64>,
     /// The system file's path.
     pub system_file: String,
     /// The system file's full text.
@@ -27,16 +28,35 @@ pub struct Provenance {
     pub inputs: BTreeMap<String, String>,
 }
 
+/// The command line of this process, set once by the program that runs the library.
+static COMMAND: OnceLock<String> = OnceLock::new();
+
+/// Records the command line that every output of this process will name (the CLI calls it
+/// once, at start; a program using the library may name itself).
+pub fn set_command(command: String) {
+    // A second call keeps the first: one process, one command.
+    let _ = COMMAND.set(command);
+}
+
 impl Provenance {
-    /// Records the current command line for `system_file` (its text is read here).
-    pub fn new(system_file: &Path, seed: u64) -> Self {
+    /// A result of the system file at `system_file` whose text is `config`, made with `seed`
+    /// from `inputs` (SHA-256 by path), under the command given to [`set_command`].
+    pub fn new(
+        system_file: &Path,
+        config: &str,
+        seed: Option<u64>,
+        inputs: BTreeMap<String, String>,
+    ) -> Self {
         Self {
             tps_version: env!("CARGO_PKG_VERSION").into(),
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            command: COMMAND
+                .get()
+                .cloned()
+                .unwrap_or_else(|| "(the tps library, no command line)".into()),
             seed,
             system_file: system_file.display().to_string(),
-            system_config: std::fs::read_to_string(system_file).unwrap_or_default(),
-            inputs: BTreeMap::new(),
+            system_config: config.into(),
+            inputs,
         }
     }
 
@@ -45,6 +65,13 @@ impl Provenance {
         self.inputs
             .insert(path.display().to_string(), sha256_file(path)?);
         Ok(self)
+    }
+
+    /// Adds an input whose hash is known.
+    pub fn with_hash(mut self, path: &Path, sha256: &str) -> Self {
+        self.inputs
+            .insert(path.display().to_string(), sha256.to_string());
+        self
     }
 }
 

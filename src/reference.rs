@@ -67,7 +67,9 @@ pub fn reference_on(
 ) -> Result<Reference> {
     let (a, b) = (system.file.state(from)?, system.file.state(to)?);
     if from == to {
-        return Err(Error::Invalid(format!("--from and --to are both `{from}`")));
+        return Err(Error::Invalid(format!(
+            "the start and target states are both `{from}`"
+        )));
     }
     let cfg = &system.file.barrier;
     let counting = Counting::new(surface);

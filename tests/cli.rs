@@ -588,8 +588,7 @@ fn the_learned_route_never_calls_the_energy() {
         seed: 0,
     };
     calls.store(0, Ordering::SeqCst);
-    let plan = RouteKind::Learned
-        .route()
+    let plan = tps::route::implementation(RouteKind::Learned)
         .plan(&context, &mut |_, _| {})
         .unwrap();
     assert_eq!(

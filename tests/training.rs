@@ -140,7 +140,12 @@ fn metadata(trained: &tps::training::Trained, data: &[Vec<f64>]) -> ModelMetadat
         sampling_evaluations: 0,
         loss_history: trained.loss_history.clone(),
         payload_sha256: String::new(),
-        provenance: Provenance::new(std::path::Path::new("none.toml"), 5),
+        provenance: Provenance::new(
+            std::path::Path::new("none.toml"),
+            "",
+            Some(5),
+            Default::default(),
+        ),
     }
 }
 

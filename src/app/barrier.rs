@@ -75,7 +75,7 @@ pub fn run(
         to: to.into(),
         energy_unit: system.energy_unit().into(),
         reference,
-        provenance: Provenance::new(&system.path, 0),
+        provenance: system.provenance(None),
     };
     write_json(&staged.path().join("barrier.json"), &report)?;
     Ok((report, staged.publish()?))

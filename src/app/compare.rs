@@ -105,7 +105,11 @@ pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
 pub fn parse_routes(text: &str) -> Result<Vec<RouteKind>> {
     let routes: Vec<RouteKind> = text
         .split(',')
-        .map(|r| r.trim().parse())
+        .map(|r| {
+            r.trim()
+                .parse()
+                .map_err(|e| Error::Invalid(format!("--routes: {e}")))
+        })
         .collect::<Result<_>>()?;
     let mut sorted = routes.clone();
     sorted.sort_by_key(|r| *r as u8);
@@ -154,13 +158,7 @@ pub fn run(
         },
     )?;
     let scoring = sampler.scoring();
-    let mut provenance = system.provenance(o.seed)?;
-    if let Some(m) = &loaded.model_path {
-        provenance = provenance.with_input(m)?;
-    }
-    if let Some(f) = &scoring.file {
-        provenance = provenance.with_input(f)?;
-    }
+    let provenance = system.provenance(Some(o.seed));
     let comparison = Comparison {
         system: file.name.clone(),
         from: o.from.clone(),

@@ -165,7 +165,7 @@ pub fn run(
         start: s,
         end: e,
         geodesic: summary,
-        provenance: Provenance::new(&system.path, seed),
+        provenance: system.provenance(Some(seed)),
     };
     write_json(&dir.join("geodesic.json"), &report)?;
     Ok((report, staged.publish()?))

@@ -58,7 +58,7 @@ pub fn run(path: &Path, checkpoint: &Checkpoint) -> Result<PathBuf> {
         loss_history: Vec::new(),
         payload_sha256: String::new(),
         // The checkpoint's SHA-256 is the model's origin.
-        provenance: system.provenance(0)?.with_input(file)?,
+        provenance: system.provenance(None).with_input(file)?,
     };
     model_file::save(&target, &metadata, &mlp)?;
     Ok(target)

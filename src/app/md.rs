@@ -90,7 +90,54 @@ pub fn run(
         writer.write(&path, "DCD", f)?;
         crate::output::dcd::set_frame_interval(&path, md.timestep, md.report_every)?;
     }
-    let names = file.coordinate_names();
+    write_series(dir, &file.coordinate_names(), md.walkers, &run)?;
+    let mut free_energy = None;
+    let mut hills = None;
+    if let Some(grid) = &run.free_energy {
+        let surface = Tabulated::periodic_angles(grid.values.clone(), grid.n);
+        let earlier = grid
+            .earlier
+            .clone()
+            .map(|e| Tabulated::periodic_angles(e, grid.n));
+        let states: Vec<(String, Vec<f64>)> = file
+            .states
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let summary = free_energy_summary(&surface, earlier.as_ref(), &states)?;
+        let text = system.surface_text(&surface, Surface::FreeEnergy);
+        crate::atomic::write(&dir.join("fes.dat"), text.as_bytes())?;
+        fes_plot(&dir.join("fes.png"), &system, &surface, &summary)?;
+        free_energy = Some(summary);
+        hills = Some(grid.hills);
+    }
+    let total_steps = steps as f64 * md.walkers as f64;
+    let steps_per_second = total_steps / run.wall_seconds.max(1e-9);
+    let provenance = system.provenance(Some(seed));
+    let report = MdReport {
+        walkers: md.walkers,
+        steps_per_walker: steps,
+        timestep_ps: md.timestep,
+        wall_seconds: run.wall_seconds,
+        steps_per_second,
+        ns_per_day: steps_per_second * md.timestep * 1e-3 * 86400.0,
+        free_energy,
+        hills,
+        provenance,
+    };
+    write_json(&dir.join("summary.json"), &report)?;
+    Ok((report, staged.publish()?))
+}
+
+/// The run's time series in `dir`: `cv.csv` (variables and bias of every frame), a PLUMED
+/// COLVAR per walker (a record per trajectory frame: what `[data]` reads back) and
+/// `energies.csv` (terms and kinetic temperature).
+fn write_series(
+    dir: &Path,
+    names: &[String],
+    walkers: usize,
+    run: &simulation::MdRun,
+) -> Result<()> {
     let mut header = vec!["time_ps".to_string(), "walker".into()];
     header.extend(names.iter().cloned());
     header.push("bias_kJ_per_mol".into());
@@ -106,11 +153,10 @@ pub fn run(
         })
         .collect();
     table::write_csv(&dir.join("cv.csv"), &header, &rows)?;
-    // PLUMED COLVAR per walker, a record per trajectory frame: what `[data]` reads back.
     let mut fields = vec!["time".to_string()];
     fields.extend(names.iter().cloned());
     fields.extend(["metad.bias".into(), "metad.rbias".into()]);
-    for w in 0..md.walkers {
+    for w in 0..walkers {
         let colvar = Colvar {
             fields: fields.clone(),
             rows: run
@@ -164,43 +210,7 @@ pub fn run(
             ]
         })
         .collect();
-    table::write_csv(&dir.join("energies.csv"), &header, &rows)?;
-    let mut free_energy = None;
-    let mut hills = None;
-    if let Some(grid) = &run.free_energy {
-        let surface = Tabulated::periodic_angles(grid.values.clone(), grid.n);
-        let earlier = grid
-            .earlier
-            .clone()
-            .map(|e| Tabulated::periodic_angles(e, grid.n));
-        let states: Vec<(String, Vec<f64>)> = file
-            .states
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let summary = free_energy_summary(&surface, earlier.as_ref(), &states)?;
-        let text = system.surface_text(&surface, Surface::FreeEnergy);
-        crate::atomic::write(&dir.join("fes.dat"), text.as_bytes())?;
-        fes_plot(&dir.join("fes.png"), &system, &surface, &summary)?;
-        free_energy = Some(summary);
-        hills = Some(grid.hills);
-    }
-    let total_steps = steps as f64 * md.walkers as f64;
-    let steps_per_second = total_steps / run.wall_seconds.max(1e-9);
-    let provenance = system.provenance(seed)?;
-    let report = MdReport {
-        walkers: md.walkers,
-        steps_per_walker: steps,
-        timestep_ps: md.timestep,
-        wall_seconds: run.wall_seconds,
-        steps_per_second,
-        ns_per_day: steps_per_second * md.timestep * 1e-3 * 86400.0,
-        free_energy,
-        hills,
-        provenance,
-    };
-    write_json(&dir.join("summary.json"), &report)?;
-    Ok((report, staged.publish()?))
+    table::write_csv(&dir.join("energies.csv"), &header, &rows)
 }
 
 fn fes_plot(

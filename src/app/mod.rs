@@ -9,6 +9,7 @@ pub mod geodesic;
 pub mod import;
 pub mod md;
 pub mod merge;
+mod report;
 pub mod sample;
 pub mod train;
 

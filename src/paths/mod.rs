@@ -16,9 +16,11 @@
 //! its noise from stream `p` of the seed whatever the guide, so routes compared on one seed
 //! feel the same noise.
 
+mod route_kind;
 mod walker;
 
 use rayon::prelude::*;
+pub use route_kind::RouteKind;
 use serde::Serialize;
 
 use crate::denoiser::Normalisation;
@@ -44,7 +46,7 @@ pub struct TransitionConfig {
     /// for paths in the variables).
     pub backmap_every: usize,
     /// The route the walkers follow (`geodesic`, `plain`, `reference` or `learned`).
-    pub route: crate::route::RouteKind,
+    pub route: RouteKind,
     /// The energy-aware geodesic also starts from the reference minimum-energy path.
     pub mep_start: bool,
 }
@@ -57,7 +59,7 @@ impl Default for TransitionConfig {
             step_size: 4e-4,
             paths: 8,
             backmap_every: 64,
-            route: crate::route::RouteKind::default(),
+            route: RouteKind::default(),
             mep_start: true,
         }
     }

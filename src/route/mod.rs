@@ -16,9 +16,6 @@ pub mod geodesic;
 pub mod learned;
 mod reference;
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 pub use geodesic::{GeodesicSummary, geodesic};
@@ -33,69 +30,15 @@ use crate::reference::Reference;
 use crate::representation::{ReferenceCurve, Representation};
 use crate::systems::{LoadedDenoiser, System};
 
-/// Which route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RouteKind {
-    /// The energy-aware spacetime geodesic.
-    #[default]
-    Geodesic,
-    /// The paper's plain geodesic.
-    Plain,
-    /// No model: the reference minimum-energy route.
-    Reference,
-    /// The model alone: its score and a geodesic without energy.
-    Learned,
-}
+pub use crate::paths::RouteKind;
 
-impl RouteKind {
-    /// Every route, in the order tables show them.
-    pub const ALL: [RouteKind; 4] = [
-        RouteKind::Geodesic,
-        RouteKind::Plain,
-        RouteKind::Reference,
-        RouteKind::Learned,
-    ];
-
-    /// Whether the route needs a trained model.
-    pub fn needs_model(self) -> bool {
-        self != RouteKind::Reference
-    }
-
-    /// The route's implementation.
-    pub fn route(self) -> Box<dyn Route> {
-        match self {
-            RouteKind::Geodesic => Box::new(geodesic::EnergyAware),
-            RouteKind::Plain => Box::new(geodesic::Plain),
-            RouteKind::Reference => Box::new(reference::ReferenceRoute),
-            RouteKind::Learned => Box::new(learned::Learned),
-        }
-    }
-}
-
-impl fmt::Display for RouteKind {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(match self {
-            RouteKind::Geodesic => "geodesic",
-            RouteKind::Plain => "plain",
-            RouteKind::Reference => "reference",
-            RouteKind::Learned => "learned",
-        })
-    }
-}
-
-impl FromStr for RouteKind {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        RouteKind::ALL
-            .into_iter()
-            .find(|r| r.to_string() == s)
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "--route: unknown route `{s}` (expected geodesic, plain, reference or learned)"
-                ))
-            })
+/// The implementation of the route of `kind`.
+pub fn implementation(kind: RouteKind) -> Box<dyn Route> {
+    match kind {
+        RouteKind::Geodesic => Box::new(geodesic::EnergyAware),
+        RouteKind::Plain => Box::new(geodesic::Plain),
+        RouteKind::Reference => Box::new(reference::ReferenceRoute),
+        RouteKind::Learned => Box::new(learned::Learned),
     }
 }
 
@@ -133,8 +76,8 @@ impl<'a> Context<'a> {
         self.model.ok_or_else(|| Error::Model {
             path: self.system.file.model_path(),
             message: format!(
-                "--route {route} needs a trained model; run `tps train {}` (or use --route \
-                 reference, which needs none)",
+                "the {route} route needs a trained model; run `tps train {}` (or follow the \
+                 reference route, which needs none)",
                 self.system.path.display()
             ),
         })

@@ -182,11 +182,35 @@ impl SystemFile {
             }
             _ => {}
         }
+        self.check_temperature_and_domain(&c)?;
+        self.check_mixture(&c)?;
+        if let Some(m) = &self.metadynamics {
+            m.check(&c)?;
+        }
+        if let Some(d) = &self.data {
+            c.require(self.molecule.is_some(), "data", "[data] needs a [molecule]")?;
+            d.check(&c)?;
+        }
+        self.check_states(&c)?;
+        self.sampling.check(&c)?;
+        self.training.check(&c)?;
+        self.geodesic.check(&c)?;
+        self.transition.check(&c)?;
+        self.barrier.check(&c)?;
+        self.check_memory(&c)?;
+        self.model_config(self.dim())
+            .validate()
+            .map_err(|e| c.error("model", e.to_string()))
+    }
+
+    /// A molecule takes its temperature from `[md]` and its domain from its angles; a surface
+    /// needs `kT` or `beta` and a domain.
+    fn check_temperature_and_domain(&self, c: &Checks) -> Result<()> {
         match &self.molecule {
             Some(m) => {
-                m.check(&c)?;
+                m.check(c)?;
                 let md = self.md();
-                md.check(&c, "md")?;
+                md.check(c, "md")?;
                 if let Some(kt) = self.kt {
                     c.require(
                         (kt - md.kt()).abs() <= 1e-6 * md.kt(),
@@ -239,6 +263,11 @@ impl SystemFile {
                 )?;
             }
         }
+        Ok(())
+    }
+
+    /// A Gaussian mixture's means, weights and widths.
+    fn check_mixture(&self, c: &Checks) -> Result<()> {
         if let Some(PotentialSpec::GaussianMixture {
             means,
             weights,
@@ -266,13 +295,11 @@ impl SystemFile {
                 "one positive std per mean",
             )?;
         }
-        if let Some(m) = &self.metadynamics {
-            m.check(&c)?;
-        }
-        if let Some(d) = &self.data {
-            c.require(self.molecule.is_some(), "data", "[data] needs a [molecule]")?;
-            d.check(&c)?;
-        }
+        Ok(())
+    }
+
+    /// At least two named states, each inside the domain and apart from the others.
+    fn check_states(&self, c: &Checks) -> Result<()> {
         c.require(
             self.states.len() >= 2,
             "states",
@@ -313,15 +340,7 @@ impl SystemFile {
                 )?;
             }
         }
-        self.sampling.check(&c)?;
-        self.training.check(&c)?;
-        self.geodesic.check(&c)?;
-        self.transition.check(&c)?;
-        self.barrier.check(&c)?;
-        self.check_memory(&c)?;
-        self.model_config(self.dim())
-            .validate()
-            .map_err(|e| c.error("model", e.to_string()))
+        Ok(())
     }
 
     /// Refuses sizes whose memory would not fit: the geodesic's tensors (every point carries

@@ -52,6 +52,13 @@ impl MolecularSystem {
         self.check_surface.get()
     }
 
+    /// The surface files read so far, with the SHA-256 of what was read.
+    fn read_surfaces(&self) -> impl Iterator<Item = (&Path, &str)> {
+        [&self.free_energy, &self.relaxed_map, &self.check_surface]
+            .into_iter()
+            .filter_map(|s| s.sha256().map(|h| (s.path(), h)))
+    }
+
     /// The energy minimum of the basin of `state` (at `point` in the variables), minimised on
     /// first use and kept.
     pub fn minimum(&self, state: &str, point: &[f64]) -> Vec<[f64; 3]> {
@@ -86,11 +93,14 @@ pub struct System {
     pub path: PathBuf,
     /// The file's text (for provenance).
     pub text: String,
+    /// SHA-256 of the input files read at load and since (topology, coordinates, tabulated
+    /// surface, model), by path; surfaces read on first use are added by [`System::provenance`].
+    inputs: Mutex<BTreeMap<String, String>>,
     /// The energy surface of a system without a molecule (a molecule's is its free-energy
     /// surface, read on first use).
     potential: Option<Box<dyn Potential>>,
     /// Cartesian molecules: the force field on all atoms, which the walkers move on.
-    atomistic: Option<Box<dyn Potential>>,
+    cartesian_field: Option<Box<dyn Potential>>,
     /// Molecules: the molecule and its surfaces.
     pub molecule: Option<MolecularSystem>,
 }
@@ -100,10 +110,17 @@ impl System {
     /// exist (`tps train` makes them).
     pub fn load(path: &Path) -> Result<Self> {
         let (file, text) = SystemFile::load(path)?;
+        let mut inputs = BTreeMap::new();
+        let mut record = |file: &Path| -> Result<String> {
+            let hash = crate::provenance::sha256_file(file)?;
+            inputs.insert(file.display().to_string(), hash.clone());
+            Ok(hash)
+        };
         let (potential, molecule): (Option<Box<dyn Potential>>, _) = match &file.molecule {
             Some(config) => {
                 let molecule = Molecule::load(config, path)?;
-                let prmtop_sha256 = crate::provenance::sha256_file(&config.prmtop)?;
+                let prmtop_sha256 = record(&config.prmtop)?;
+                record(&config.coordinates)?;
                 let lazy = |p: PathBuf| LazySurface::new(p, &prmtop_sha256);
                 (
                     None,
@@ -121,7 +138,9 @@ impl System {
                 let p: Box<dyn Potential> = match file.potential.as_ref().expect("checked") {
                     PotentialSpec::MullerBrown {} => Box::new(MullerBrown),
                     PotentialSpec::Tabulated { file: f, periodic } => {
-                        Box::new(Tabulated::from_file(f, *periodic)?)
+                        let surface = Tabulated::from_file(f, *periodic)?;
+                        record(f)?;
+                        Box::new(surface)
                     }
                     PotentialSpec::GaussianMixture {
                         means,
@@ -149,7 +168,7 @@ impl System {
                 ),
             ));
         }
-        let atomistic =
+        let cartesian_field =
             match (&molecule, file.is_cartesian()) {
                 (Some(m), true) => Some(Box::new(crate::mm::ForceFieldPotential::new(&m.molecule))
                     as Box<dyn Potential>),
@@ -159,10 +178,25 @@ impl System {
             file,
             path: path.to_path_buf(),
             text,
+            inputs: Mutex::new(inputs),
             potential,
-            atomistic,
+            cartesian_field,
             molecule,
         })
+    }
+
+    /// Records an input file read after loading, with its SHA-256.
+    pub fn record_input(&self, file: &Path, sha256: &str) {
+        self.inputs
+            .lock()
+            .expect("not poisoned")
+            .insert(file.display().to_string(), sha256.to_string());
+    }
+
+    /// The SHA-256 recorded for `file`, if it was read.
+    fn recorded(&self, file: &Path) -> Option<String> {
+        let inputs = self.inputs.lock().expect("not poisoned");
+        inputs.get(&file.display().to_string()).cloned()
     }
 
     /// A system of `file` (read from `path`, without a molecule) whose surface is `potential`
@@ -185,10 +219,11 @@ impl System {
         }
         Ok(Self {
             text: String::new(),
+            inputs: Mutex::new(BTreeMap::new()),
             path: path.to_path_buf(),
             file,
             potential: Some(potential),
-            atomistic: None,
+            cartesian_field: None,
             molecule: None,
         })
     }
@@ -196,7 +231,7 @@ impl System {
     /// What the walkers move on: the surface, or for Cartesian molecules the force field on
     /// all atoms.
     pub fn potential(&self) -> Result<&dyn Potential> {
-        match &self.atomistic {
+        match &self.cartesian_field {
             Some(p) => Ok(p.as_ref()),
             None => self.surface(),
         }
@@ -204,7 +239,7 @@ impl System {
 
     /// Dimension of the model's data: the surface's, or `3N` for Cartesian molecules.
     pub fn data_dim(&self) -> usize {
-        match &self.atomistic {
+        match &self.cartesian_field {
             Some(p) => p.dim(),
             None => self.file.dim(),
         }
@@ -305,14 +340,17 @@ impl System {
         })
     }
 
-    /// The provenance of a result computed from this system with `seed`: the command, the
-    /// file and the hashes of the molecule's topology and coordinates.
-    pub fn provenance(&self, seed: u64) -> Result<crate::provenance::Provenance> {
-        let p = crate::provenance::Provenance::new(&self.path, seed);
-        match &self.file.molecule {
-            Some(m) => p.with_input(&m.prmtop)?.with_input(&m.coordinates),
-            None => Ok(p),
+    /// The provenance of a result computed from this system with `seed` (none for results
+    /// without randomness): the command, the file's text as loaded and the SHA-256 of every
+    /// input read so far.
+    pub fn provenance(&self, seed: Option<u64>) -> crate::provenance::Provenance {
+        let mut inputs = self.inputs.lock().expect("not poisoned").clone();
+        if let Some(m) = &self.molecule {
+            for (file, hash) in m.read_surfaces() {
+                inputs.insert(file.display().to_string(), hash.to_string());
+            }
         }
+        crate::provenance::Provenance::new(&self.path, &self.text, seed, inputs)
     }
 
     /// Thermal energy.

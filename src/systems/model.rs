@@ -24,18 +24,28 @@ pub struct LoadedDenoiser {
     pub metadata: Option<ModelMetadata>,
     /// Path of the trained model, if any.
     pub model_path: Option<PathBuf>,
+    /// SHA-256 of the trained model's file, if any.
+    pub model_sha256: Option<String>,
 }
 
 impl System {
     /// SHA-256 of the file the system's energy surface comes from (a molecule's free-energy
     /// surface, a tabulated potential), if there is one.
+    ///
+    /// Read once: a molecule's surface is hashed as it is read, a tabulated potential at load.
     pub fn surface_sha256(&self) -> Result<Option<String>> {
-        let file = match (&self.file.molecule, &self.file.potential) {
-            (Some(m), _) => Some(&m.free_energy),
-            (None, Some(super::PotentialSpec::Tabulated { file, .. })) => Some(file),
-            _ => None,
-        };
-        file.map(|f| sha256_file(f)).transpose()
+        match (&self.molecule, &self.file.potential) {
+            (Some(m), _) => {
+                m.free_energy()?;
+                match m.free_energy.sha256() {
+                    Some(hash) => Ok(Some(hash.to_string())),
+                    // No file: the error names it.
+                    None => sha256_file(m.free_energy.path()).map(Some),
+                }
+            }
+            (None, Some(super::PotentialSpec::Tabulated { file, .. })) => Ok(self.recorded(file)),
+            _ => Ok(None),
+        }
     }
 
     /// The exact denoiser for Gaussian mixtures (f64, CPU), else the trained model (f32) on
@@ -52,11 +62,14 @@ impl System {
                 device,
                 metadata: None,
                 model_path: None,
+                model_sha256: None,
             });
         }
         let device = compute::device(backend, Precision::F32)?;
         let path = self.file.model_path();
         let (meta, mlp): (_, Mlp) = model_file::load(&path, &device)?;
+        let model_sha256 = sha256_file(&path)?;
+        self.record_input(&path, &model_sha256);
         let surface = self.surface_sha256()?;
         meta.check_compatible(
             &path,
@@ -73,6 +86,7 @@ impl System {
             device: device.autodiff(),
             metadata: Some(meta),
             model_path: Some(path),
+            model_sha256: Some(model_sha256),
         })
     }
 }

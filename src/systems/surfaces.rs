@@ -18,7 +18,14 @@ pub struct LazySurface {
     path: PathBuf,
     /// The topology hash the file must record, if it records one.
     prmtop_sha256: String,
-    cell: OnceLock<std::result::Result<Option<Tabulated>, String>>,
+    cell: OnceLock<std::result::Result<Option<Read>, String>>,
+}
+
+/// A surface as read, with the SHA-256 of its file's text.
+#[derive(Debug)]
+struct Read {
+    surface: Tabulated,
+    sha256: String,
 }
 
 impl LazySurface {
@@ -42,11 +49,19 @@ impl LazySurface {
         self.cell
             .get_or_init(|| self.read().map_err(|e| e.to_string()))
             .as_ref()
-            .map(Option::as_ref)
+            .map(|r| r.as_ref().map(|r| &r.surface))
             .map_err(|e| Error::Surface(e.clone()))
     }
 
-    fn read(&self) -> Result<Option<Tabulated>> {
+    /// The SHA-256 of the file as read, if it has been read and exists.
+    pub fn sha256(&self) -> Option<&str> {
+        match self.cell.get() {
+            Some(Ok(Some(r))) => Some(&r.sha256),
+            _ => None,
+        }
+    }
+
+    fn read(&self) -> Result<Option<Read>> {
         if !self.path.exists() {
             return Ok(None);
         }
@@ -64,10 +79,9 @@ impl LazySurface {
             Some(_) => {}
             None => tracing::debug!("{} records no origin", self.path.display()),
         }
-        Ok(Some(Tabulated::parse(
-            &text,
-            &self.path.display().to_string(),
-            true,
-        )?))
+        Ok(Some(Read {
+            surface: Tabulated::parse(&text, &self.path.display().to_string(), true)?,
+            sha256: crate::provenance::sha256(text.as_bytes()),
+        }))
     }
 }

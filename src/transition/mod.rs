@@ -70,7 +70,7 @@ impl Shard {
     pub fn parse(text: &str) -> Result<Self> {
         let bad = || {
             Error::Invalid(format!(
-                "--shard: `{text}` is not K/N with 0 ≤ K < N (e.g. 0/4 for the first of four)"
+                "shard `{text}` is not K/N with 0 ≤ K < N (e.g. 0/4 for the first of four)"
             ))
         };
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
@@ -179,7 +179,9 @@ impl<'a> Sampler<'a> {
         file.state(from)?;
         file.state(to)?;
         if from == to {
-            return Err(Error::Invalid(format!("--from and --to are both `{from}`")));
+            return Err(Error::Invalid(format!(
+                "the start and target states are both `{from}`"
+            )));
         }
         let normalisation = model
             .map(|m| m.normalisation.clone())
@@ -280,7 +282,9 @@ impl<'a> Sampler<'a> {
         let mut config = self.system.file.transition.clone();
         if let Some(p) = request.paths {
             if p == 0 {
-                return Err(Error::Invalid("--paths must be at least 1".into()));
+                return Err(Error::Invalid(
+                    "the number of paths must be at least 1".into(),
+                ));
             }
             config.paths = p;
         }
@@ -320,7 +324,7 @@ impl<'a> Sampler<'a> {
     ) -> Result<(Vec<Vec<f64>>, RouteSummary)> {
         let reference_curve = || self.reference_curve();
         let context = self.context(request, &reference_curve);
-        let plan = request.route.route().plan(&context, progress)?;
+        let plan = crate::route::implementation(request.route).plan(&context, progress)?;
         Ok((plan.points, plan.summary))
     }
 
@@ -330,7 +334,7 @@ impl<'a> Sampler<'a> {
         let reference_curve = || self.reference_curve();
         let context = self.context(request, &reference_curve);
         let t0 = Instant::now();
-        let route = request.route.route();
+        let route = crate::route::implementation(request.route);
         let plan = match &request.planned {
             Some(file) => Plan {
                 points: file.points.clone(),

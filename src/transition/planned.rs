@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{Request, Sampler};
 use crate::error::{Error, Result};
-use crate::provenance::{sha256, sha256_file};
+use crate::provenance::sha256;
 use crate::route::{RouteFile, RouteKind};
 use crate::systems::{LoadedDenoiser, System};
 
@@ -33,10 +33,6 @@ fn settings(system: &System) -> Result<String> {
     ))
 }
 
-fn model_sha256(model: &LoadedDenoiser) -> Result<Option<String>> {
-    model.model_path.as_deref().map(sha256_file).transpose()
-}
-
 /// Plans `request`'s route between the sampler's states and returns its file.
 pub fn plan(
     sampler: &Sampler,
@@ -55,7 +51,7 @@ pub fn plan(
         route,
         points,
         seed: request.seed,
-        model_sha256: model_sha256(model)?,
+        model_sha256: model.model_sha256.clone(),
         surface_sha256: system.surface_sha256()?,
         settings: settings(system)?,
     })
@@ -89,7 +85,7 @@ pub fn read(
             file.system, file.from, file.to
         ));
     }
-    if file.model_sha256 != model_sha256(model)? {
+    if file.model_sha256 != model.model_sha256 {
         return refuse("another model");
     }
     if file.surface_sha256 != system.surface_sha256()? {

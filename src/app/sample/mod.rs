@@ -57,6 +57,25 @@ pub struct SampleOptions {
 }
 
 impl SampleOptions {
+    /// Paths from `from` to `to` with the file's settings, seed 0, no trajectory files, under
+    /// `out_root` on `backend`: the base the commands add their options to.
+    pub fn between(from: String, to: String, out_root: PathBuf, backend: Backend) -> Self {
+        Self {
+            from,
+            to,
+            paths: None,
+            route: None,
+            no_mep_start: false,
+            seed: 0,
+            constraints: ConstraintOptions::default(),
+            out_root,
+            max_trajectories: 0,
+            backend,
+            shard: None,
+            geodesic: None,
+        }
+    }
+
     /// The run these options ask for, on a system file.
     pub fn request(&self, file: &crate::systems::SystemFile) -> Result<Request> {
         let route = self.route.unwrap_or(file.transition.route);
@@ -269,53 +288,14 @@ pub fn run(
     if shard.is_none() {
         files.extend(draw(staged.path(), &system, &sampler, &sampled, &drawing)?);
     }
-    let mut provenance = system.provenance(options.seed)?;
-    if let Some(m) = &loaded.model_path {
-        provenance = provenance.with_input(m)?;
-    }
-    if let Some(m) = &file.molecule {
-        provenance = provenance.with_input(&m.free_energy)?;
-        for extra in [m.relaxed_map(), m.check_surface()] {
-            if extra.exists() {
-                provenance = provenance.with_input(&extra)?;
-            }
-        }
-    }
+    let provenance = system.provenance(Some(options.seed));
     let written = sampled
         .paths
         .iter()
         .filter(|p| !p.frames.is_empty())
         .count();
-    let mut notes = Vec::new();
-    if written < sampled.paths.len() {
-        notes.push(format!(
-            "trajectory files were written for {written} of {} paths (--max-trajectories)",
-            sampled.paths.len()
-        ));
-    }
     let scoring = sampler.scoring();
-    if !scoring.independent {
-        notes.push(match sampler.representation().kind() {
-            Kind::Cartesian => format!(
-                "the paths are scored on {}, estimated from the run that gave the model its \
-                 training data: not an independent estimate",
-                scoring.description
-            ),
-            _ => format!(
-                "the paths are scored on {}, which also guided them: the score is not \
-                 independent",
-                scoring.description
-            ),
-        });
-    }
-    if let Some(b) = &beside {
-        notes.push(b.verdict.clone());
-    }
-    notes.push(
-        "reach: a path reaches the target when it ends in the target's basin (steepest descent \
-         on the scoring surface), whichever state is nearest"
-            .into(),
-    );
+    let notes = notes(written, sampled.paths.len(), &sampler, beside.as_ref());
     files.push("summary.json".into());
     let lm = file.transition.lambda_max;
     let s = loaded.normalisation.scale;
@@ -367,6 +347,42 @@ pub fn run(
     };
     write_json(&staged.path().join("summary.json"), &summary)?;
     Ok((summary, staged.publish()?))
+}
+
+/// What a reader of the summary should know: trajectories left out, a score that is not
+/// independent, the model-free route's verdict, and what "reach" means.
+fn notes(written: usize, paths: usize, sampler: &Sampler, beside: Option<&Beside>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if written < paths {
+        notes.push(format!(
+            "trajectory files were written for {written} of {} paths (--max-trajectories)",
+            paths
+        ));
+    }
+    let scoring = sampler.scoring();
+    if !scoring.independent {
+        notes.push(match sampler.representation().kind() {
+            Kind::Cartesian => format!(
+                "the paths are scored on {}, estimated from the run that gave the model its \
+                 training data: not an independent estimate",
+                scoring.description
+            ),
+            _ => format!(
+                "the paths are scored on {}, which also guided them: the score is not \
+                 independent",
+                scoring.description
+            ),
+        });
+    }
+    if let Some(b) = beside {
+        notes.push(b.verdict.clone());
+    }
+    notes.push(
+        "reach: a path reaches the target when it ends in the target's basin (steepest descent \
+         on the scoring surface), whichever state is nearest"
+            .into(),
+    );
+    notes
 }
 
 /// The figures of a whole run.

@@ -1,0 +1,294 @@
+//! What each command prints: its result types write themselves, so the CLI only dispatches.
+
+use std::fmt::{self, Display, Formatter};
+
+use super::barrier::BarrierReport;
+use super::compare::Comparison;
+use super::geodesic::GeodesicReport;
+use super::md::MdReport;
+use super::sample::Summary;
+use super::train::TrainReport;
+use crate::learning::{FramesEstimate, REGION_RADIUS};
+use crate::mm::simulation::MIN_HILLS_TO_JUDGE;
+use crate::reference::FreeEnergySummary;
+use crate::route::RouteFile;
+
+/// ` unit` for a non-empty unit (surfaces of analytic systems have none).
+fn unit(u: &str) -> String {
+    if u.is_empty() {
+        String::new()
+    } else {
+        format!(" {u}")
+    }
+}
+
+/// The basins and barriers of a free-energy surface; for one estimated from frames, with their
+/// bootstrap spread and the effective samples behind them.
+struct FreeEnergyLines<'a>(&'a FreeEnergySummary, Option<&'a FramesEstimate>);
+
+impl Display for FreeEnergyLines<'_> {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        let FreeEnergyLines(f, estimate) = *self;
+        let spread =
+            |s: Option<&Vec<f64>>, k: usize| s.map_or(String::new(), |v| format!(" ± {:.2}", v[k]));
+        for (k, b) in f.basins.iter().enumerate() {
+            let s = spread(estimate.map(|e| &e.basin_std), k);
+            writeln!(
+                out,
+                "free energy of {}: {:.2}{s} kJ/mol",
+                b.state, b.free_energy
+            )?;
+        }
+        for (k, b) in f.barriers.iter().enumerate() {
+            let s = spread(estimate.map(|e| &e.barrier_std), k);
+            writeln!(
+                out,
+                "free-energy barrier {} → {}: {:.2}{s} kJ/mol",
+                b.from, b.to, b.barrier
+            )?;
+        }
+        if let Some(e) = estimate {
+            writeln!(
+                out,
+                "surface estimated from the frames: kernel width {} rad (cross-validated), ± one \
+                 standard deviation over {} block-bootstrap replicas",
+                e.bandwidth, e.replicas
+            )?;
+            let near: Vec<String> = e
+                .near
+                .iter()
+                .map(|r| format!("{} {:.0}", r.region, r.effective_samples))
+                .collect();
+            writeln!(
+                out,
+                "effective samples within {REGION_RADIUS} rad: {}",
+                near.join(", ")
+            )?;
+        }
+        match (f.converged, f.drift) {
+            (Some(false), Some(drift)) => writeln!(
+                out,
+                "warning: the free-energy surface is not converged: free energies moved by \
+                 {drift:.2} kJ/mol over the last quarter of the run; run longer (md.steps or \
+                 --steps)"
+            ),
+            (None, _) => writeln!(
+                out,
+                "convergence: not judged (fewer than {MIN_HILLS_TO_JUDGE} hills by three \
+                 quarters of the run, or a surface read from a file)"
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Display for TrainReport {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        let l = &self.learnt;
+        if let Some(f) = &self.free_energy {
+            write!(out, "{}", FreeEnergyLines(f, l.frames_estimate.as_ref()))?;
+        }
+        for p in &l.populations {
+            writeln!(
+                out,
+                "training frames in {}: {:.1}% (surface {:.1}%); free energy relative to {} \
+                 {:.2} kJ/mol from the frames, {:.2} from the surface",
+                p.state,
+                100.0 * p.population,
+                100.0 * p.population_on_surface,
+                l.populations[0].state,
+                p.free_energy_from_frames,
+                p.free_energy_from_surface
+            )?;
+        }
+        write!(
+            out,
+            "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, \
+             final loss {:.4})",
+            self.model.display(),
+            l.samples,
+            l.sampling_evaluations,
+            l.sampling_seconds,
+            l.training_seconds,
+            l.final_loss
+        )
+    }
+}
+
+impl Display for Summary {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        let p = &self.path_results;
+        let unit = unit(&self.energy_unit);
+        let judged = self.scoring_reference.as_ref().unwrap_or(&self.reference);
+        writeln!(
+            out,
+            "{} paths {} → {} along the {} route: per-path maximum {:.3} ± {:.3}{unit} (mean ± \
+             standard error; single paths ± {:.3}); reference saddle {:.3}{unit}{}; {:.0}% end \
+             in the basin of {}",
+            self.paths,
+            self.from,
+            self.to,
+            self.route.route,
+            p.max_energy_mean,
+            p.max_energy_sem,
+            p.max_energy_std,
+            judged.saddle_energy,
+            judged
+                .minimax
+                .map(|m| format!(", grid minimax bound {m:.3}{unit}"))
+                .unwrap_or_default(),
+            100.0 * p.fraction_reaching_target,
+            self.to
+        )?;
+        write!(
+            out,
+            "guided by {}; scored on {}",
+            self.route.guided_by, self.scored_on
+        )?;
+        if let Some(b) = &self.reference_route_beside {
+            write!(
+                out,
+                "\nmodel-free reference route, same seed and paths: {:.3} ± {:.3}{unit}; {}",
+                b.max_energy_mean, b.max_energy_sem, b.verdict
+            )?;
+        }
+        if let Some(r) = self.reference.relaxed_potential_barrier {
+            write!(out, "\nrelaxed potential-energy barrier: {r:.2} kJ/mol")?;
+        }
+        if let Some(m) = &self.molecule {
+            write!(
+                out,
+                "\nall-atom: last structures {:.2} Å (heavy-atom RMSD) from the {} minimum on \
+                 average",
+                m.rmsd_to_target_mean_angstrom, self.to
+            )?;
+        }
+        for w in &self.warnings {
+            write!(out, "\nwarning: {w}")?;
+        }
+        // The verdict beside the model-free route is printed with it.
+        let beside = self.reference_route_beside.as_ref().map(|b| &b.verdict);
+        for n in self.notes.iter().filter(|n| Some(*n) != beside) {
+            write!(out, "\nnote: {n}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Comparison {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        let unit = unit(&self.energy_unit);
+        writeln!(
+            out,
+            "{} → {}: per-path maximum on {} ({} seed(s) × {} paths; mean ± std of the per-seed \
+             means, standard error)",
+            self.from,
+            self.to,
+            self.scored_on,
+            self.routes.first().map_or(0, |r| r.seeds.len()),
+            self.paths
+        )?;
+        for r in &self.routes {
+            writeln!(
+                out,
+                "  {:<9} {:>10.3} ± {:.3} (SE {:.3}){unit}; single paths {:.3} ± {:.3}; reach \
+                 {:.0}%; {:.3e} guiding evaluations per seed; {:.1} s per seed",
+                r.route.to_string(),
+                r.seed_means.mean,
+                r.seed_means.std,
+                r.seed_means_sem,
+                r.pooled.mean,
+                r.pooled.std,
+                100.0 * r.fraction_reaching_target,
+                r.guiding_evaluations,
+                r.wall_seconds
+            )?;
+        }
+        write!(
+            out,
+            "reference saddle {:.3}{unit}{}",
+            self.reference.saddle_energy,
+            self.reference
+                .minimax
+                .map(|m| format!(", grid minimax bound {m:.3}{unit}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+impl Display for BarrierReport {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        let rf = &self.reference;
+        let unit = unit(&self.energy_unit);
+        let saddle: Vec<String> = rf.saddle.iter().map(|v| format!("{v:.4}")).collect();
+        write!(
+            out,
+            "saddle at ({}) with energy {:.4}{unit}; barrier {:.4}{unit} above {}{}",
+            saddle.join(", "),
+            rf.saddle_energy,
+            rf.barrier,
+            self.from,
+            rf.minimax
+                .map(|m| format!("; grid minimax bound {m:.4}{unit}"))
+                .unwrap_or_default()
+        )?;
+        if let Some(b) = rf.relaxed_potential_barrier {
+            let grid = rf.relaxed_map_grid.unwrap_or(0);
+            write!(
+                out,
+                "\nrelaxed potential-energy barrier {b:.2} kJ/mol above the {} minimum \
+                 ({grid} × {grid} restrained minimisations)",
+                self.from
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for MdReport {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        write!(
+            out,
+            "{} walkers × {} steps of {} ps: {:.0} steps/s, {:.1} ns/day",
+            self.walkers,
+            self.steps_per_walker,
+            self.timestep_ps,
+            self.steps_per_second,
+            self.ns_per_day
+        )?;
+        if let Some(f) = &self.free_energy {
+            let lines = FreeEnergyLines(f, None).to_string();
+            write!(out, "\n{}", lines.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for RouteFile {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        write!(
+            out,
+            "{} route {} → {}: {} points{}",
+            self.route.route,
+            self.from,
+            self.to,
+            self.points.len(),
+            self.route
+                .geodesic
+                .as_ref()
+                .map(|g| format!(", curve energy {:.4}", g.energy))
+                .unwrap_or_default()
+        )
+    }
+}
+
+impl Display for GeodesicReport {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        let g = &self.geodesic;
+        write!(
+            out,
+            "geodesic: energy {:.4}, length {:.4}; straight line: energy {:.4}, length {:.4}",
+            g.energy, g.length, g.straight_line_energy, g.straight_line_length
+        )
+    }
+}
