@@ -11,50 +11,18 @@ which runs it next to the Rust benches so that the ratios come from one window.
   μ = ((σ²/α) div D + ‖D‖², D) with the exact divergence by autograd, its gradient and an Adam
   step, for N = 128 and 1024.
 
-    python -m venv target/torch && target/torch/bin/pip install torch numpy
+    python -m venv target/torch && target/torch/bin/pip install torch numpy safetensors
     target/torch/bin/python benches/torch_reference.py
 """
-import math
+import os
+import sys
 import time
 
 import torch
 
-
-class Sinusoidal(torch.nn.Module):
-    def __init__(self, size, scale):
-        super().__init__()
-        self.size, self.scale = size, scale
-
-    def forward(self, x):
-        half = self.size // 2
-        freq = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=x.dtype) / (half - 1))
-        u = (x * self.scale).unsqueeze(-1) * freq.unsqueeze(0)
-        return torch.cat((torch.sin(u), torch.cos(u)), dim=-1)
-
-
-class Block(torch.nn.Module):
-    def __init__(self, size):
-        super().__init__()
-        self.ff = torch.nn.Linear(size, size)
-        self.act = torch.nn.GELU()
-
-    def forward(self, x):
-        return x + self.act(self.ff(x))
-
-
-class PaperNet(torch.nn.Module):
-    def __init__(self, hidden=128, blocks=3, emb=128, scale=25.0):
-        super().__init__()
-        self.x1, self.x2 = Sinusoidal(emb, scale), Sinusoidal(emb, scale)
-        self.t = Sinusoidal(emb, 1.0)
-        layers = [torch.nn.Linear(3 * emb, hidden), torch.nn.GELU()]
-        layers += [Block(hidden) for _ in range(blocks)]
-        layers.append(torch.nn.Linear(hidden, 2))
-        self.joint_mlp = torch.nn.Sequential(*layers)
-
-    def forward(self, x, lam):
-        h = torch.cat((self.x1(x[:, 0]), self.x2(x[:, 1]), self.t(lam)), dim=-1)
-        return self.joint_mlp(h)
+# The authors' network, as the checkpoint fixture defines it.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures"))
+from make_paper_checkpoint import PaperNet  # noqa: E402
 
 
 def rate(step, seconds=4.0):

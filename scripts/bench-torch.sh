@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x target/torch/bin/python ]; then
     python3 -m venv target/torch
-    target/torch/bin/pip install -q torch numpy
+    target/torch/bin/pip install -q torch numpy safetensors
 fi
 target/torch/bin/python benches/torch_reference.py
 for threads in 1 2; do

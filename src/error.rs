@@ -58,6 +58,16 @@ pub enum Error {
     Interrupted,
 }
 
+impl From<tps_mm::Error> for Error {
+    fn from(e: tps_mm::Error) -> Self {
+        match e {
+            tps_mm::Error::Parse { file, message } => Error::Parse { file, message },
+            tps_mm::Error::Invalid(message) => Error::Invalid(message),
+            tps_mm::Error::Io { path, source } => Error::Io { path, source },
+        }
+    }
+}
+
 /// Result alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -15,7 +15,7 @@ use crate::model_file::{self, ModelMetadata};
 use crate::potential::{Potential, Tabulated};
 use crate::progress::Progress;
 use crate::provenance::sha256;
-use crate::reference::{FreeEnergySummary, free_energy_summary, relaxed_map};
+use crate::reference::{FreeEnergySummary, free_energy_summary, metadynamics_surface, relaxed_map};
 use crate::sampling;
 use crate::systems::System;
 use crate::systems::presentation::Surface;
@@ -445,14 +445,7 @@ fn molecular_surfaces(
         .free_energy
         .take()
         .expect("metadynamics makes a surface");
-    let free_energy = Tabulated::periodic_angles(grid.values, grid.n);
-    let earlier = grid.earlier.map(|e| Tabulated::periodic_angles(e, grid.n));
-    let states: Vec<(String, Vec<f64>)> = file
-        .states
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let summary = free_energy_summary(&free_energy, earlier.as_ref(), &states)?;
+    let (free_energy, summary) = metadynamics_surface(&grid, &file.named_states())?;
     if let (Some(false), Some(drift)) = (summary.converged, summary.drift) {
         tracing::warn!(
             "the free-energy surface is not converged: basin free energies or barriers moved by \
@@ -538,12 +531,7 @@ fn data_surfaces(
 ) -> Result<(Surfaces, Option<FramesEstimate>)> {
     let config = system.file.molecule.as_ref().expect("a molecule");
     let kt = system.kt();
-    let states: Vec<(String, Vec<f64>)> = system
-        .file
-        .states
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let states = system.file.named_states();
     let (free_energy, free_energy_text, given, summary, estimate) = if config.free_energy.exists() {
         let text = std::fs::read_to_string(&config.free_energy)
             .map_err(|e| Error::io(&config.free_energy, e))?;

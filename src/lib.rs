@@ -21,12 +21,15 @@
 //! The layers, lowest first; a module uses only modules of its own or earlier layers, and
 //! [`app`] (the commands) is used by nothing but the binary:
 //!
+//! 0. the molecular-mechanics engine, a crate of its own (`tps-mm`, `crates/mm`: AMBER
+//!    topologies, force field, CMAP, OBC2, dynamics, metadynamics, minimisation, alignment,
+//!    [`lbfgs`]); it cannot import `tps`, so no arrow points up from it;
 //! 1. foundations: [`error`], [`compute`] (devices, host ↔ tensor), [`progress`],
-//!    [`provenance`], [`atomic`] (outputs never half-written), [`toml_file`], [`lbfgs`],
+//!    [`provenance`], [`atomic`] (outputs never half-written), [`toml_file`],
 //!    [`output`] (neutral file formats);
 //! 2. energies: [`potential`] (the `Potential` trait, analytic and tabulated surfaces),
-//!    [`mm`] (the molecular-mechanics engine: AMBER topologies, force field, implicit
-//!    solvent, dynamics, metadynamics, minimisation);
+//!    [`mm`] (the engine re-exported, and a molecule from a system file, its structures to and
+//!    from files, MD runs with their records, back-mapping, the elastic band);
 //! 3. samples: [`sampling`] (replica exchange), [`data`] (simulations made elsewhere);
 //! 4. the diffusion model: [`schedule`] (noise in log-SNR), [`denoiser`]s, [`training`],
 //!    [`model_file`];
@@ -47,7 +50,6 @@ pub mod data;
 pub mod denoiser;
 pub mod error;
 pub mod geometry;
-pub mod lbfgs;
 pub mod learning;
 pub mod mm;
 pub mod model_file;
@@ -67,3 +69,4 @@ pub mod training;
 pub mod transition;
 
 pub use error::{Error, Result};
+pub use tps_mm::lbfgs;

@@ -213,6 +213,21 @@ pub struct FreeEnergySummary {
 /// quarter of the run (kJ/mol).
 pub const CONVERGED_DRIFT: f64 = 1.0;
 
+/// The surface of a metadynamics run and what it says about `states` (its drift judged against
+/// the run's surface at three quarters, where there is one).
+pub fn metadynamics_surface(
+    grid: &crate::mm::simulation::FreeEnergyGrid,
+    states: &[(String, Vec<f64>)],
+) -> Result<(Tabulated, FreeEnergySummary)> {
+    let surface = Tabulated::periodic_angles(grid.values.clone(), grid.n);
+    let earlier = grid
+        .earlier
+        .clone()
+        .map(|e| Tabulated::periodic_angles(e, grid.n));
+    let summary = free_energy_summary(&surface, earlier.as_ref(), states)?;
+    Ok((surface, summary))
+}
+
 /// Basins and barriers (every ordered pair) of `surface` for `states`, and their drift from
 /// `earlier` if given.
 pub fn free_energy_summary(

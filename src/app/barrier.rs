@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::write_json;
 use crate::atomic::Staged;
 use crate::error::Result;
-use crate::output::table;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::{RELAXED_MAP_GRID, Reference, reference, relaxed_map};
@@ -55,16 +54,7 @@ pub fn run(
         None => None,
     };
     let reference = reference(&system, from, to, relaxed.as_ref())?;
-    let names = system.file.coordinate_names();
-    let mut header = names.clone();
-    header.push("energy".into());
-    let rows: Vec<Vec<f64>> = reference
-        .mep
-        .iter()
-        .zip(&reference.mep_energies)
-        .map(|(p, e)| p.iter().copied().chain([*e]).collect())
-        .collect();
-    table::write_csv(&staged.path().join("mep.csv"), &header, &rows)?;
+    super::write_mep(staged.path(), &system.file.coordinate_names(), &reference)?;
     if let Some(map) = &relaxed {
         let text = system.surface_text(map, Surface::RelaxedMap);
         crate::atomic::write(&staged.path().join("relaxed_map.dat"), text.as_bytes())?;

@@ -18,7 +18,7 @@ use crate::output::table;
 use crate::potential::{Potential, Tabulated};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
-use crate::reference::{FreeEnergySummary, free_energy_summary};
+use crate::reference::{FreeEnergySummary, metadynamics_surface};
 use crate::systems::System;
 use crate::systems::presentation::Surface;
 
@@ -94,17 +94,7 @@ pub fn run(
     let mut free_energy = None;
     let mut hills = None;
     if let Some(grid) = &run.free_energy {
-        let surface = Tabulated::periodic_angles(grid.values.clone(), grid.n);
-        let earlier = grid
-            .earlier
-            .clone()
-            .map(|e| Tabulated::periodic_angles(e, grid.n));
-        let states: Vec<(String, Vec<f64>)> = file
-            .states
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let summary = free_energy_summary(&surface, earlier.as_ref(), &states)?;
+        let (surface, summary) = metadynamics_surface(grid, &file.named_states())?;
         let text = system.surface_text(&surface, Surface::FreeEnergy);
         crate::atomic::write(&dir.join("fes.dat"), text.as_bytes())?;
         fes_plot(&dir.join("fes.png"), &system, &surface, &summary)?;

@@ -25,6 +25,20 @@ use crate::error::{Error, Result};
 use crate::geometry::{AvoidRegion, Constraints, EnergyAware, LowVariance};
 use crate::progress::Progress;
 
+/// Writes the reference minimum-energy path (its points in the variables `names`, then the
+/// energy) as `mep.csv` in `dir`.
+fn write_mep(dir: &Path, names: &[String], reference: &crate::reference::Reference) -> Result<()> {
+    let mut header = names.to_vec();
+    header.push("energy".into());
+    let rows: Vec<Vec<f64>> = reference
+        .mep
+        .iter()
+        .zip(&reference.mep_energies)
+        .map(|(p, e)| p.iter().copied().chain([*e]).collect())
+        .collect();
+    crate::output::table::write_csv(&dir.join("mep.csv"), &header, &rows)
+}
+
 /// Geodesic constraints given on the command line, applied over the system file's.
 #[derive(Debug, Clone, Default)]
 pub struct ConstraintOptions {

@@ -1,30 +1,24 @@
-//! A compact molecular-mechanics engine for small molecules in vacuum: AMBER topologies,
-//! energies and forces, Langevin dynamics (with SHAKE/RATTLE), minimisation, dihedral
-//! collective variables, well-tempered metadynamics, and the molecule's structures to and from
-//! files.
+//! Molecular mechanics: the engine (`tps-mm`: AMBER topologies, force field, CMAP, OBC2,
+//! dynamics, metadynamics, minimisation, alignment), re-exported here, and what `tps` builds
+//! on it: a molecule from a system file, its structures to and from files (chemfiles), MD runs
+//! with their records, back-mapping of variables to all atoms and the elastic band.
 
-pub mod align;
-pub mod amber;
+pub use tps_mm::{
+    align, amber, cmap, cv, dynamics, forcefield, implicit, metadynamics, minimise, prmtop,
+    topology,
+};
+
 pub mod backmap;
 pub mod chfl;
-pub mod cmap;
-pub mod cv;
-pub mod dynamics;
-pub mod forcefield;
-pub mod implicit;
-pub mod metadynamics;
-pub mod minimise;
 pub mod molecule;
 pub mod neb;
-pub mod prmtop;
 pub mod simulation;
-pub mod topology;
 
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
 pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};
 pub use forcefield::{Energies, ForceField, Term};
 pub use metadynamics::MetadynamicsConfig;
-pub use minimise::{Minimised, minimise};
+pub use minimise::Minimised;
 pub use molecule::{ForceFieldPotential, Molecule, MoleculeConfig, Representation, Solvent};
 pub use prmtop::Prmtop;
 pub use topology::{AtomSpec, Topology};

@@ -185,7 +185,7 @@ impl SystemFile {
         self.check_temperature_and_domain(&c)?;
         self.check_mixture(&c)?;
         if let Some(m) = &self.metadynamics {
-            m.check(&c)?;
+            super::engine_checks::metadynamics(m, &c)?;
         }
         if let Some(d) = &self.data {
             c.require(self.molecule.is_some(), "data", "[data] needs a [molecule]")?;
@@ -210,7 +210,7 @@ impl SystemFile {
             Some(m) => {
                 m.check(c)?;
                 let md = self.md();
-                md.check(c, "md")?;
+                super::engine_checks::md(&md, c, "md")?;
                 if let Some(kt) = self.kt {
                     c.require(
                         (kt - md.kt()).abs() <= 1e-6 * md.kt(),
@@ -373,6 +373,14 @@ impl SystemFile {
         self.molecule
             .as_ref()
             .is_some_and(|m| m.representation == crate::mm::Representation::Cartesian)
+    }
+
+    /// The named states with their points, in name order.
+    pub fn named_states(&self) -> Vec<(String, Vec<f64>)> {
+        self.states
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// Dimension of the states and of the surface: the molecule's collective variables, or the

@@ -3,6 +3,7 @@
 //! relaxed potential-energy surfaces, and the energy minima of its states (computed on first
 //! use, then kept).
 
+mod engine_checks;
 pub mod file;
 pub mod model;
 pub mod presentation;

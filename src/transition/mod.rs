@@ -207,11 +207,7 @@ impl<'a> Sampler<'a> {
         } else {
             None
         };
-        let states: Vec<(String, Vec<f64>)> = file
-            .states
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let states = file.named_states();
         let basins = Basins::new(scoring.surface, &states);
         Ok(Self {
             system,

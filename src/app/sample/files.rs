@@ -32,16 +32,7 @@ pub fn write(
         .collect();
     table::write_csv(&dir.join("route.csv"), &header, &rows)?;
     files.push("route.csv".into());
-    let reference = sampler.reference();
-    let mut header = names.clone();
-    header.push("energy".into());
-    let rows: Vec<Vec<f64>> = reference
-        .mep
-        .iter()
-        .zip(&reference.mep_energies)
-        .map(|(p, e)| p.iter().copied().chain([*e]).collect())
-        .collect();
-    table::write_csv(&dir.join("mep.csv"), &header, &rows)?;
+    super::super::write_mep(dir, &names, sampler.reference())?;
     files.push("mep.csv".into());
     table::write_csv(
         &dir.join("paths.csv"),

@@ -9,8 +9,6 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::forcefield::{Energies, ForceField};
-use crate::error::Result;
-use crate::toml_file::Checks;
 
 /// Boltzmann's constant in kJ/(mol K) (OpenMM's value).
 pub const BOLTZMANN: f64 = 1.380649e-23 * 6.02214076e23 / 1000.0;
@@ -79,42 +77,6 @@ impl Default for MdConfig {
 }
 
 impl MdConfig {
-    /// Checks every value (`section` prefixes field names).
-    pub fn check(&self, c: &Checks, section: &str) -> Result<()> {
-        c.positive(self.temperature, &format!("{section}.temperature"))?;
-        c.require(
-            (1.0..=5000.0).contains(&self.temperature),
-            &format!("{section}.temperature"),
-            &format!(
-                "is in K; {} K is outside what a force field describes (1 to 5000 K)",
-                self.temperature
-            ),
-        )?;
-        c.non_negative(self.friction, &format!("{section}.friction"))?;
-        c.require(
-            self.friction <= 1000.0,
-            &format!("{section}.friction"),
-            "is in 1/ps; above 1000/ps the dynamics is frozen",
-        )?;
-        c.positive(self.timestep, &format!("{section}.timestep"))?;
-        c.require(
-            self.timestep <= 0.01,
-            &format!("{section}.timestep"),
-            "is in ps; steps above 0.01 ps (10 fs) are unstable for molecules",
-        )?;
-        c.at_least(self.walkers, 1, &format!("{section}.walkers"))?;
-        c.require(
-            self.steps >= 1,
-            &format!("{section}.steps"),
-            "must be at least 1",
-        )?;
-        c.require(
-            self.report_every >= 1,
-            &format!("{section}.report_every"),
-            "must be at least 1",
-        )
-    }
-
     /// Thermal energy k_B T, kJ/mol.
     pub fn kt(&self) -> f64 {
         BOLTZMANN * self.temperature

@@ -4,8 +4,8 @@
 //! `SCREEN`, solute dielectric 1, solvent 78.5, no salt, no cutoff.
 //!
 //! Born radii come from the Hawkins–Cramer–Truhlar pair integrals, rescaled by OBC's tanh;
-//! forces are the exact gradient (through the Born radii), in three O(N²) passes with no N²
-//! storage.
+//! forces are the exact gradient (through the Born radii), in three O(N²) passes over each pair
+//! once, with no N² storage.
 
 use rayon::prelude::*;
 
@@ -90,33 +90,65 @@ impl Obc2 {
         }
     }
 
-    /// Runs `pass(i)` for every atom, on all threads for large molecules; each returns its
-    /// own row.
-    fn rows<T: Send>(&self, pass: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    /// Visits every pair `i < j` once: `visit(i, acc)` handles atom `i` with its partners
+    /// `j > i`, accumulating into `acc`. The atoms are cut into fixed blocks of about equal
+    /// pair counts, each with its own accumulator from `init` (on all threads for large
+    /// molecules), summed by `merge` in block order: the same numbers on any number of
+    /// threads.
+    fn over_pairs<A: Send>(
+        &self,
+        init: impl Fn() -> A + Sync + Send,
+        visit: impl Fn(usize, &mut A) + Sync + Send,
+        merge: impl Fn(&mut A, A),
+    ) -> A {
         let n = self.radii.len();
-        if n >= PARALLEL_ATOMS {
-            (0..n).into_par_iter().map(pass).collect()
+        let run = |block: &std::ops::Range<usize>| {
+            let mut acc = init();
+            for i in block.clone() {
+                visit(i, &mut acc);
+            }
+            acc
+        };
+        let parts: Vec<A> = if n >= PARALLEL_ATOMS {
+            blocks(n).par_iter().map(run).collect()
         } else {
-            (0..n).map(pass).collect()
+            vec![run(&(0..n))]
+        };
+        let mut parts = parts.into_iter();
+        let mut total = parts.next().expect("at least one block");
+        for part in parts {
+            merge(&mut total, part);
         }
+        total
     }
 
     /// Born radii and `dB/dI` (the derivative with respect to the pair-integral sum).
     fn born_radii(&self, x: &[[f64; 3]]) -> Vec<(f64, f64)> {
         let n = self.radii.len();
-        self.rows(|i| {
-            let rho = self.offset_radii[i];
-            let sum: f64 = (0..n)
-                .filter(|&j| j != i)
-                .map(|j| hct(distance(x, i, j).1, rho, self.scaled_radii[j]).0)
-                .sum();
-            let psi = 0.5 * rho * sum;
-            let t = (ALPHA * psi - BETA * psi * psi + GAMMA * psi * psi * psi).tanh();
-            let born = 1.0 / (1.0 / rho - t / self.radii[i]);
-            let dpsi = (1.0 - t * t) * (ALPHA - 2.0 * BETA * psi + 3.0 * GAMMA * psi * psi)
-                / self.radii[i];
-            (born, born * born * dpsi * 0.5 * rho)
-        })
+        let sums = self.over_pairs(
+            || vec![0.0; n],
+            |i, sums| {
+                let (rho_i, s_i) = (self.offset_radii[i], self.scaled_radii[i]);
+                for j in i + 1..n {
+                    let r = distance(x, i, j).1;
+                    sums[i] += hct(r, rho_i, self.scaled_radii[j]).0;
+                    sums[j] += hct(r, self.offset_radii[j], s_i).0;
+                }
+            },
+            |total, part| add_into(total, part),
+        );
+        sums.iter()
+            .enumerate()
+            .map(|(i, sum)| {
+                let rho = self.offset_radii[i];
+                let psi = 0.5 * rho * sum;
+                let t = (ALPHA * psi - BETA * psi * psi + GAMMA * psi * psi * psi).tanh();
+                let born = 1.0 / (1.0 / rho - t / self.radii[i]);
+                let dpsi = (1.0 - t * t) * (ALPHA - 2.0 * BETA * psi + 3.0 * GAMMA * psi * psi)
+                    / self.radii[i];
+                (born, born * born * dpsi * 0.5 * rho)
+            })
+            .collect()
     }
 
     /// Solvation energy (kJ/mol), adding its forces to `f`.
@@ -124,60 +156,106 @@ impl Obc2 {
         let n = self.radii.len();
         let born = self.born_radii(x);
         let p = -COULOMB * (1.0 / SOLUTE - 1.0 / SOLVENT);
-        // Energy, direct forces and dE/dB_i, row by row over all partners j (each pair is
-        // visited twice and counted half each time).
-        let rows = self.rows(|i| {
+        // Each atom's own term (Born self-energy and surface) and its dE/dB.
+        let mut energy = 0.0;
+        let mut de_db = vec![0.0; n];
+        for i in 0..n {
             let (bi, qi) = (born[i].0, self.charges[i]);
             let surface = 4.0
                 * std::f64::consts::PI
                 * SURFACE_ENERGY
                 * (self.radii[i] + PROBE).powi(2)
                 * (self.radii[i] / bi).powi(6);
-            let mut energy = 0.5 * p * qi * qi / bi + surface;
-            let mut de_db = -0.5 * p * qi * qi / (bi * bi) - 6.0 * surface / bi;
-            let mut force = [0.0; 3];
-            for j in (0..n).filter(|&j| j != i) {
-                let (d, r) = distance(x, i, j);
-                let bj = born[j].0;
-                let a = bi * bj;
-                let dd = r * r / (4.0 * a);
-                let ex = (-dd).exp();
-                let f2 = r * r + a * ex;
-                let fgb = f2.sqrt();
-                let e = p * qi * self.charges[j] / fgb;
-                energy += 0.5 * e;
-                // dE/dA · B_j, the whole pair's derivative with respect to B_i.
-                de_db += -e / f2 * ex * (1.0 + dd) * 0.5 * bj;
-                let de_dr = -e / f2 * r * (1.0 - 0.25 * ex);
-                for k in 0..3 {
-                    force[k] -= de_dr * d[k] / r;
-                }
-            }
-            (energy, de_db, force)
-        });
-        let energy: f64 = rows.iter().map(|r| r.0).sum();
-        // Through the Born radii: dE/dr_ij = Σ over both atoms of dE/dB · dB/dI · dh/dr.
-        let chain: Vec<f64> = rows.iter().zip(&born).map(|(r, b)| r.1 * b.1).collect();
-        let through = self.rows(|i| {
-            let rho = self.offset_radii[i];
-            let mut force = [0.0; 3];
-            for j in (0..n).filter(|&j| j != i) {
-                let (d, r) = distance(x, i, j);
-                let dh_ij = hct(r, rho, self.scaled_radii[j]).1;
-                let dh_ji = hct(r, self.offset_radii[j], self.scaled_radii[i]).1;
-                let de_dr = chain[i] * dh_ij + chain[j] * dh_ji;
-                for k in 0..3 {
-                    force[k] -= de_dr * d[k] / r;
-                }
-            }
-            force
-        });
-        for (i, (row, extra)) in rows.iter().zip(&through).enumerate() {
-            for k in 0..3 {
-                f[i][k] += row.2[k] + extra[k];
-            }
+            energy += 0.5 * p * qi * qi / bi + surface;
+            de_db[i] = -0.5 * p * qi * qi / (bi * bi) - 6.0 * surface / bi;
         }
+        // Pairs: energy, direct forces and each pair's dE/dB of both atoms.
+        let (pair_energy, pair_de_db, direct) = self.over_pairs(
+            || (0.0, vec![0.0; n], vec![[0.0; 3]; n]),
+            |i, (energy, de_db, force)| {
+                let (bi, qi) = (born[i].0, self.charges[i]);
+                for j in i + 1..n {
+                    let (d, r) = distance(x, i, j);
+                    let bj = born[j].0;
+                    let a = bi * bj;
+                    let dd = r * r / (4.0 * a);
+                    let ex = (-dd).exp();
+                    let f2 = r * r + a * ex;
+                    let e = p * qi * self.charges[j] / f2.sqrt();
+                    *energy += e;
+                    // dE/dA, times B_j for B_i and B_i for B_j.
+                    let de_da = -0.5 * e / f2 * ex * (1.0 + dd);
+                    de_db[i] += de_da * bj;
+                    de_db[j] += de_da * bi;
+                    let de_dr = -e / f2 * r * (1.0 - 0.25 * ex);
+                    for k in 0..3 {
+                        let fk = de_dr * d[k] / r;
+                        force[i][k] -= fk;
+                        force[j][k] += fk;
+                    }
+                }
+            },
+            |total, part| {
+                total.0 += part.0;
+                add_into(&mut total.1, part.1);
+                add_forces(&mut total.2, part.2);
+            },
+        );
+        energy += pair_energy;
+        add_into(&mut de_db, pair_de_db);
+        // Through the Born radii: dE/dr_ij = Σ over both atoms of dE/dB · dB/dI · dh/dr.
+        let chain: Vec<f64> = de_db.iter().zip(&born).map(|(d, b)| d * b.1).collect();
+        let through = self.over_pairs(
+            || vec![[0.0; 3]; n],
+            |i, force| {
+                let (rho_i, s_i) = (self.offset_radii[i], self.scaled_radii[i]);
+                for j in i + 1..n {
+                    let (d, r) = distance(x, i, j);
+                    let dh_ij = hct(r, rho_i, self.scaled_radii[j]).1;
+                    let dh_ji = hct(r, self.offset_radii[j], s_i).1;
+                    let de_dr = chain[i] * dh_ij + chain[j] * dh_ji;
+                    for k in 0..3 {
+                        let fk = de_dr * d[k] / r;
+                        force[i][k] -= fk;
+                        force[j][k] += fk;
+                    }
+                }
+            },
+            |total, part| add_forces(total, part),
+        );
+        add_forces(f, direct);
+        add_forces(f, through);
         energy
+    }
+}
+
+/// Blocks of atoms `i` whose pairs `j > i` are about equally many, a fixed number of them.
+fn blocks(n: usize) -> Vec<std::ops::Range<usize>> {
+    const BLOCKS: usize = 32;
+    let total = n * n.saturating_sub(1) / 2;
+    let mut out = Vec::with_capacity(BLOCKS);
+    let (mut start, mut done) = (0, 0);
+    for i in 0..n {
+        done += n - 1 - i;
+        if done * BLOCKS >= total * (out.len() + 1) || i + 1 == n {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    out
+}
+
+fn add_into(total: &mut [f64], part: Vec<f64>) {
+    for (t, p) in total.iter_mut().zip(part) {
+        *t += p;
+    }
+}
+
+fn add_forces(total: &mut [[f64; 3]], part: Vec<[f64; 3]>) {
+    for (t, p) in total.iter_mut().zip(part) {
+        for k in 0..3 {
+            t[k] += p[k];
+        }
     }
 }
 

@@ -9,8 +9,6 @@ use serde::{Deserialize, Serialize};
 use super::cv::{Dihedrals, angle_difference};
 use super::dynamics::{BOLTZMANN, Bias, Langevin, MdConfig, State};
 use super::forcefield::{ForceField, add_dihedral_force};
-use crate::error::Result;
-use crate::toml_file::Checks;
 
 /// The `[metadynamics]` section.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -41,41 +39,6 @@ impl Default for MetadynamicsConfig {
             grid: 96,
             check_steps: None,
         }
-    }
-}
-
-impl MetadynamicsConfig {
-    /// Checks every value.
-    pub fn check(&self, c: &Checks) -> Result<()> {
-        c.positive(self.height, "metadynamics.height")?;
-        c.require(
-            self.height <= 100.0,
-            "metadynamics.height",
-            &format!(
-                "{} kJ/mol: hills above 100 kJ/mol blow the walkers apart (typical: 0.5 to 2)",
-                self.height
-            ),
-        )?;
-        c.positive(self.width, "metadynamics.width")?;
-        c.require(
-            self.width <= std::f64::consts::PI,
-            "metadynamics.width",
-            "is in rad; hills wider than π cover the whole period",
-        )?;
-        c.require(
-            self.bias_factor <= 1000.0,
-            "metadynamics.bias_factor",
-            "above 1000 the run is plain metadynamics and never converges",
-        )?;
-        c.require(self.pace >= 1, "metadynamics.pace", "must be at least 1")?;
-        c.require(
-            self.bias_factor > 1.0 && self.bias_factor.is_finite(),
-            "metadynamics.bias_factor",
-            "must be finite and above 1",
-        )?;
-        c.at_least(self.grid, 8, "metadynamics.grid")?;
-        // The bias and its two derivatives, its free energy and a copy: 48 bytes a node.
-        c.memory(48.0 * (self.grid as f64).powi(2), "metadynamics.grid")
     }
 }
 
@@ -217,7 +180,7 @@ impl Metadynamics {
         let gamma = self.config.bias_factor;
         let lse = |f: f64| {
             let terms: Vec<f64> = self.grid.v.iter().map(|v| f * v).collect();
-            crate::potential::log_sum_exp(&terms)
+            crate::numeric::log_sum_exp(&terms)
         };
         (lse(gamma * beta / (gamma - 1.0)) - lse(beta / (gamma - 1.0))) / beta
     }
