@@ -11,6 +11,30 @@
 //!   and restraints; [`metadynamics`]: well-tempered metadynamics on two dihedrals;
 //! * [`minimise`] (L-BFGS, [`lbfgs`]), [`align`] (optimal superposition);
 //! * [`error`], [`numeric`].
+//!
+//! ```
+//! use tps_mm::{ForceField, Prmtop};
+//!
+//! // Alanine dipeptide's AMBER topology; its 22 atoms on a helix 0.15 nm apart.
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../systems/aldp/aldp.prmtop");
+//! let prmtop = Prmtop::read(std::path::Path::new(path)).unwrap();
+//! let (topology, field) = ForceField::from_prmtop(&prmtop).unwrap();
+//! let x: Vec<[f64; 3]> = (0..topology.len())
+//!     .map(|i| {
+//!         let t = i as f64;
+//!         [0.2 * (1.1 * t).cos(), 0.2 * (1.1 * t).sin(), 0.05 * t]
+//!     })
+//!     .collect();
+//! let mut forces = vec![[0.0; 3]; topology.len()];
+//! let energy = field.compute(&x, &mut forces).total();
+//! assert!(energy.is_finite());
+//! // No external field: the forces of an isolated molecule sum to zero.
+//! let largest = forces.iter().flatten().fold(0.0f64, |m, f| m.max(f.abs()));
+//! for k in 0..3 {
+//!     let sum: f64 = forces.iter().map(|f| f[k]).sum();
+//!     assert!(sum.abs() < 1e-9 * largest, "{sum}");
+//! }
+//! ```
 
 pub mod align;
 pub mod amber;
