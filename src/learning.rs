@@ -17,8 +17,8 @@ use crate::progress::Progress;
 use crate::provenance::sha256;
 use crate::reference::{FreeEnergySummary, free_energy_summary, metadynamics_surface, relaxed_map};
 use crate::sampling;
-use crate::systems::System;
 use crate::systems::presentation::Surface;
+use crate::systems::{MolecularSystem, System};
 use crate::training;
 
 /// Training samples and what they cost.
@@ -124,13 +124,13 @@ pub fn learn(
     let mut cartesian_run = None;
     let mut frames_estimate = None;
     let surfaces = match (&system.molecule, &external) {
-        (Some(_), Some(w)) => {
-            let (s, estimate) = data_surfaces(system, w, progress)?;
+        (Some(m), Some(w)) => {
+            let (s, estimate) = data_surfaces(system, m, w, progress)?;
             frames_estimate = estimate;
             Some(s)
         }
-        (Some(_), None) => {
-            let (s, run) = molecular_surfaces(system, seed, progress)?;
+        (Some(m), None) => {
+            let (s, run) = molecular_surfaces(system, m, seed, progress)?;
             cartesian_run = run;
             Some(s)
         }
@@ -417,11 +417,11 @@ fn state_populations(
 /// for a Cartesian molecule also the run's frames.
 fn molecular_surfaces(
     system: &System,
+    molecular: &MolecularSystem,
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<(Surfaces, Option<simulation::MdRun>)> {
     let file = &system.file;
-    let molecular = system.molecule.as_ref().expect("a molecule");
     let metad = file.metadynamics.as_ref().ok_or_else(|| {
         Error::config(
             &system.path,
@@ -453,7 +453,7 @@ fn molecular_surfaces(
         );
     }
     let free_energy_text = system.surface_text(&free_energy, Surface::FreeEnergy);
-    let relaxed_map_text = relaxed_surface(system, progress);
+    let relaxed_map_text = relaxed_surface(system, molecular, progress);
     Ok((
         Surfaces {
             free_energy_given: false,
@@ -468,8 +468,11 @@ fn molecular_surfaces(
 }
 
 /// The relaxed potential-energy map of a molecule, from the first state's basin.
-fn relaxed_surface(system: &System, progress: &dyn Progress) -> String {
-    let molecular = system.molecule.as_ref().expect("a molecule");
+fn relaxed_surface(
+    system: &System,
+    molecular: &MolecularSystem,
+    progress: &dyn Progress,
+) -> String {
     let (first, at) = system
         .file
         .states
@@ -526,16 +529,16 @@ pub struct RegionSamples {
 /// its uncertainty); and the relaxed map.
 fn data_surfaces(
     system: &System,
+    molecular: &MolecularSystem,
     data: &Weighted,
     progress: &dyn Progress,
 ) -> Result<(Surfaces, Option<FramesEstimate>)> {
-    let config = system.file.molecule.as_ref().expect("a molecule");
+    let fes = molecular.free_energy_path();
     let kt = system.kt();
     let states = system.file.named_states();
-    let (free_energy, free_energy_text, given, summary, estimate) = if config.free_energy.exists() {
-        let text = std::fs::read_to_string(&config.free_energy)
-            .map_err(|e| Error::io(&config.free_energy, e))?;
-        let grid = Tabulated::parse(&text, &config.free_energy.display().to_string(), true)?;
+    let (free_energy, free_energy_text, given, summary, estimate) = if fes.exists() {
+        let text = std::fs::read_to_string(fes).map_err(|e| Error::io(fes, e))?;
+        let grid = Tabulated::parse(&text, &fes.display().to_string(), true)?;
         let summary = free_energy_summary(&grid, None, &states)?;
         (grid, text, true, summary, None)
     } else {
@@ -551,7 +554,7 @@ fn data_surfaces(
         let text = system.surface_text(&grid, Surface::FreeEnergy);
         (grid, text, false, summary, Some(estimate))
     };
-    let relaxed_map_text = relaxed_surface(system, progress);
+    let relaxed_map_text = relaxed_surface(system, molecular, progress);
     let surfaces = Surfaces {
         free_energy_given: given,
         free_energy,
