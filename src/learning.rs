@@ -151,9 +151,9 @@ pub fn learn(
     };
 
     let t1 = Instant::now();
-    let populations = match (&cartesian_run, &surfaces) {
-        (Some(run), Some(s)) => {
-            let w = cartesian_samples(system, run)?;
+    let populations = match (&cartesian_run, &surfaces, &system.molecule) {
+        (Some(run), Some(s), Some(m)) => {
+            let w = cartesian_samples(system, m, run)?;
             let populations =
                 state_populations(system, &w.variables, &w.weighted.weights, &s.free_energy);
             warn_on_populations(
@@ -333,7 +333,11 @@ struct CartesianSamples {
 
 /// The metadynamics frames superposed (heavy atoms) onto the structure of
 /// `molecule.coordinates`, flattened, and weighted by `exp(rbias/kT)`.
-fn cartesian_samples(system: &System, run: &simulation::MdRun) -> Result<CartesianSamples> {
+fn cartesian_samples(
+    system: &System,
+    molecular: &MolecularSystem,
+    run: &simulation::MdRun,
+) -> Result<CartesianSamples> {
     let mut points = Vec::new();
     let mut variables = Vec::new();
     let mut bias = Vec::new();
@@ -342,7 +346,7 @@ fn cartesian_samples(system: &System, run: &simulation::MdRun) -> Result<Cartesi
     for (w, frames) in run.frames.iter().enumerate() {
         let records: Vec<&simulation::CvRecord> = run.cv.iter().filter(|r| r.walker == w).collect();
         for (x, r) in frames.iter().zip(records) {
-            points.push(system.cartesian(x));
+            points.push(molecular.cartesian(x));
             variables.push(r.values.clone());
             bias.push(r.rbias);
             trajectory.push(w);

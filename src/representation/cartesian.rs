@@ -68,8 +68,8 @@ impl Representation for Cartesian<'_> {
         let f = &self.system.file;
         let m = self.molecular;
         Ok((
-            self.system.cartesian(&m.minimum(from, f.state(from)?)),
-            self.system.cartesian(&m.minimum(to, f.state(to)?)),
+            self.molecular.cartesian(&m.minimum(from, f.state(from)?)),
+            self.molecular.cartesian(&m.minimum(to, f.state(to)?)),
         ))
     }
 
@@ -94,7 +94,7 @@ impl Representation for Cartesian<'_> {
             neb::nudged_elastic_band(self.forcefield, a, b, &NebConfig::default(), true)?;
         // Into the model's frame, as the walkers' restraint centres are.
         for x in &mut band.images {
-            *x = self.system.cartesian(&unflatten(x));
+            *x = self.molecular.cartesian(&unflatten(x));
         }
         if !band.converged {
             tracing::warn!(
@@ -151,6 +151,7 @@ impl Representation for Cartesian<'_> {
     fn finish(&self, paths: Vec<TransitionPath>, finish: &Finish) -> Result<Finished> {
         let context = Context {
             system: self.system,
+            molecular: self.molecular,
             reference: finish.reference,
             states: finish.states,
             weak: weak_restraint_point(finish.route),
@@ -429,6 +430,8 @@ pub fn weak_restraint_point(geodesic: &[Vec<f64>]) -> Option<(usize, f64)> {
 struct Context<'a> {
     /// The loaded system.
     pub system: &'a System,
+    /// Its molecule.
+    pub molecular: &'a MolecularSystem,
     /// The reference in the variables.
     pub reference: &'a Reference,
     /// Start and target state names.
@@ -453,8 +456,7 @@ fn project(
     AllAtom,
     CartesianSummary,
 )> {
-    let system = c.system;
-    let molecular = system.molecule.as_ref().expect("a molecule");
+    let (system, molecular) = (c.system, c.molecular);
     let m = &molecular.molecule;
     let surface = system.surface()?;
     let forcefield = system.potential()?;

@@ -87,6 +87,7 @@ impl Representation for Variables<'_> {
         let statistics = (finish.statistics)(&paths);
         let (movies, summary) = all_atom(
             self.system,
+            self.molecular,
             &paths,
             finish.states,
             finish.config.backmap_every,
@@ -196,11 +197,11 @@ type Movie = (Vec<Vec<[f64; 3]>>, Vec<Vec<f64>>);
 /// the previous structure, every `every`-th Langevin frame and the last).
 fn all_atom(
     system: &System,
+    molecular: &MolecularSystem,
     paths: &[TransitionPath],
     (from, to): (&str, &str),
     every: usize,
 ) -> Result<(AllAtom, AllAtomSummary)> {
-    let molecular = system.molecule.as_ref().expect("a molecule");
     let m = &molecular.molecule;
     let (a, b) = (system.file.state(from)?, system.file.state(to)?);
     let start = molecular.minimum(from, a);

@@ -65,6 +65,18 @@ impl MolecularSystem {
             .filter_map(|s| s.sha256().map(|h| (s.path(), h)))
     }
 
+    /// Cartesian molecules: the structure `x` superposed on heavy atoms onto the structure of
+    /// `molecule.coordinates` and flattened: the model's coordinates. Training and sampling
+    /// share it, so the model's frame is the same.
+    pub fn cartesian(&self, x: &[[f64; 3]]) -> Vec<f64> {
+        let m = &self.molecule;
+        crate::mm::align::flatten(&crate::mm::align::align(
+            x,
+            &m.positions,
+            &m.topology.heavy_atoms(),
+        ))
+    }
+
     /// The energy minimum of the basin of `state` (at `point` in the variables), minimised on
     /// first use and kept.
     pub fn minimum(&self, state: &str, point: &[f64]) -> Vec<[f64; 3]> {
@@ -249,18 +261,6 @@ impl System {
             Some(p) => p.dim(),
             None => self.file.dim(),
         }
-    }
-
-    /// Cartesian molecules: the structure `x` superposed on heavy atoms onto the structure of
-    /// `molecule.coordinates` and flattened: the model's coordinates. Training and sampling
-    /// share it, so the model's frame is the same.
-    pub fn cartesian(&self, x: &[[f64; 3]]) -> Vec<f64> {
-        let m = &self.molecule.as_ref().expect("a molecule").molecule;
-        crate::mm::align::flatten(&crate::mm::align::align(
-            x,
-            &m.positions,
-            &m.topology.heavy_atoms(),
-        ))
     }
 
     /// Refuses Cartesian molecules for commands that take points in the variables.
