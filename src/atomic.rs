@@ -1,7 +1,7 @@
 //! Outputs that are never half-written and never cost the previous result.
 //!
-//! * [`write`]: a whole file through a temporary file in the same directory, renamed over the
-//!   target.
+//! * [`write`](fn@write): a whole file through a temporary file in the same directory,
+//!   renamed over the target.
 //! * [`Staged`]: a whole directory written as a hidden sibling `.NAME.partial-PID` and swapped
 //!   in by [`Staged::publish`]: the old directory is renamed aside, the new one renamed in, then
 //!   the old one deleted. A kill at any moment leaves either the old or the new directory in

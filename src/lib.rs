@@ -36,7 +36,7 @@
 //! 5. geometry and dynamics: [`geometry`] (spacetime parameters, curves, geodesics,
 //!    distances), [`barrier`] (grid minimax, string method), [`paths`] (annealed Langevin);
 //! 6. [`systems`]: the system file and a loaded system (surfaces, molecule, model);
-//! 7. on a system: [`reference`] (what paths are judged against), [`representation`]
+//! 7. on a system: [`reference`](mod@reference) (what paths are judged against), [`representation`]
 //!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned),
 //!    [`transition`] (paths between two states, scored), [`learning`] (what `tps train`
 //!    computes);

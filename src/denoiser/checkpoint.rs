@@ -1,7 +1,7 @@
 //! The spacetime paper's network trained elsewhere: a PyTorch `state_dict` (`.pt`, read by
 //! burn-store's PyTorch reader, which interprets the pickle's tensors and executes none of
 //! its code) or a safetensors file, checked key by key and shape by shape against the
-//! authors' architecture and turned into an [`Mlp`] with `network = "authors"`.
+//! authors' architecture and turned into an [`Mlp`](super::Mlp) with `network = "authors"`.
 //!
 //! Keys: `joint_mlp.0.weight` `[H, (D+1)·E]` and `.bias` (the lift), `joint_mlp.{2…}.ff.weight`
 //! `[H, H]` and `.bias` (one per residual block), and the read-out `joint_mlp.{2+B}.weight`

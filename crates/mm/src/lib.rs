@@ -9,7 +9,7 @@
 //!   non-bonded pairs, OBC2 generalized Born);
 //! * [`dynamics`]: BAOAB Langevin with SHAKE/RATTLE; [`cv`]: dihedral collective variables
 //!   and restraints; [`metadynamics`]: well-tempered metadynamics on two dihedrals;
-//! * [`minimise`] (L-BFGS, [`lbfgs`]), [`align`] (optimal superposition);
+//! * [`minimise`](mod@minimise) (L-BFGS, [`lbfgs`]), [`align`] (optimal superposition);
 //! * [`error`], [`numeric`].
 //!
 //! ```
