@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use plotters::style::RGBColor;
 use serde::Serialize;
 
 use super::sample::SampleOptions;
@@ -216,26 +215,8 @@ fn write(dir: &Path, c: &Comparison) -> Result<()> {
     let labels: Vec<String> = c.routes.iter().map(|r| r.route.to_string()).collect();
     table::write_labelled_csv(&dir.join("compare.csv"), &header, &labels, &rows)?;
     write_json(&dir.join("compare.json"), c)?;
-    let r = &c.reference;
     let unit = &c.energy_unit;
-    let mut references = vec![plot::Reference {
-        label: format!("MEP saddle {:.2} {unit}", r.saddle_energy)
-            .trim_end()
-            .into(),
-        value: r.saddle_energy,
-        color: RGBColor(20, 20, 20),
-        dashed: false,
-    }];
-    if let Some(m) = r.minimax {
-        references.push(plot::Reference {
-            label: format!("grid minimax bound {m:.2} {unit}")
-                .trim_end()
-                .into(),
-            value: m,
-            color: RGBColor(200, 40, 40),
-            dashed: true,
-        });
-    }
+    let references = super::sample::figures::reference_lines(&c.reference, unit);
     let groups: Vec<Group> = c
         .routes
         .iter()

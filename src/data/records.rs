@@ -42,13 +42,22 @@ fn match_records(
         } else {
             1e-6
         };
+        // Both run forward in time: each frame's record is sought from the last one matched,
+        // then from the start (a COLVAR whose times go back, as after a restart).
+        let mut from = 0;
         return f
             .iter()
             .enumerate()
             .map(|(i, ft)| {
-                t.iter()
-                    .position(|rt| (rt - ft).abs() <= tolerance)
-                    .ok_or_else(|| cannot(format!("no record at t = {ft:.3} ps (frame {i})")))
+                let at = |r: &f64| (r - ft).abs() <= tolerance;
+                let k = t[from..]
+                    .iter()
+                    .position(at)
+                    .map(|k| from + k)
+                    .or_else(|| t.iter().position(at))
+                    .ok_or_else(|| cannot(format!("no record at t = {ft:.3} ps (frame {i})")))?;
+                from = k;
+                Ok(k)
             })
             .collect();
     }

@@ -6,9 +6,9 @@
 //! alanine dipeptide at 0.15 rad). Here the smoothing acts on what the run sampled instead, the
 //! biased density `p_b`, which a metadynamics bias has flattened; the bias is added back as a
 //! smooth function: `F(s) = −V̂(s) − kT ln p̂_b(s)`, with `V̂` the frames' bias regressed on the
-//! variables (locally quadratic, so that the bias's own curvature is not smoothed away) and `p̂_b` the kernel density of the frames, each weighted by
-//! `exp((V_i − V̂(s_i))/kT)`, what the bias at its time differs from the regressed one (a
-//! well-tempered bias grows). Without a bias this is a plain kernel estimate. The kernel width
+//! variables (locally quadratic, so that the bias's own curvature is not smoothed away) and
+//! `p̂_b` the kernel density of the frames, each weighted by `exp((V_i − V̂(s_i))/kT)`, what
+//! the bias at its time differs from the regressed one (a well-tempered bias grows). Without a bias this is a plain kernel estimate. The kernel width
 //! is chosen by the data (likelihood cross-validation), and the uncertainty is estimated by a
 //! block bootstrap over the trajectories.
 

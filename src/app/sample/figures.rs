@@ -165,12 +165,10 @@ pub fn surface(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
     )
 }
 
-/// The energy along the paths against the references.
-pub fn profiles(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
-    let system = c.system;
-    let r = c.reference;
-    let unit = system.energy_unit();
-    let mut refs = vec![plot::Reference {
+/// The reference barrier as horizontal lines of a plot: the MEP saddle and, where there is
+/// one, the grid minimax bound.
+pub fn reference_lines(r: &Reference, unit: &str) -> Vec<plot::Reference> {
+    let mut lines = vec![plot::Reference {
         label: format!("MEP saddle {:.2} {unit}", r.saddle_energy)
             .trim_end()
             .into(),
@@ -179,7 +177,7 @@ pub fn profiles(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
         dashed: false,
     }];
     if let Some(m) = r.minimax {
-        refs.push(plot::Reference {
+        lines.push(plot::Reference {
             label: format!("grid minimax bound {m:.2} {unit}")
                 .trim_end()
                 .into(),
@@ -188,6 +186,13 @@ pub fn profiles(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
             dashed: true,
         });
     }
+    lines
+}
+
+/// The energy along the paths against the references.
+pub fn profiles(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
+    let system = c.system;
+    let refs = reference_lines(c.reference, system.energy_unit());
     let what = if system.molecule.is_some() {
         "free energy"
     } else {
