@@ -30,13 +30,11 @@ struct Samples {
 
 /// A molecule's surfaces, made by `tps train`.
 pub struct Surfaces {
-    /// Whether the free-energy surface is the system's own file, read rather than made (and
-    /// not to be written back).
-    pub free_energy_given: bool,
-    /// Free-energy surface (kJ/mol) in the collective variables, and its text.
+    /// Free-energy surface (kJ/mol) in the collective variables.
     pub free_energy: Tabulated,
-    /// The surface as text (the file written).
-    pub free_energy_text: String,
+    /// The surface as text, to be written, when `tps train` made it; none when it is the
+    /// system's own file, read and never written back.
+    pub free_energy_text: Option<String>,
     /// What it says about the states.
     pub summary: FreeEnergySummary,
     /// The relaxed potential-energy map as text (the file written).
@@ -146,7 +144,10 @@ pub fn learn(
         None => system.potential()?,
     };
     let surface_sha256 = match &surfaces {
-        Some(s) => Some(sha256(s.free_energy_text.as_bytes())),
+        Some(s) => match &s.free_energy_text {
+            Some(text) => Some(sha256(text.as_bytes())),
+            None => system.surface_sha256()?,
+        },
         None => system.surface_sha256()?,
     };
 
@@ -242,7 +243,7 @@ fn given_surface_populations(
     surfaces: Option<&Surfaces>,
 ) -> Vec<StatePopulation> {
     match (external, surfaces) {
-        (Some(w), Some(s)) if s.free_energy_given => {
+        (Some(w), Some(s)) if s.free_energy_text.is_none() => {
             let populations = state_populations(system, &w.points, &w.weights, &s.free_energy);
             warn_on_populations(
                 &populations,
@@ -460,9 +461,8 @@ fn molecular_surfaces(
     let relaxed_map_text = relaxed_surface(system, molecular, progress);
     Ok((
         Surfaces {
-            free_energy_given: false,
             free_energy,
-            free_energy_text,
+            free_energy_text: Some(free_energy_text),
             summary,
             relaxed_map_text,
             check_text: None,
@@ -537,30 +537,27 @@ fn data_surfaces(
     data: &Weighted,
     progress: &dyn Progress,
 ) -> Result<(Surfaces, Option<FramesEstimate>)> {
-    let fes = molecular.free_energy_path();
     let kt = system.kt();
     let states = system.file.named_states();
-    let (free_energy, free_energy_text, given, summary, estimate) = if fes.exists() {
-        let text = std::fs::read_to_string(fes).map_err(|e| Error::io(fes, e))?;
-        let grid = Tabulated::parse(&text, &fes.display().to_string(), true)?;
-        let summary = free_energy_summary(&grid, None, &states)?;
-        (grid, text, true, summary, None)
-    } else {
-        progress.stage("free energy from the frames", DATA_REPLICAS as u64);
-        let surface = data::surface::estimate(data, DATA_GRID, kt, DATA_CAP_KT);
-        let grid = Tabulated::periodic_angles(surface.values.clone(), DATA_GRID);
-        // The same estimate from the first three quarters of each trajectory: its drift.
-        let early = early_frames(data);
-        let early = data::surface::estimate(&early, DATA_GRID, kt, DATA_CAP_KT);
-        let early = Tabulated::periodic_angles(early.values, DATA_GRID);
-        let summary = free_energy_summary(&grid, Some(&early), &states)?;
-        let estimate = frames_estimate(data, &surface, &summary, &states, kt, progress)?;
-        let text = system.surface_text(&grid, Surface::FreeEnergy);
-        (grid, text, false, summary, Some(estimate))
-    };
+    let (free_energy, free_energy_text, summary, estimate) =
+        if let Some(given) = molecular.free_energy()? {
+            let summary = free_energy_summary(given, None, &states)?;
+            (given.clone(), None, summary, None)
+        } else {
+            progress.stage("free energy from the frames", DATA_REPLICAS as u64);
+            let surface = data::surface::estimate(data, DATA_GRID, kt, DATA_CAP_KT);
+            let grid = Tabulated::periodic_angles(surface.values.clone(), DATA_GRID);
+            // The same estimate from the first three quarters of each trajectory: its drift.
+            let early = early_frames(data);
+            let early = data::surface::estimate(&early, DATA_GRID, kt, DATA_CAP_KT);
+            let early = Tabulated::periodic_angles(early.values, DATA_GRID);
+            let summary = free_energy_summary(&grid, Some(&early), &states)?;
+            let estimate = frames_estimate(data, &surface, &summary, &states, kt, progress)?;
+            let text = system.surface_text(&grid, Surface::FreeEnergy);
+            (grid, Some(text), summary, Some(estimate))
+        };
     let relaxed_map_text = relaxed_surface(system, molecular, progress);
     let surfaces = Surfaces {
-        free_energy_given: given,
         free_energy,
         free_energy_text,
         summary,

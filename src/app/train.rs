@@ -65,11 +65,8 @@ pub fn run(
     // a kill is refused by `tps sample` rather than used.
     let mut files = Vec::new();
     if let (Some(s), Some(m)) = (&learnt.surfaces, &file.molecule) {
-        if !s.free_energy_given {
-            files.push((
-                m.free_energy.clone(),
-                s.free_energy_text.clone().into_bytes(),
-            ));
+        if let Some(text) = &s.free_energy_text {
+            files.push((m.free_energy.clone(), text.clone().into_bytes()));
         }
         files.push((m.relaxed_map(), s.relaxed_map_text.clone().into_bytes()));
         if let Some(check) = &s.check_text {
