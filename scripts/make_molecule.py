@@ -1,7 +1,7 @@
 """Your own molecule for tps: an AMBER topology (prmtop), its structure (PDB) and a system file.
 
 From a PDB (any protein or peptide PDBFixer can complete: missing atoms and hydrogens are
-added at pH 7, heterogens removed) or from a one-letter sequence (built extended with
+added at pH 7; ACE/NME caps kept, other heterogens, water and ions removed, which it says) or from a one-letter sequence (built extended with
 PeptideBuilder, charged termini), with an AMBER protein force field that OpenMM ships
 (ff14SB) or openmmforcefields ships (ff19SB, with CMAP), in vacuum or with mbondi2 radii for
 OBC2 implicit water. The structure is minimised with OpenMM's own reading of the written
@@ -20,6 +20,10 @@ collective variables.
 import argparse
 import io
 import os
+import re
+import shutil
+import sys
+import tempfile
 
 import openmm
 import openmm.app as app
@@ -40,6 +44,30 @@ def from_sequence(sequence):
     writer.set_structure(structure)
     writer.save(out)
     return pdbfixer.PDBFixer(pdbfile=io.StringIO(out.getvalue()))
+
+
+# Residues the AMBER protein force fields parametrise: amino acids with their protonation
+# variants, and the caps.
+PROTEIN = {"ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE", "LEU", "LYS",
+           "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL", "HID", "HIE", "HIP", "CYX",
+           "ASH", "GLH", "LYN"}
+CAPS = {"ACE", "NME"}
+
+
+def keep_protein(fixer):
+    """Removes what is neither protein nor a cap (PDBFixer's removeHeterogens drops the caps
+    too, HETATM records as they are), saying what went."""
+    gone = [r for r in fixer.topology.residues() if r.name not in PROTEIN | CAPS]
+    if gone:
+        names = sorted({r.name for r in gone})
+        print(f"removed {len(gone)} residue(s) tps does not model: {', '.join(names)}",
+              file=sys.stderr)
+        modeller = app.Modeller(fixer.topology, fixer.positions)
+        modeller.delete(gone)
+        fixer.topology, fixer.positions = modeller.topology, modeller.positions
+    if not any(r.name in PROTEIN for r in fixer.topology.residues()):
+        raise SystemExit("no amino-acid residue left: make_molecule.py builds proteins and "
+                         "peptides (AMBER ff14SB/ff19SB) only")
 
 
 def force_field(name):
@@ -63,13 +91,42 @@ def main():
     ap.add_argument("--residue", type=int, default=2,
                     help="1-based residue whose backbone (φ, ψ) are the variables")
     args = ap.parse_args()
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", args.name):
+        raise SystemExit(f"--name {args.name!r}: use letters, digits, _ and - only")
+    if args.pdb and not os.path.isfile(args.pdb):
+        raise SystemExit(f"--pdb {args.pdb}: no such file")
+    folder = os.path.join(ROOT, "systems", args.name)
+    toml = os.path.join(ROOT, "systems", args.name + ".toml")
+    if os.path.exists(folder) or os.path.exists(toml):
+        raise SystemExit(f"systems/{args.name} already exists: choose another --name")
+    # Everything is made in a scratch folder and moved into systems/ only when all succeeded.
+    scratch = tempfile.mkdtemp(prefix=f".{args.name}.", dir=os.path.join(ROOT, "systems"))
+    try:
+        text = make(args, scratch)
+        with open(os.path.join(scratch, "system.toml"), "w") as f:
+            f.write(text)
+        os.rename(os.path.join(scratch, "system.toml"), toml)
+        os.rename(scratch, folder)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if os.path.exists(toml) and not os.path.exists(folder):
+            os.remove(toml)
+        raise
 
+
+def make(args, folder):
+    """Writes the prmtop and PDB into `folder`; returns the system file's text."""
     fixer = pdbfixer.PDBFixer(args.pdb) if args.pdb else from_sequence(args.sequence)
     fixer.findMissingResidues()
     fixer.missingResidues = {}
     fixer.findNonstandardResidues()
     fixer.replaceNonstandardResidues()
-    fixer.removeHeterogens(keepWater=False)
+    keep_protein(fixer)
+    residues = list(fixer.topology.residues())
+    r = args.residue - 1
+    if not 0 < r < len(residues) - 1:
+        raise SystemExit(f"--residue {args.residue}: needs a residue with neighbours on both "
+                         f"sides (the structure has {len(residues)} residues)")
     fixer.findMissingAtoms()
     fixer.addMissingAtoms()
     ff = force_field(args.forcefield)
@@ -81,8 +138,6 @@ def main():
         raise SystemExit("the structure has a periodic box: tps computes vacuum or OBC2")
     if args.solvent == "obc2":
         parmed.tools.changeRadii(parm, "mbondi2").execute()
-    folder = os.path.join(ROOT, "systems", args.name)
-    os.makedirs(folder, exist_ok=True)
     prmtop = os.path.join(folder, args.name + ".prmtop")
     parm.save(prmtop, overwrite=True)
 
@@ -97,15 +152,13 @@ def main():
     with open(os.path.join(folder, args.name + ".pdb"), "w") as f:
         app.PDBFile.writeFile(amber.topology, state.getPositions(), f)
 
-    residues = list(amber.topology.residues())
-    r = args.residue - 1
-    if not 0 < r < len(residues) - 1:
-        raise SystemExit(f"--residue {args.residue}: needs a residue with neighbours on both sides")
     phi = [f"{r}:C", f"{r + 1}:N", f"{r + 1}:CA", f"{r + 1}:C"]
     psi = [f"{r + 1}:N", f"{r + 1}:CA", f"{r + 1}:C", f"{r + 2}:N"]
     quoted = lambda atoms: ", ".join(f'"{a}"' for a in atoms)  # noqa: E731
-    with open(os.path.join(ROOT, "systems", args.name + ".toml"), "w") as f:
-        f.write(f'''# {args.name}: {args.forcefield}, {args.solvent}, made by scripts/make_molecule.py.
+    print(f"{len(list(amber.topology.atoms()))} atoms; minimised energy "
+          f"{state.getPotentialEnergy()}; writing systems/{args.name}.toml and "
+          f"systems/{args.name}/")
+    return (f'''# {args.name}: {args.forcefield}, {args.solvent}, made by scripts/make_molecule.py.
 name = "{args.name}"
 
 [molecule]
@@ -133,8 +186,6 @@ bias_factor = 6.0
 A = [-1.4, 1.0]
 B = [-1.4, -0.7]
 ''')
-    print(f"{len(list(amber.topology.atoms()))} atoms; minimised energy "
-          f"{state.getPotentialEnergy()}; wrote systems/{args.name}.toml and systems/{args.name}/")
 
 
 if __name__ == "__main__":

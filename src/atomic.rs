@@ -206,6 +206,73 @@ fn written_by_old_tps(dir: &Path) -> bool {
         .any(|f| std::fs::read_to_string(dir.join(f)).is_ok_and(|t| t.contains("\"tps_version\"")))
 }
 
+/// Files an earlier tps (one that wrote no marker) put in its output directories.
+const OLD_TPS_FILES: &[&str] = &[
+    "summary.json",
+    "barrier.json",
+    "geodesic.json",
+    "compare.json",
+    "paths.csv",
+    "route.csv",
+    "mep.csv",
+    "geodesic.csv",
+    "compare.csv",
+    "cv.csv",
+    "energies.csv",
+    "fes.dat",
+    "relaxed_map.dat",
+    "topology.pdb",
+    "surface.png",
+    "energy_profile.png",
+    "geodesic.png",
+    "compare.png",
+    "fes.png",
+];
+
+/// Whether `name` is one an earlier tps wrote: a fixed name or a numbered trajectory
+/// (`path_NNN.{dcd,xyz,csv}`, `walker_NNN.dcd`, `colvar_NNN.dat`).
+fn old_tps_name(name: &str) -> bool {
+    let numbered = |prefix: &str, exts: &[&str]| {
+        name.strip_prefix(prefix)
+            .and_then(|r| r.split_once('.'))
+            .is_some_and(|(n, ext)| {
+                n.len() >= 3 && n.bytes().all(|b| b.is_ascii_digit()) && exts.contains(&ext)
+            })
+    };
+    OLD_TPS_FILES.contains(&name)
+        || numbered("path_", &["dcd", "xyz", "csv"])
+        || numbered("walker_", &["dcd"])
+        || numbered("colvar_", &["dat"])
+}
+
+/// The entries of `dir` (sorted) that `known` does not accept, each a plain file or not.
+fn unknown_entries(dir: &Path, known: impl Fn(&str, bool) -> bool) -> Result<Vec<String>> {
+    let mut unknown: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let is_file = e.file_type().is_ok_and(|t| t.is_file());
+            !known(&name, is_file)
+        })
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    unknown.sort();
+    Ok(unknown)
+}
+
+fn refuse_foreign(target: &Path, foreign: &[String]) -> Result<()> {
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "{} holds files tps did not write ({}); tps will not delete them: move them or \
+         choose another --out",
+        target.display(),
+        foreign.join(", ")
+    )))
+}
+
 /// Refuses to replace `target` unless tps wrote it and everything in it: a directory without
 /// the marker, or holding files the marker does not list, belongs to someone else.
 fn check_replaceable(target: &Path) -> Result<()> {
@@ -221,8 +288,12 @@ fn check_replaceable(target: &Path) -> Result<()> {
     }
     let listed: Vec<String> = match std::fs::read_to_string(target.join(MARKER)) {
         Ok(text) => text.lines().skip(1).map(str::to_string).collect(),
-        // Results of tps versions before the marker: their summaries name tps.
+        // Results of tps versions before the marker (their summaries name tps) are replaced
+        // only when every entry is a plain file of a name tps writes: a copy without the
+        // hidden marker, with a user's file added, must keep that file.
         Err(_) if written_by_old_tps(target) => {
+            let foreign = unknown_entries(target, |n, file| file && old_tps_name(n))?;
+            refuse_foreign(target, &foreign)?;
             tracing::warn!(
                 "replacing {}, written by an earlier tps without an output marker",
                 target.display()
@@ -237,22 +308,8 @@ fn check_replaceable(target: &Path) -> Result<()> {
             )));
         }
     };
-    let mut foreign: Vec<String> = std::fs::read_dir(target)
-        .map_err(|e| Error::io(target, e))?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n != MARKER && !listed.contains(n))
-        .collect();
-    foreign.sort();
-    if !foreign.is_empty() {
-        return Err(Error::Invalid(format!(
-            "{} holds files tps did not write ({}); tps will not delete them: move them or \
-             choose another --out",
-            target.display(),
-            foreign.join(", ")
-        )));
-    }
-    Ok(())
+    let foreign = unknown_entries(target, |n, _| n == MARKER || listed.iter().any(|l| l == n))?;
+    refuse_foreign(target, &foreign)
 }
 
 impl Staged {
@@ -428,6 +485,34 @@ mod tests {
         s.publish().unwrap();
         assert!(target.join("new.txt").exists() && !target.join("old.txt").exists());
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no leftovers");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unmarked_copy_of_a_result_with_a_users_file_is_never_replaced() {
+        let dir = sandbox("unmarked");
+        let target = dir.join("A-B");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("summary.json"), r#"{"tps_version": "0.1"}"#).unwrap();
+        std::fs::write(target.join("path_000.dcd"), "x").unwrap();
+        std::fs::write(target.join("notes.txt"), "mine").unwrap();
+        let err = Staged::new(&target).unwrap_err().to_string();
+        assert!(
+            err.contains("notes.txt") && !err.contains("summary.json"),
+            "{err}"
+        );
+        assert!(target.join("notes.txt").exists());
+        // A sub-directory is not a file tps wrote either.
+        std::fs::remove_file(target.join("notes.txt")).unwrap();
+        std::fs::create_dir(target.join("path_001.dcd")).unwrap();
+        let err = Staged::new(&target).unwrap_err().to_string();
+        assert!(err.contains("path_001.dcd"), "{err}");
+        // Only names tps writes: an earlier result, replaced.
+        std::fs::remove_dir(target.join("path_001.dcd")).unwrap();
+        let s = Staged::new(&target).unwrap();
+        std::fs::write(s.path().join("summary.json"), "{}").unwrap();
+        s.publish().unwrap();
+        assert!(!target.join("path_000.dcd").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -58,6 +58,16 @@ pub enum Error {
     Interrupted,
 }
 
+impl Error {
+    /// The same error about `what` (a flag, a field): `what: message`, one `invalid input:`.
+    pub fn about(self, what: &str) -> Self {
+        match self {
+            Error::Invalid(m) => Error::Invalid(format!("{what}: {m}")),
+            other => Error::Invalid(format!("{what}: {other}")),
+        }
+    }
+}
+
 impl From<tps_mm::Error> for Error {
     fn from(e: tps_mm::Error) -> Self {
         match e {

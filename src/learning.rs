@@ -11,8 +11,8 @@ use crate::compute::{self, Backend, Precision};
 use crate::data::{self, Weighted};
 use crate::error::{Error, Result};
 use crate::mm::simulation;
-use crate::model_file::{self, ModelMetadata};
-use crate::potential::{Potential, Tabulated};
+use crate::model_file::{self, ModelMetadata, TiltRecord};
+use crate::potential::{Potential, Tabulated, Tilted, WellTempered};
 use crate::progress::Progress;
 use crate::provenance::sha256;
 use crate::reference::{FreeEnergySummary, free_energy_summary, metadynamics_surface, relaxed_map};
@@ -78,6 +78,8 @@ pub struct LearnReport {
     pub training_seconds: f64,
     /// Mean weighted loss of the last 100 steps.
     pub final_loss: f64,
+    /// The ensemble the model learnt.
+    pub ensemble: crate::training::Ensemble,
 }
 
 /// Runs every stage for `system` with `seed` (the same seed gives the same model).
@@ -151,6 +153,15 @@ pub fn learn(
         None => system.surface_sha256()?,
     };
 
+    let tilt = tilt_record(system, potential, surface_sha256.clone())?;
+    let tilted = tilt
+        .as_ref()
+        .map(|t| Tilted::new(potential, t.well_tempered));
+    let sampled: &dyn Potential = match &tilted {
+        Some(t) => t,
+        None => potential,
+    };
+
     let t1 = Instant::now();
     let populations = match (&cartesian_run, &surfaces, &system.molecule) {
         (Some(run), Some(s), Some(m)) => {
@@ -166,7 +177,7 @@ pub fn learn(
         }
         _ => given_surface_populations(system, external.as_ref(), surfaces.as_ref()),
     };
-    let samples = training_samples(system, external.as_ref(), potential, seed, progress);
+    let samples = training_samples(system, external.as_ref(), sampled, seed, progress);
     let sampling_seconds = t1.elapsed().as_secs_f64();
     tracing::info!(
         "{} samples, {} energy evaluations in {sampling_seconds:.1} s",
@@ -214,6 +225,7 @@ pub fn learn(
         loss_history: trained.loss_history.clone(),
         payload_sha256: String::new(),
         provenance,
+        tilt,
     };
     let model = model_file::encode(&metadata, &trained.mlp)?;
     Ok(Learnt {
@@ -230,8 +242,56 @@ pub fn learn(
             sampling_seconds,
             training_seconds,
             final_loss,
+            ensemble: file.training.ensemble,
         },
     })
+}
+
+/// Nodes per axis of a tilt's bias grid.
+pub const TILT_GRID: usize = 192;
+
+/// The tilt the system's `[training]` asks for, on `surface`: its parameters (the minimum
+/// found on a grid over the domain) and its bias tabulated on that grid. The system file's
+/// checks allow a tilt only on 2-D surfaces sampled by replica exchange.
+fn tilt_record(
+    system: &System,
+    surface: &dyn Potential,
+    surface_sha256: Option<String>,
+) -> Result<Option<TiltRecord>> {
+    let Some((bias_factor, cap)) = system.file.training.tilt_parameters() else {
+        return Ok(None);
+    };
+    let d = system.file.domain();
+    let domain = [d[0], d[1]];
+    let periodic = surface.periodic().iter().any(Option::is_some);
+    let grid = Tabulated::of(surface, domain, TILT_GRID, periodic);
+    let minimum = grid
+        .values()
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    if !minimum.is_finite() {
+        return Err(Error::config(
+            &system.path,
+            "training.ensemble",
+            "the surface has no finite value on its domain to tilt",
+        ));
+    }
+    let well_tempered = WellTempered {
+        bias_factor,
+        cap,
+        minimum,
+    };
+    Ok(Some(TiltRecord {
+        definition: "V = −(1 − 1/γ)·min(F − F_min, cap), F_min the surface's minimum on its \
+                     domain; the model learnt exp(−(F + V)/kT) and its equilibrium score is \
+                     the model's plus ∇V/kT"
+            .into(),
+        well_tempered,
+        surface_sha256,
+        bias: well_tempered.tabulate(&grid),
+    }))
 }
 
 /// The populations of the states in weighted frames against the surface given with them

@@ -69,10 +69,7 @@ impl RouteArgs {
     fn kind(&self) -> tps::Result<Option<tps::route::RouteKind>> {
         self.route
             .as_deref()
-            .map(|r| {
-                r.parse()
-                    .map_err(|e| tps::Error::Invalid(format!("--route: {e}")))
-            })
+            .map(|r| r.parse().map_err(|e: tps::Error| e.about("--route")))
             .transpose()
     }
 }
@@ -120,10 +117,7 @@ impl SampleArgs {
         let shard = self
             .shard
             .as_deref()
-            .map(|k| {
-                tps::transition::Shard::parse(k)
-                    .map_err(|e| tps::Error::Invalid(format!("--shard: {e}")))
-            })
+            .map(|k| tps::transition::Shard::parse(k).map_err(|e| e.about("--shard")))
             .transpose()?;
         Ok(app::sample::SampleOptions {
             shard,
@@ -265,6 +259,10 @@ enum Command {
         /// Switch off the energy-aware geodesic's second start along the minimum-energy path.
         #[arg(long)]
         no_mep_start: bool,
+        /// Another system file of the same surface and states (e.g. its model of the tilted
+        /// ensemble): its model-based routes join the table on the same seeds (repeatable).
+        #[arg(long, value_name = "SYSTEM")]
+        with: Vec<PathBuf>,
         #[command(flatten)]
         constraint: ConstraintArgs,
     },
@@ -420,9 +418,11 @@ fn run(cli: Cli) -> tps::Result<()> {
             paths,
             out,
             no_mep_start,
+            with,
             constraint,
         } => {
             let options = app::compare::CompareOptions {
+                with,
                 sample: app::sample::SampleOptions {
                     paths,
                     no_mep_start,
@@ -524,7 +524,13 @@ fn run(cli: Cli) -> tps::Result<()> {
 }
 
 fn main() -> ExitCode {
-    tps::provenance::set_command(std::env::args().collect::<Vec<_>>().join(" "));
+    // args_os: a file name that is not UTF-8 is recorded lossily, never a panic.
+    tps::provenance::set_command(
+        std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     let cli = Cli::parse();
     let level = if cli.verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

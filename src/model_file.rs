@@ -14,6 +14,7 @@ use crate::atomic;
 use crate::denoiser::Normalisation;
 use crate::denoiser::{Mlp, MlpConfig};
 use crate::error::{Error, Result};
+use crate::potential::{Tabulated, WellTempered};
 use crate::provenance::Provenance;
 use crate::training::TrainingConfig;
 
@@ -51,6 +52,24 @@ pub struct ModelMetadata {
     pub payload_sha256: String,
     /// Command, system file and seed that made it.
     pub provenance: Provenance,
+    /// The known tilt of a model of a flattened ensemble (none: Boltzmann samples).
+    #[serde(default)]
+    pub tilt: Option<TiltRecord>,
+}
+
+/// What a model of a flattened ensemble needs to be turned back into Boltzmann's: the tilt it
+/// learnt under, tabulated as metadynamics stores its bias, so that the correction costs no
+/// call of the system's energy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TiltRecord {
+    /// What the tilt is.
+    pub definition: String,
+    /// Its parameters.
+    pub well_tempered: WellTempered,
+    /// SHA-256 of the surface file it was computed from (none for an analytic surface).
+    pub surface_sha256: Option<String>,
+    /// `V` on a grid (data units), interpolated like a tabulated surface.
+    pub bias: Tabulated,
 }
 
 /// What a model must have been trained for to be used.
@@ -64,6 +83,8 @@ pub struct Expected<'a> {
     pub surface_sha256: Option<&'a str>,
     /// The network.
     pub architecture: &'a MlpConfig,
+    /// The ensemble the system's `[training]` asks for: its bias factor and cap, if tilted.
+    pub tilt: Option<(f64, Option<f64>)>,
 }
 
 /// SHA-256 (hex) of a data set, row by row, as little-endian f64.
@@ -178,6 +199,38 @@ impl ModelMetadata {
                  free-energy surface changed since); retrain with `tps train`"
                     .into(),
             );
+        }
+        let tilt = self
+            .tilt
+            .as_ref()
+            .map(|t| (t.well_tempered.bias_factor, t.well_tempered.cap));
+        if tilt != expected.tilt {
+            let says = |t: Option<(f64, Option<f64>)>| match t {
+                None => "the Boltzmann ensemble".to_string(),
+                Some((g, cap)) => format!(
+                    "the well-tempered ensemble (γ = {g}{})",
+                    cap.map_or(String::new(), |c| format!(", cap {c}"))
+                ),
+            };
+            return bad(format!(
+                "trained on {}, but the system's [training] asks for {}; retrain with `tps train`",
+                says(tilt),
+                says(expected.tilt)
+            ));
+        }
+        if let Some(t) = &self.tilt {
+            if !t.bias.is_well_formed() {
+                return bad("its tilt's bias grid is malformed: the file is corrupt".into());
+            }
+            if let Some(want) = expected.surface_sha256
+                && t.surface_sha256.as_deref() != Some(want)
+            {
+                return bad(
+                    "its tilt was computed from another surface than the system's current one; \
+                     retrain with `tps train`"
+                        .into(),
+                );
+            }
         }
         if &self.architecture != expected.architecture {
             return bad(format!(

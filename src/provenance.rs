@@ -38,6 +38,14 @@ pub fn set_command(command: String) {
     let _ = COMMAND.set(command);
 }
 
+/// The command line recorded by [`set_command`] (or a note that there is none).
+pub fn command() -> String {
+    COMMAND
+        .get()
+        .cloned()
+        .unwrap_or_else(|| "(the tps library, no command line)".into())
+}
+
 impl Provenance {
     /// A result of the system file at `system_file` whose text is `config`, made with `seed`
     /// from `inputs` (SHA-256 by path), under the command given to [`set_command`].
@@ -49,10 +57,7 @@ impl Provenance {
     ) -> Self {
         Self {
             tps_version: env!("CARGO_PKG_VERSION").into(),
-            command: COMMAND
-                .get()
-                .cloned()
-                .unwrap_or_else(|| "(the tps library, no command line)".into()),
+            command: command(),
             seed,
             system_file: system_file.display().to_string(),
             system_config: config.into(),

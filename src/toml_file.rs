@@ -17,7 +17,7 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
 
 /// Parses TOML `text` read from `path`.
 pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
-    toml::from_str(text).map_err(|e| Error::parse(path, e.to_string()))
+    toml::from_str(text).map_err(|e| Error::parse(path, shorten_lines(&e.to_string())))
 }
 
 /// `relative` anchored to the directory of `file` (absolute paths are kept).
@@ -28,6 +28,37 @@ pub fn anchor(file: &Path, relative: &Path) -> PathBuf {
     match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.join(relative),
         _ => relative.to_path_buf(),
+    }
+}
+
+/// The longest line of a quoted file kept in a message: a parser's error quotes the line it
+/// failed on, and a line can be megabytes long.
+const QUOTED_LINE: usize = 160;
+
+/// `message` with every line cut to [`QUOTED_LINE`] characters.
+fn shorten_lines(message: &str) -> String {
+    message
+        .lines()
+        .map(|l| match l.char_indices().nth(QUOTED_LINE) {
+            Some((cut, _)) => format!(
+                "{} … ({} more characters)",
+                &l[..cut],
+                l[cut..].chars().count()
+            ),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A number as a person reads it: plain where that is short, else in scientific notation
+/// (`1e300`, not three hundred digits).
+pub fn number(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || !v.is_finite() || (1e-4..1e9).contains(&a) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }
 
@@ -60,7 +91,7 @@ impl<'a> Checks<'a> {
         self.require(
             value > 0.0 && value.is_finite(),
             field,
-            &format!("must be positive and finite (got {value})"),
+            &format!("must be positive and finite (got {})", number(value)),
         )
     }
 
@@ -69,7 +100,7 @@ impl<'a> Checks<'a> {
         self.require(
             value >= 0.0 && value.is_finite(),
             field,
-            &format!("must be finite and at least 0 (got {value})"),
+            &format!("must be finite and at least 0 (got {})", number(value)),
         )
     }
 
@@ -78,7 +109,7 @@ impl<'a> Checks<'a> {
         self.require(
             value.is_finite(),
             field,
-            &format!("must be finite (got {value})"),
+            &format!("must be finite (got {})", number(value)),
         )
     }
 
@@ -108,5 +139,22 @@ impl<'a> Checks<'a> {
     /// An error at `field`, for checks that need their own logic.
     pub fn error(&self, field: &str, message: impl Into<String>) -> Error {
         Error::config(self.file, field, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{number, shorten_lines};
+
+    #[test]
+    fn numbers_and_quoted_lines_stay_readable() {
+        assert_eq!(number(1e300), "1e300");
+        assert_eq!(number(-2.5e-9), "-2.5e-9");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(f64::NAN), "NaN");
+        let long = format!("x = {}", "9".repeat(50_000_000 / 1000));
+        let short = shorten_lines(&format!("error\n{long}\nend"));
+        assert!(short.len() < 300, "{}", short.len());
+        assert!(short.contains("more characters") && short.ends_with("end"));
     }
 }

@@ -711,6 +711,8 @@ fn shards_merged_are_the_unsharded_run_and_foreign_or_missing_shards_are_refused
         &shard(3),
     ]);
     failed_with(&o, &["A-B-shard-2-of-4", "another run"]);
+    tampered_shards_are_refused(&sb, s);
+    planned_routes_are_followed_as_planned(&sb, s);
     // A route planned for another model is refused where a shard would use it.
     ok(&sb.tps(&["train", s, "--seed", "3"]));
     let mut again = vec!["sample", s];
@@ -725,6 +727,149 @@ fn shards_merged_are_the_unsharded_run_and_foreign_or_missing_shards_are_refused
     ]);
     failed_with(&sb.tps(&again), &["route.json", "another model"]);
     assert!(!sb.path("x").exists() && !sb.path("m1").exists() && !sb.path("m2").exists());
+}
+
+/// Copies the four shards of `array/` into `dir/`, applying `edit` to shard `k`'s files.
+fn copy_shards(sb: &Sandbox, dir: &str, k: usize, edit: &dyn Fn(&Path)) -> Vec<String> {
+    (0..4)
+        .map(|j| {
+            let from = sb.path(&format!("array/mb_tiny/A-B-shard-{j}-of-4"));
+            let to = sb.path(&format!("{dir}/A-B-shard-{j}-of-4"));
+            std::fs::create_dir_all(&to).unwrap();
+            for e in std::fs::read_dir(&from).unwrap().flatten() {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+            if j == k {
+                edit(&to);
+            }
+            to.to_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// Rewrites a shard's summary.json through `edit`.
+fn edit_summary(dir: &Path, edit: &dyn Fn(&mut serde_json::Value)) {
+    let mut v = json(&dir.join("summary.json"));
+    edit(&mut v);
+    std::fs::write(dir.join("summary.json"), v.to_string()).unwrap();
+}
+
+/// `tps merge` checks each part against its own files and its system file.
+fn tampered_shards_are_refused(sb: &Sandbox, system: &str) {
+    let merge = |parts: Vec<String>, out: &str| {
+        let mut args = vec!["merge".to_string()];
+        args.extend(parts);
+        args.extend(["--out".into(), out.into()]);
+        sb.tps(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    // A number edited in a summary disagrees with the shard's own paths.csv.
+    let parts = copy_shards(sb, "t1", 1, &|d| {
+        edit_summary(d, &|v| v["path_results"]["max_energy"][0] = (-99.0).into())
+    });
+    failed_with(
+        &merge(parts, "m3"),
+        &["t1/A-B-shard-1-of-4/paths.csv", "row 1"],
+    );
+    // A row deleted from paths.csv.
+    let parts = copy_shards(sb, "t2", 2, &|d| {
+        let t = std::fs::read_to_string(d.join("paths.csv")).unwrap();
+        let kept: Vec<&str> = t.lines().take(t.lines().count() - 1).collect();
+        std::fs::write(d.join("paths.csv"), kept.join("\n") + "\n").unwrap();
+    });
+    failed_with(&merge(parts, "m4"), &["paths.csv", "row(s)", "16..24"]);
+    // A truncated trajectory, and a deleted one.
+    let parts = copy_shards(sb, "t3", 0, &|d| {
+        let b = std::fs::read(d.join("path_000.dcd")).unwrap();
+        std::fs::write(d.join("path_000.dcd"), &b[..b.len() - 10]).unwrap();
+    });
+    failed_with(&merge(parts, "m5"), &["path_000.dcd"]);
+    let parts = copy_shards(sb, "t4", 0, &|d| {
+        std::fs::remove_file(d.join("path_001.xyz")).unwrap()
+    });
+    failed_with(&merge(parts, "m6"), &["path_001.xyz", "missing"]);
+    // Names that would lead outside --out, or to files of another shard.
+    for (field, value) in [("system", "../../escaped"), ("to", "B/../..")] {
+        let parts = copy_shards(sb, "t5", 0, &|d| {
+            edit_summary(d, &|v| v[field] = value.into())
+        });
+        failed_with(&merge(parts, "m7"), &[field, "not a plain name"]);
+    }
+    let parts = copy_shards(sb, "t6", 3, &|d| {
+        edit_summary(d, &|v| v["files"][0] = "../../../etc/passwd".into())
+    });
+    failed_with(&merge(parts, "m8"), &["files", "not a file name"]);
+    // The system file is the one the shards ran with, read from where they ran.
+    let parts = copy_shards(sb, "t7", 9, &|_| {});
+    let original = std::fs::read_to_string(system).unwrap();
+    std::fs::write(system, format!("{original}\n# edited\n")).unwrap();
+    failed_with(
+        &merge(parts.clone(), "m9"),
+        &[system, "not the system file"],
+    );
+    std::fs::write(system, &original).unwrap();
+    for p in &parts {
+        edit_summary(Path::new(p), &|v| {
+            v["provenance"]["system_file"] = "elsewhere/mb.toml".into()
+        });
+    }
+    failed_with(
+        &merge(parts, "m10"),
+        &["elsewhere/mb.toml", "cannot be read from here"],
+    );
+    for out in [
+        "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10", "escaped", "etc",
+    ] {
+        assert!(!sb.path(out).exists(), "{out} written");
+    }
+}
+
+/// `--geodesic DIR` takes the route as planned: flags that would change it, another seed, and
+/// a route file of the wrong shape are refused.
+fn planned_routes_are_followed_as_planned(sb: &Sandbox, system: &str) {
+    let route = "array/mb_tiny/route-A-B";
+    let sample = |extra: &[&str]| {
+        let mut args = vec![
+            "sample",
+            system,
+            "--from",
+            "A",
+            "--to",
+            "B",
+            "--paths",
+            "32",
+            "--shard",
+            "0/4",
+            "--geodesic",
+            route,
+            "--out",
+            "g",
+        ];
+        args.extend(extra);
+        sb.tps(&args)
+    };
+    failed_with(
+        &sample(&["--seed", "5", "--low-variance", "2"]),
+        &["--geodesic", "--low-variance"],
+    );
+    failed_with(
+        &sample(&["--seed", "5", "--no-mep-start"]),
+        &["--no-mep-start"],
+    );
+    failed_with(&sample(&["--seed", "6"]), &["route.json", "seed 5"]);
+    let file = sb.path(&format!("{route}/route.json"));
+    let original = std::fs::read_to_string(&file).unwrap();
+    for (points, needle) in [
+        (vec![vec![4.0, 0.1]; 32], "point 0 holds 2 number(s)"),
+        (vec![], "0 point(s)"),
+    ] {
+        let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+        v["points_sha256"] = tps::transition::planned::points_sha256(&points).into();
+        v["points"] = serde_json::to_value(&points).unwrap();
+        std::fs::write(&file, v.to_string()).unwrap();
+        failed_with(&sample(&["--seed", "5"]), &["route.json", "points", needle]);
+    }
+    std::fs::write(&file, original).unwrap();
+    assert!(!sb.path("g").exists());
 }
 
 #[test]

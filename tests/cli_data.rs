@@ -241,6 +241,34 @@ fn colvars_as_plumed_writes_them_are_matched_to_the_frames_by_time() {
     sb.write("finer.dat", &finer);
     let w = weights("finer.dat").unwrap();
     assert_eq!(w.weights, own.weights);
+    // A restart (PLUMED's RESTART, GROMACS's -append): the run wrote records to t = 8 ps,
+    // was lost back to t = 5 ps and wrote them again. The records written first for 6–8 ps,
+    // here with another bias, are the lost segment's and must not be used.
+    let mut lines = colvar.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .collect();
+    let in_lost = |r: &Vec<f64>| r[0] > 5.0 + 1e-9 && r[0] <= 8.0 + 1e-9;
+    let mut restarted = format!("{header}\n");
+    let line = |r: &[f64]| {
+        let cells: Vec<String> = r.iter().map(|x| format!("{x:.9}")).collect();
+        format!(" {}\n", cells.join(" "))
+    };
+    for r in &rows {
+        if (r[0] - 6.0).abs() < 1e-9 {
+            for l in rows.iter().filter(|r| in_lost(r)) {
+                let mut l = l.clone();
+                l[4] += 7.0;
+                restarted += &line(&l);
+            }
+        }
+        restarted += &line(r);
+    }
+    assert_eq!(restarted.lines().count(), colvar.lines().count() + 3);
+    sb.write("restart.dat", &restarted);
+    let w = weights("restart.dat").unwrap();
+    assert_eq!(w.weights, own.weights);
     // Variables in degrees are refused, not read as radians.
     let degrees = rewrite(&colvar, |v| {
         vec![vec![v[0], v[1].to_degrees(), v[2].to_degrees(), v[3], v[4]]]
@@ -319,6 +347,31 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
     failed_with(
         &sb.tps(&["train", sys.to_str().unwrap()]),
         &["glycine.pdb", "19 atoms"],
+    );
+    // A frame whose coordinate is not a number is named with its file and frame, at once
+    // (a DCD holds NaN as it is; text formats are refused by chemfiles while reading).
+    let (s, _) = loaded(&system(
+        &sb,
+        "w.toml",
+        "fes.dat",
+        &format!("[data]\ntrajectories = [\"{out}/walker_000.dcd\"]\n"),
+    ));
+    let molecule = &s.molecule.as_ref().unwrap().molecule;
+    let mut frames = vec![molecule.positions.clone(); 3];
+    frames[2][4][0] = f64::NAN;
+    molecule
+        .writer()
+        .write(&sb.path("nan.dcd"), "DCD", &frames)
+        .unwrap();
+    let sys = system(
+        &sb,
+        "n.toml",
+        "fes.dat",
+        "[data]\ntrajectories = [\"nan.dcd\"]\n",
+    );
+    failed_with(
+        &sb.tps(&["train", sys.to_str().unwrap()]),
+        &["nan.dcd", "frame 2", "atom 5", "non-finite"],
     );
     // A PLUMED grid with a missing point.
     let fes = std::fs::read_to_string(sb.path(&format!("{out}/fes.dat"))).unwrap();

@@ -288,6 +288,76 @@ fn a_dcd_without_unit_cell_from_mdanalysis_reads() {
 }
 
 #[test]
+fn multi_model_pdbs_of_mdanalysis_and_mdtraj_read_as_their_models() {
+    // tests/fixtures/make_multimodel_pdbs.py: the five frames of aldp_mdanalysis.dcd as the
+    // two libraries write multi-model PDBs (CONECT and END after the last model), with
+    // OpenMM's energies of the coordinates the files hold.
+    let sb = Sandbox::new("md-models");
+    let sys = system(&sb, "", "");
+    let expected = json(Path::new(&format!(
+        "{ROOT}/tests/fixtures/aldp_models.json"
+    )));
+    for writer in ["mdanalysis", "mdtraj"] {
+        let fixture = format!("{ROOT}/tests/fixtures/aldp_models_{writer}.pdb");
+        let o = sb.tps(&["energy", sys.to_str().unwrap(), &fixture]);
+        ok(&o);
+        let totals: Vec<f64> = stdout(&o)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(8).unwrap().parse().unwrap())
+            .collect();
+        let want: Vec<f64> = expected["openmm_total_kj_per_mol"][writer]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(totals.len(), want.len(), "{writer}");
+        for (a, b) in totals.iter().zip(&want) {
+            // tps prints six decimals.
+            assert!((a - b).abs() < 1e-4, "{writer}: {a} vs OpenMM {b}");
+        }
+    }
+}
+
+#[test]
+fn atoms_reordered_within_a_residue_or_in_another_residue_are_refused() {
+    let sb = Sandbox::new("md-order");
+    let sys = system(&sb, "", "");
+    let s = sys.to_str().unwrap();
+    let pdb = std::fs::read_to_string(format!("{ROOT}/systems/aldp/aldp.pdb")).unwrap();
+    // ALA's CA and CB exchanged: the same elements in the same order, the wrong atoms.
+    let swapped: String = pdb
+        .lines()
+        .map(|l| {
+            if l.starts_with("ATOM") && &l[12..16] == " CA " {
+                format!("{} CB {}", &l[..12], &l[16..])
+            } else if l.starts_with("ATOM") && &l[12..16] == " CB " {
+                format!("{} CA {}", &l[..12], &l[16..])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    sb.write("swapped.pdb", &swapped);
+    failed_with(
+        &sb.tps(&["energy", s, "swapped.pdb"]),
+        &["swapped.pdb", "atom 9 is `CB`", "ALA2:CA", "another order"],
+    );
+    // A remark in Latin-1 is no reason to refuse a structure.
+    let mut latin1 = b"REMARK   1 caf\xe9 au lait\n".to_vec();
+    latin1.extend(pdb.as_bytes());
+    std::fs::write(sb.path("latin1.pdb"), latin1).unwrap();
+    ok(&sb.tps(&["energy", s, "latin1.pdb"]));
+    sb.write("glycine.pdb", &pdb.replace("ALA A   2", "GLY A   2"));
+    failed_with(
+        &sb.tps(&["energy", s, "glycine.pdb"]),
+        &["glycine.pdb", "residue GLY", "ALA2"],
+    );
+}
+
+#[test]
 fn md_inputs_are_checked() {
     let sb = Sandbox::new("md-bad");
     let sys = system(&sb, "", "[metadynamics]\nheigth = 1.0\n");

@@ -128,7 +128,7 @@ fn every_chord_is_the_symmetrised_kl_between_gaussian_posteriors() {
     let flat: Vec<f64> = pts.iter().flatten().copied().collect();
     let probes = Probes::exact(pts.len(), 2, &device);
     let params = Parameters::at(&gmm, compute::matrix(&flat, pts.len(), 3, &device), &probes);
-    let chords = compute::to_host(params.chords());
+    let chords = compute::to_host(params.chords(tps::geometry::Clipping::Chord));
     for n in 0..pts.len() - 1 {
         let (m1, v1) = gaussian_posterior(&c, s, pts[n][0], &pts[n][1..]);
         let (m2, v2) = gaussian_posterior(&c, s, pts[n + 1][0], &pts[n + 1][1..]);

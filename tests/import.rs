@@ -61,6 +61,7 @@ fn an_imported_checkpoint_computes_what_pytorch_computes() {
     let device = compute::device(Backend::Flex, Precision::F64).unwrap();
     for (flag, file) in [
         ("--pytorch", "paper_net.pt"),
+        ("--pytorch", "nested.pt"),
         ("--safetensors", "paper_net.safetensors"),
     ] {
         ok(&sb.tps(&["import", s, flag, &fixture(file)]));
@@ -141,6 +142,10 @@ fn bad_checkpoints_are_refused_naming_the_key_or_the_reason() {
         ),
         ("bad/extra_key.pt", vec!["joint_mlp.6.weight"]),
         ("bad/truncated.pt", vec!["truncated.pt"]),
+        (
+            "bad/expanded.pt",
+            vec!["joint_mlp.0.weight", "[30000, 30000]", "[128, 384]"],
+        ),
         ("bad/code.pt", vec!["code.pt"]),
     ] {
         let o = sb.tps(&["import", s, "--pytorch", &fixture(file)]);
@@ -153,6 +158,11 @@ fn bad_checkpoints_are_refused_naming_the_key_or_the_reason() {
         );
     }
     assert!(!sb.path("pwned").exists() && !std::path::Path::new(&fixture("bad/pwned")).exists());
+    // A PyTorch file given as safetensors is named for what it is.
+    failed_with(
+        &sb.tps(&["import", s, "--safetensors", &fixture("paper_net.pt")]),
+        &["paper_net.pt", "import it with --pytorch"],
+    );
     // A system whose network is not the authors' is told which network imports.
     let tps_net = sb.write("tps.toml", &SYSTEM.replace("network = \"authors\"\n", ""));
     failed_with(

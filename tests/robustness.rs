@@ -308,6 +308,24 @@ fn outputs_belong_to_tps_alone_and_to_one_run_at_a_time() {
         "my notes"
     );
     std::fs::remove_file(sb.path("out/probe/md/notes.txt")).unwrap();
+    // A copy made with `cp dir/*` (no hidden marker) plus a file of the user's keeps it.
+    std::fs::create_dir_all(sb.path("copy/probe/md")).unwrap();
+    for e in std::fs::read_dir(sb.path("out/probe/md"))
+        .unwrap()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !name.starts_with('.') {
+            std::fs::copy(e.path(), sb.path(&format!("copy/probe/md/{name}"))).unwrap();
+        }
+    }
+    sb.write("copy/probe/md/notes.txt", "my notes");
+    failed_with(
+        &sb.tps(&["md", s, "--steps", "500", "--out", "copy"]),
+        &["copy/probe/md", "notes.txt"],
+    );
+    assert!(sb.path("copy/probe/md/notes.txt").exists());
+    assert!(sb.path("copy/probe/md/summary.json").exists());
     // A run holding the lock (this test process is alive) keeps a second one out.
     sb.write("out/probe/.md.lock", &std::process::id().to_string());
     failed_with(

@@ -146,6 +146,7 @@ fn metadata(trained: &tps::training::Trained, data: &[Vec<f64>]) -> ModelMetadat
             Some(5),
             Default::default(),
         ),
+        tilt: None,
     }
 }
 
@@ -175,6 +176,7 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
         kt: 1.0,
         surface_sha256: Some("abc"),
         architecture: &arch,
+        tilt: None,
     };
     meta.check_compatible(&path, &expected).unwrap();
     let other_system = meta

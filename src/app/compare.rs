@@ -30,6 +30,9 @@ pub struct CompareOptions {
     pub routes: Vec<RouteKind>,
     /// The seeds (the Langevin noise and geodesic probes; one model).
     pub seeds: Vec<u64>,
+    /// Other system files of the same surface and states (another model of it: e.g. one of
+    /// the tilted ensemble) whose model-based routes join the table, on the same seeds.
+    pub with: Vec<PathBuf>,
 }
 
 /// `compare.json`.
@@ -65,6 +68,9 @@ pub struct Comparison {
     pub wall_seconds: f64,
 }
 
+/// The most seeds one comparison runs (each a whole run per route).
+const MAX_SEEDS: u64 = 10_000;
+
 /// Parses `0-4` or `0,2,5` (or a mix: `0-2,7`).
 pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
     let bad = || {
@@ -81,8 +87,17 @@ pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
                     a.trim().parse().map_err(|_| bad())?,
                     b.trim().parse().map_err(|_| bad())?,
                 );
-                if b < a || b - a > 10_000 {
-                    return Err(bad());
+                if b < a {
+                    return Err(Error::Invalid(format!(
+                        "--seeds: the range `{part}` runs backwards (write the lower seed first)"
+                    )));
+                }
+                if b - a >= MAX_SEEDS {
+                    return Err(Error::Invalid(format!(
+                        "--seeds: the range `{part}` names {} seeds; at most {MAX_SEEDS} are \
+                         compared at once",
+                        (b - a).saturating_add(1)
+                    )));
                 }
                 seeds.extend(a..=b);
             }
@@ -104,11 +119,7 @@ pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
 pub fn parse_routes(text: &str) -> Result<Vec<RouteKind>> {
     let routes: Vec<RouteKind> = text
         .split(',')
-        .map(|r| {
-            r.trim()
-                .parse()
-                .map_err(|e| Error::Invalid(format!("--routes: {e}")))
-        })
+        .map(|r| r.trim().parse().map_err(|e: Error| e.about("--routes")))
         .collect::<Result<_>>()?;
     let mut sorted = routes.clone();
     sorted.sort_by_key(|r| *r as u8);
@@ -132,9 +143,7 @@ pub fn run(
     let system = System::load(path)?;
     let file = &system.file;
     super::check_states(file, &o.from, &o.to)?;
-    if o.paths == Some(0) {
-        return Err(Error::Invalid("--paths must be at least 1".into()));
-    }
+    super::check_paths_flag(o.paths)?;
     let request = o.request(file)?;
     let target = o
         .out_root
@@ -144,7 +153,9 @@ pub fn run(
     let loaded = system.denoiser(o.backend)?;
     let staged = Staged::new(&target)?;
     let sampler = Sampler::new(&system, Some(&loaded), &o.from, &o.to)?;
-    let runs = (options.routes.len() * options.seeds.len()) as u64;
+    let model_routes = options.routes.iter().filter(|r| r.needs_model()).count();
+    let runs =
+        ((options.routes.len() + options.with.len() * model_routes) * options.seeds.len()) as u64;
     progress.stage("compare", runs);
     let rows = compare::compare(
         &sampler,
@@ -156,6 +167,10 @@ pub fn run(
             progress.add(1);
         },
     )?;
+    let mut rows = rows;
+    for other in &options.with {
+        rows.extend(other_rows(&system, other, options, &request, progress)?);
+    }
     let scoring = sampler.scoring();
     let provenance = system.provenance(Some(o.seed));
     let comparison = Comparison {
@@ -178,6 +193,71 @@ pub fn run(
     };
     write(staged.path(), &comparison)?;
     Ok((comparison, staged.publish()?))
+}
+
+/// The model-based routes of the system in `path`, which must share `system`'s surface,
+/// temperature and states (the model-free route would repeat the first system's rows).
+fn other_rows(
+    system: &System,
+    path: &Path,
+    options: &CompareOptions,
+    base: &crate::transition::Request,
+    progress: &dyn Progress,
+) -> Result<Vec<RouteRow>> {
+    let o = &options.sample;
+    let other = System::load(path)?;
+    let same = |what: &str, equal: bool| -> Result<()> {
+        if equal {
+            Ok(())
+        } else {
+            Err(Error::Invalid(format!(
+                "--with {}: its {what} differs from {}'s; compare models of one surface",
+                path.display(),
+                system.path.display()
+            )))
+        }
+    };
+    same(
+        "temperature",
+        (other.kt() - system.kt()).abs() <= 1e-12 * system.kt(),
+    )?;
+    same(
+        "surface",
+        other.file.potential == system.file.potential
+            && other.surface_sha256()? == system.surface_sha256()?
+            && other.file.domain() == system.file.domain(),
+    )?;
+    for state in [&o.from, &o.to] {
+        same(
+            &format!("state {state}"),
+            other.file.state(state).ok() == system.file.state(state).ok(),
+        )?;
+    }
+    let routes: Vec<RouteKind> = options
+        .routes
+        .iter()
+        .copied()
+        .filter(|r| r.needs_model())
+        .collect();
+    other.potential()?;
+    let loaded = other.denoiser(o.backend)?;
+    let sampler = Sampler::new(&other, Some(&loaded), &o.from, &o.to)?;
+    compare::compare(&sampler, &routes, &options.seeds, base, |r, s| {
+        progress.message(&format!("{r} ({}), seed {s}", other.file.name));
+        progress.add(1);
+    })
+}
+
+impl Comparison {
+    /// A row's label: its route, with the model's system where several are compared.
+    pub fn label(&self, r: &RouteRow) -> String {
+        let several = self.routes.iter().any(|x| x.model != self.routes[0].model);
+        if several && r.route.needs_model() {
+            format!("{} [{}]", r.route, r.model)
+        } else {
+            r.route.to_string()
+        }
+    }
 }
 
 fn write(dir: &Path, c: &Comparison) -> Result<()> {
@@ -212,7 +292,7 @@ fn write(dir: &Path, c: &Comparison) -> Result<()> {
             ]
         })
         .collect();
-    let labels: Vec<String> = c.routes.iter().map(|r| r.route.to_string()).collect();
+    let labels: Vec<String> = c.routes.iter().map(|r| c.label(r)).collect();
     table::write_labelled_csv(&dir.join("compare.csv"), &header, &labels, &rows)?;
     write_json(&dir.join("compare.json"), c)?;
     let unit = &c.energy_unit;
@@ -221,7 +301,7 @@ fn write(dir: &Path, c: &Comparison) -> Result<()> {
         .routes
         .iter()
         .map(|r| Group {
-            label: r.route.to_string(),
+            label: c.label(r),
             values: r.maxima.clone(),
             mean: (
                 r.pooled.mean,

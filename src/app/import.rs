@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::compute::{self, Backend, Precision};
-use crate::denoiser::checkpoint::{authors_parameters, read_pytorch, read_safetensors};
+use crate::denoiser::checkpoint::{read_pytorch, read_safetensors};
 use crate::denoiser::{Mlp, Normalisation};
 use crate::error::Result;
 use crate::model_file::{self, ModelMetadata};
@@ -34,11 +34,10 @@ pub fn run(path: &Path, checkpoint: &Checkpoint) -> Result<PathBuf> {
     let system = System::load(path)?;
     let config = system.model_config();
     let file = checkpoint.path();
-    let tensors = match checkpoint {
-        Checkpoint::Pytorch(p) => read_pytorch(p)?,
-        Checkpoint::Safetensors(p) => read_safetensors(p)?,
+    let params = match checkpoint {
+        Checkpoint::Pytorch(p) => read_pytorch(p, &config)?,
+        Checkpoint::Safetensors(p) => read_safetensors(p, &config)?,
     };
-    let params = authors_parameters(file, &tensors, &config)?;
     let device = compute::device(Backend::Flex, Precision::F32)?;
     let mlp = Mlp::from_host(config.clone(), &params, &device)?;
     let target = system.file.model_path();
@@ -59,6 +58,7 @@ pub fn run(path: &Path, checkpoint: &Checkpoint) -> Result<PathBuf> {
         payload_sha256: String::new(),
         // The checkpoint's SHA-256 is the model's origin.
         provenance: system.provenance(None).with_input(file)?,
+        tilt: None,
     };
     model_file::save(&target, &metadata, &mlp)?;
     Ok(target)

@@ -26,16 +26,164 @@ fn read(dir: &Path) -> Result<Part> {
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let summary: Summary =
         serde_json::from_str(&text).map_err(|e| Error::parse(&path, e.to_string()))?;
-    if summary.shard.is_none() {
+    let Some(info) = &summary.shard else {
         return Err(Error::Invalid(format!(
             "{}: not a shard (written without --shard)",
             dir.display()
         )));
+    };
+    // Names that build paths are plain names: nothing a summary says can lead outside.
+    for (field, name) in [
+        ("system", &summary.system),
+        ("from", &summary.from),
+        ("to", &summary.to),
+    ] {
+        if !plain_name(name) {
+            return Err(Error::parse(
+                &path,
+                format!("field `{field}`: `{name}` is not a plain name"),
+            ));
+        }
     }
-    Ok(Part {
+    for name in &summary.files {
+        if !plain_name(name) {
+            return Err(Error::parse(
+                &path,
+                format!("field `files`: `{name}` is not a file name in the shard"),
+            ));
+        }
+        if let Some(k) = path_number(name)
+            && !(info.first..info.end).contains(&k)
+        {
+            return Err(Error::parse(
+                &path,
+                format!(
+                    "field `files`: `{name}` is path {k}, outside the shard's paths {}..{}",
+                    info.first, info.end
+                ),
+            ));
+        }
+    }
+    let part = Part {
         dir: dir.to_path_buf(),
         summary,
-    })
+    };
+    check_rows(&part)?;
+    check_trajectories(&part)?;
+    Ok(part)
+}
+
+/// A name without separators or parent references.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// The path number of a trajectory file `path_NNN.ext`.
+fn path_number(name: &str) -> Option<usize> {
+    name.strip_prefix("path_")?.split_once('.')?.0.parse().ok()
+}
+
+/// Checks a part's `paths.csv` against its summary: one row per path of its range, numbered
+/// as in the run, each with the maximum and closest approach the summary's statistics hold.
+fn check_rows(part: &Part) -> Result<()> {
+    let path = part.dir.join("paths.csv");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let info = part.summary.shard.as_ref().expect("checked on read");
+    let stats = &part.summary.path_results;
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    let expected = info.end - info.first;
+    if rows.len() != expected || stats.max_energy.len() != expected {
+        return Err(Error::parse(
+            &path,
+            format!(
+                "{} row(s) and {} path(s) in summary.json; the shard ran paths {}..{} ({expected})",
+                rows.len(),
+                stats.max_energy.len(),
+                info.first,
+                info.end
+            ),
+        ));
+    }
+    let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+    for (k, row) in rows.iter().enumerate() {
+        let cells: Vec<f64> = row
+            .split(',')
+            .map(|c| c.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| Error::parse(&path, format!("row {}: `{row}` is not numbers", k + 1)))?;
+        let agrees = cells.len() >= 3
+            && cells[0] == (info.first + k) as f64
+            && same(cells[1], stats.max_energy[k])
+            && stats
+                .closest_to_saddle
+                .get(k)
+                .is_none_or(|&c| same(cells[2], c));
+        if !agrees {
+            return Err(Error::parse(
+                &path,
+                format!(
+                    "row {} (`{row}`) disagrees with summary.json's path {} (changed after the \
+                     run?)",
+                    k + 1,
+                    info.first + k
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every trajectory a part lists is there and whole (DCDs read to their end).
+fn check_trajectories(part: &Part) -> Result<()> {
+    for name in part.summary.files.iter().filter(|n| n.starts_with("path_")) {
+        let path = part.dir.join(name);
+        if !path.is_file() {
+            return Err(Error::Invalid(format!(
+                "{}: listed in {} but missing",
+                path.display(),
+                part.dir.join("summary.json").display()
+            )));
+        }
+        if name.ends_with(".dcd") {
+            crate::output::dcd::read(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the shards' system file, refusing one that is not the text they were run with.
+fn load_system(first: &Summary, dirs: &[PathBuf]) -> Result<System> {
+    let recorded = &first.provenance.system_file;
+    let path = Path::new(recorded);
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Invalid(format!(
+            "the shards were run with the system file `{recorded}` (as named from where they \
+             ran), which cannot be read from here ({e}); run tps merge from that directory \
+             (shards: {})",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    if text != first.provenance.system_config {
+        return Err(Error::Invalid(format!(
+            "{recorded} is not the system file the shards were run with (its text differs \
+             from the one they record); run tps merge where they ran, with that file"
+        )));
+    }
+    let system = System::load(path)?;
+    let now = system.provenance(None).inputs;
+    if let Some((input, _)) = now
+        .iter()
+        .find(|(k, v)| first.provenance.inputs.get(*k).is_some_and(|r| r != *v))
+    {
+        return Err(Error::Invalid(format!(
+            "{input} has changed since the shards were run (its SHA-256 differs from the one \
+             they record)"
+        )));
+    }
+    Ok(system)
 }
 
 /// Refuses parts that are not every part of one run, exactly once.
@@ -125,7 +273,7 @@ pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
     let mut parts: Vec<Part> = dirs.iter().map(|d| read(d)).collect::<Result<_>>()?;
     check(&mut parts)?;
     let first = parts[0].summary.clone();
-    let system = System::load(Path::new(&first.provenance.system_file))?;
+    let system = load_system(&first, dirs)?;
     let judged = first
         .scoring_reference
         .clone()
@@ -191,6 +339,14 @@ pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
         files,
         ..first.clone()
     };
+    // This command made the merged result; the stages' times are the shards' sums.
+    merged.provenance.command = crate::provenance::command();
+    let sum = |f: &dyn Fn(&Summary) -> f64| parts.iter().map(|p| f(&p.summary)).sum::<f64>();
+    merged.wall_seconds.stages.langevin = sum(&|s| s.wall_seconds.stages.langevin);
+    merged.wall_seconds.stages.backmap = sum(&|s| s.wall_seconds.stages.backmap);
+    merged.wall_seconds.reference_route_beside = sum(&|s| s.wall_seconds.reference_route_beside);
+    merged.wall_seconds.outputs = sum(&|s| s.wall_seconds.outputs);
+    merged.wall_seconds.total = sum(&|s| s.wall_seconds.total);
     merged.evaluations.run.walkers = parts
         .iter()
         .map(|p| p.summary.evaluations.run.walkers)
@@ -217,7 +373,7 @@ pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
                 .map(|b| b.verdict.clone()),
         )
         .chain(std::iter::once(format!(
-            "merged from {} shards by `tps merge`",
+            "merged from {} shards by `tps merge` (wall times: the shards' sums)",
             parts.len()
         )))
         .collect();

@@ -57,6 +57,14 @@ pub struct ConstraintOptions {
 }
 
 impl ConstraintOptions {
+    /// Whether any constraint was given here.
+    pub fn any(&self) -> bool {
+        self.plain
+            || self.low_variance.is_some()
+            || self.energy_weight.is_some()
+            || self.avoid.is_some()
+    }
+
     /// The constraints to use: the file's (unless `plain`) with these on top, validated.
     pub fn apply(&self, file: &Constraints) -> Result<Constraints> {
         let mut c = if self.plain {
@@ -228,6 +236,20 @@ pub fn parse_point(text: &str, what: &str) -> Result<Vec<f64>> {
                 })
         })
         .collect()
+}
+
+/// Checks a `--paths` override: at least 1, at most [`crate::paths::MAX_PATHS`].
+pub fn check_paths_flag(paths: Option<usize>) -> Result<()> {
+    match paths {
+        Some(0) => Err(crate::error::Error::Invalid(
+            "--paths must be at least 1".into(),
+        )),
+        Some(p) if p > crate::paths::MAX_PATHS => Err(crate::error::Error::Invalid(format!(
+            "--paths {p} is more than {} (split a larger run with --shard K/N)",
+            crate::paths::MAX_PATHS
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Fails now, before any work, unless `from` and `to` are two different states of `file`.

@@ -32,6 +32,21 @@ impl Display for FreeEnergyLines<'_> {
         let spread =
             |s: Option<&Vec<f64>>, k: usize| s.map_or(String::new(), |v| format!(" ± {:.2}", v[k]));
         for (k, b) in f.basins.iter().enumerate() {
+            // A basin no weighted frame reaches has no estimate, only the smoothing's tail.
+            let empty = estimate.is_some_and(|e| {
+                e.near
+                    .iter()
+                    .any(|r| r.region == b.state && r.effective_samples < 1.0)
+            });
+            if empty {
+                writeln!(
+                    out,
+                    "free energy of {}: not estimated (no effective sample within \
+                     {REGION_RADIUS} rad)",
+                    b.state
+                )?;
+                continue;
+            }
             let s = spread(estimate.map(|e| &e.basin_std), k);
             writeln!(
                 out,
@@ -111,7 +126,25 @@ impl Display for TrainReport {
             l.sampling_seconds,
             l.training_seconds,
             l.final_loss
-        )
+        )?;
+        if let Some(f) = &self.learnt_free_energy {
+            write!(
+                out,
+                "\nlearnt free energy (the model's score integrated{}) against {}: RMS {:.2} over \
+                 the {} cells below the highest pass + {} kT ({:.1} above the minimum)",
+                if l.ensemble == crate::training::Ensemble::Boltzmann {
+                    ""
+                } else {
+                    ", its tilt added back"
+                },
+                f.against,
+                f.rms,
+                f.cells,
+                crate::route::learned::FIDELITY_MARGIN_KT,
+                f.ceiling
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -189,14 +222,18 @@ impl Display for Comparison {
             self.paths
         )?;
         for r in &self.routes {
+            // One seed has no spread between seeds.
+            let spread = if r.seeds.len() > 1 {
+                format!("± {:.3} (SE {:.3})", r.seed_means.std, r.seed_means_sem)
+            } else {
+                "(one seed: no spread)".into()
+            };
             writeln!(
                 out,
-                "  {:<9} {:>10.3} ± {:.3} (SE {:.3}){unit}; single paths {:.3} ± {:.3}; reach \
+                "  {:<9} {:>10.3} {spread}{unit}; single paths {:.3} ± {:.3}; reach \
                  {:.0}%; {:.3e} guiding evaluations per seed; {:.1} s per seed",
-                r.route.to_string(),
+                self.label(r),
                 r.seed_means.mean,
-                r.seed_means.std,
-                r.seed_means_sem,
                 r.pooled.mean,
                 r.pooled.std,
                 100.0 * r.fraction_reaching_target,
@@ -285,10 +322,25 @@ impl Display for RouteFile {
 impl Display for GeodesicReport {
     fn fmt(&self, out: &mut Formatter) -> fmt::Result {
         let g = &self.geodesic;
+        let p = &g.chord_parts;
         write!(
             out,
-            "geodesic: energy {:.4}, length {:.4}; straight line: energy {:.4}, length {:.4}",
-            g.energy, g.length, g.straight_line_energy, g.straight_line_length
+            "geodesic: energy {:.4}, length {:.4}; straight line: energy {:.4}, length {:.4}\n\
+             clipped: {}; the authors' energy (parts clipped, Σ without \
+             (N−1)/2) {:.4}; negative parts of {} chords: {} time, {} space, {} whole",
+            g.energy,
+            g.length,
+            g.straight_line_energy,
+            g.straight_line_length,
+            match g.clipping {
+                crate::geometry::Clipping::Chord => "whole chords",
+                crate::geometry::Clipping::Parts => "parts (the authors')",
+            },
+            p.authors_energy,
+            p.chords,
+            p.negative_time_parts,
+            p.negative_space_parts,
+            p.negative_chords
         )
     }
 }

@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::learning::{self, LearnReport};
 use crate::progress::Progress;
 use crate::reference::FreeEnergySummary;
+use crate::route::learned::{LearntFidelity, learnt_fidelity};
 use crate::systems::System;
 
 /// What `tps train` did.
@@ -26,6 +27,8 @@ pub struct TrainReport {
     pub free_energy: Option<FreeEnergySummary>,
     /// What the learning stage did.
     pub learnt: LearnReport,
+    /// 2-D systems: the learnt free energy against the scoring surface.
+    pub learnt_free_energy: Option<LearntFidelity>,
 }
 
 /// Trains the system in `path` with `seed`; `None` for a Gaussian mixture, whose exact
@@ -77,10 +80,14 @@ pub fn run(
     files.push((model_path.clone(), learnt.model.clone()));
     atomic::write_together(&files)?;
     info!("model written to {}", model_path.display());
+    // The system as published: its model and surfaces are the ones just written.
+    let published = System::load(path)?;
+    let learnt_free_energy = learnt_fidelity(&published, &published.denoiser(backend)?)?;
     Ok(Some(TrainReport {
         model: model_path,
         surfaces: written,
         free_energy: learnt.surfaces.map(|s| s.summary),
         learnt: learnt.report,
+        learnt_free_energy,
     }))
 }

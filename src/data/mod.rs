@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mm::{Molecule, chfl};
 use crate::toml_file::{Checks, anchor};
 
@@ -113,6 +113,19 @@ pub fn read(config: &DataConfig, molecule: &Molecule, kt: f64) -> Result<Weighte
     let mut warnings = Vec::new();
     for (k, path) in config.trajectories.iter().enumerate() {
         let structures = chfl::read(path, &molecule.topology)?;
+        // Training data must be numbers: a frame that is not is refused here, by name.
+        if let Some((f, atom)) = structures.frames.iter().enumerate().find_map(|(f, x)| {
+            x.iter()
+                .position(|p| p.iter().any(|v| !v.is_finite()))
+                .map(|a| (f, a))
+        }) {
+            return Err(Error::Invalid(format!(
+                "{}: frame {f} has a non-finite coordinate (atom {}); remove the frame or \
+                 the trajectory from [data]",
+                path.display(),
+                atom + 1
+            )));
+        }
         warnings.extend(structures.warnings);
         let values: Vec<Vec<f64>> = structures
             .frames

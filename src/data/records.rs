@@ -43,7 +43,7 @@ fn match_records(
             1e-6
         };
         // Both run forward in time: each frame's record is sought from the last one matched,
-        // then from the start (a COLVAR whose times go back, as after a restart).
+        // then from the start.
         let mut from = 0;
         return f
             .iter()
@@ -86,9 +86,33 @@ fn match_records(
     )))
 }
 
+/// The records that stand when each record going back in time overwrites those at or after
+/// its time: their row numbers, in order.
+fn written_last(times: &[f64]) -> Vec<usize> {
+    let mut live: Vec<usize> = Vec::with_capacity(times.len());
+    for (r, &t) in times.iter().enumerate() {
+        while live.last().is_some_and(|&k| times[k] >= t) {
+            live.pop();
+        }
+        live.push(r);
+    }
+    live
+}
+
+/// How closely a COLVAR's variables must match the frames', rad: 0.01 for full-precision
+/// formats; 0.05 for XTC and GRO, whose positions are rounded to 0.001 nm (dihedrals then
+/// move by up to ~0.03 rad).
+fn variable_tolerance(trajectory: &Path) -> f64 {
+    let rounded = trajectory
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xtc") || e.eq_ignore_ascii_case("gro"));
+    if rounded { 0.05 } else { 0.01 }
+}
+
 /// The bias of every frame from a COLVAR whose records are matched to the trajectory's frames
 /// by time; where the COLVAR also holds the variables (by name), they must be the frames' to
-/// 0.01 rad, and variables in degrees are recognised as such.
+/// within [`variable_tolerance`], and variables in degrees are recognised as such.
 pub fn bias_of(
     colvar: &Path,
     column: &str,
@@ -98,15 +122,34 @@ pub fn bias_of(
     trajectory: &Path,
 ) -> Result<Matched> {
     let c = Colvar::read(colvar)?;
-    let times = c.column("time", colvar).ok();
-    let index = match_records(
+    let all_times = c.column("time", colvar).ok();
+    // After a restart (PLUMED's RESTART, GROMACS's -append) the COLVAR goes back in time and
+    // writes again: the records written last for each time are the run's.
+    let live = match &all_times {
+        Some(t) => written_last(t),
+        None => (0..c.rows.len()).collect(),
+    };
+    if live.len() < c.rows.len() {
+        tracing::warn!(
+            "{}: the times go back (a restart): {} record(s) of the segment written over are \
+             left out, the later records of those times used",
+            colvar.display(),
+            c.rows.len() - live.len()
+        );
+    }
+    let times = all_times.map(|t| live.iter().map(|&r| t[r]).collect::<Vec<_>>());
+    let index: Vec<usize> = match_records(
         colvar,
-        c.rows.len(),
+        live.len(),
         times.as_deref(),
         frame_times,
         values.len(),
         trajectory,
-    )?;
+    )?
+    .into_iter()
+    .map(|k| live[k])
+    .collect();
+    let tolerance = variable_tolerance(trajectory);
     for (k, name) in molecule.cv.names.iter().enumerate() {
         let Ok(recorded) = c.column(name, colvar) else {
             continue;
@@ -124,11 +167,11 @@ pub fn bias_of(
             .map(|&r| recorded[r])
             .zip(values)
             .enumerate()
-            .find(|(_, (r, v))| crate::mm::cv::angle_difference(*r, v[k]).abs() > 0.01)
+            .find(|(_, (r, v))| crate::mm::cv::angle_difference(*r, v[k]).abs() > tolerance)
         {
             return Err(Error::Invalid(format!(
                 "{}: the record of frame {i} has {name} = {r:.4}, but frame {i} of {} has \
-                 {:.4}: the records are not the frames",
+                 {:.4} (more than {tolerance} rad apart): the records are not the frames",
                 colvar.display(),
                 trajectory.display(),
                 v[k]
@@ -140,4 +183,17 @@ pub fn bias_of(
         bias: index.iter().map(|&r| bias[r]).collect(),
         dropped: c.rows.len() - index.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::written_last;
+
+    #[test]
+    fn a_restart_keeps_the_records_written_last() {
+        // 0..4 written, the run restarted from t = 2 and went on to 5.
+        let t = [0.0, 1.0, 2.0, 3.0, 4.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(written_last(&t), vec![0, 1, 5, 6, 7, 8]);
+        assert_eq!(written_last(&[0.0, 1.0, 2.0]), vec![0, 1, 2]);
+    }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::constraint::{Constraints, Landscape, Penalties};
 use super::optimiser::{self, Evaluated, Optimiser, Settings};
-use super::spacetime::{self, DivergenceConfig, Parameters, Probes};
+use super::spacetime::{self, ChordParts, Clipping, DivergenceConfig, Parameters, Probes};
 use super::spline::CurveGrid;
 use crate::compute;
 use crate::denoiser::Denoiser;
@@ -43,6 +43,8 @@ pub struct GeodesicConfig {
     pub warm_up: usize,
     /// Exact or Hutchinson divergence.
     pub divergence: DivergenceConfig,
+    /// Where chords are clipped at 0: `"chord"` (whole chords) or `"parts"` (the authors').
+    pub clipping: Clipping,
     /// Penalties added to the energy (see [`Constraints`]).
     pub constraints: Constraints,
 }
@@ -59,6 +61,7 @@ impl Default for GeodesicConfig {
             window: 10,
             warm_up: 0,
             divergence: DivergenceConfig::default(),
+            clipping: Clipping::default(),
             constraints: Constraints::default(),
         }
     }
@@ -69,6 +72,17 @@ impl GeodesicConfig {
     pub fn check(&self, c: &Checks) -> Result<()> {
         c.at_least(self.points, 3, "geodesic.points")?;
         c.at_least(self.nodes, 1, "geodesic.nodes")?;
+        // A spline through more knots than the curve has chords is not determined by them.
+        c.require(
+            self.nodes + 2 <= self.points,
+            "geodesic.nodes",
+            &format!(
+                "must be at most points − 2 = {} (got {}): more spline nodes than the curve \
+                 has interior points leave the curve undetermined",
+                self.points.saturating_sub(2),
+                self.nodes
+            ),
+        )?;
         c.at_least(self.steps, 1, "geodesic.steps")?;
         c.at_least(self.window, 1, "geodesic.window")?;
         c.positive(self.learning_rate, "geodesic.learning_rate")?;
@@ -104,6 +118,8 @@ pub struct Geodesic {
     pub objective: f64,
     /// Discrete length `Σ sqrt(Δη·Δμ)`.
     pub length: f64,
+    /// The signs of the chords' parts at the end, and the authors' energy.
+    pub parts: ChordParts,
     /// Objective after every iteration.
     pub trace: Vec<f64>,
     /// Iterations taken.
@@ -129,23 +145,37 @@ impl From<Divergence> for Error {
     }
 }
 
-/// Energy and length of a curve given by its points, without optimisation.
+/// A curve measured without optimisation.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Discrete energy `(N−1)/2 Σ chords`, chords clipped as asked.
+    pub energy: f64,
+    /// Discrete length `Σ sqrt(chords)`.
+    pub length: f64,
+    /// The chords' parts and the authors' energy.
+    pub parts: ChordParts,
+}
+
+/// Energy, length and chord parts of a curve given by its points, without optimisation.
 pub fn measure(
     denoiser: &dyn Denoiser,
     points: Tensor<2>,
     divergence: &DivergenceConfig,
+    clipping: Clipping,
     seed: u64,
-) -> (f64, f64) {
+) -> Measured {
     let [n, cols] = points.dims();
     let device = points.device();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let probes = Probes::for_config(divergence, n, cols - 1, &mut rng, &device);
-    let chords = Parameters::at(denoiser, points, &probes).chords();
+    let params = Parameters::at(denoiser, points, &probes);
+    let chords = params.chords(clipping);
     let host = compute::to_host(chords.clone());
-    (
-        compute::scalar(spacetime::energy(chords)),
-        spacetime::length(&host),
-    )
+    Measured {
+        energy: compute::scalar(spacetime::energy(chords)),
+        length: spacetime::length(&host),
+        parts: params.chord_parts(),
+    }
 }
 
 /// Energy and length of the straight line between two spacetime points.
@@ -158,7 +188,14 @@ pub fn straight_line(
 ) -> (f64, f64) {
     let grid = CurveGrid::new(start, end, config.points, config.nodes, device);
     let zero = Tensor::zeros([grid.nodes(), grid.columns()], device);
-    measure(denoiser, grid.evaluate(zero), &config.divergence, 0)
+    let m = measure(
+        denoiser,
+        grid.evaluate(zero),
+        &config.divergence,
+        config.clipping,
+        0,
+    );
+    (m.energy, m.length)
 }
 
 /// Objective value and gradient with respect to the spline coefficients.
@@ -352,7 +389,7 @@ impl<'a> GeodesicProblem<'a> {
         let c = compute::matrix(coefficients, nodes, cols, &self.device).require_grad();
         let points = self.grid.evaluate_rows(c.clone(), first, last);
         let params = Parameters::at(self.denoiser, points.clone(), probes);
-        let chords = params.chords();
+        let chords = params.chords(self.config.clipping);
         let segments = (self.grid.points() - 1) as f64;
         let energy = chords.clone().sum().mul_scalar(0.5 * segments);
         let rows = last - first + usize::from(penalise_last);
@@ -417,12 +454,23 @@ impl<'a> GeodesicProblem<'a> {
 
     fn finish(&self, out: optimiser::Outcome<Evaluation>) -> Geodesic {
         let cols = self.grid.columns();
+        let n = out.eval.points.len() / cols;
+        let final_points = compute::matrix(&out.eval.points, n, cols, &self.device);
+        let parts = measure(
+            self.denoiser,
+            final_points,
+            &self.config.divergence,
+            self.config.clipping,
+            0,
+        )
+        .parts;
         Geodesic {
             points: out.eval.points.chunks(cols).map(<[f64]>::to_vec).collect(),
             coefficients: out.x,
             energy: out.eval.energy,
             objective: out.eval.objective,
             length: spacetime::length(&out.eval.chords),
+            parts,
             trace: out.trace,
             steps: out.iterations,
             evaluations: out.evaluations,

@@ -13,5 +13,5 @@ pub use constraint::{
 pub use distance::diffusion_edit_distance;
 pub use geodesic::{Divergence, Geodesic, GeodesicConfig, GeodesicProblem, geodesic};
 pub use optimiser::Optimiser;
-pub use spacetime::{DivergenceConfig, Parameters, Probes};
+pub use spacetime::{ChordParts, Clipping, DivergenceConfig, Parameters, Probes};
 pub use spline::{CurveGrid, SplineBasis};

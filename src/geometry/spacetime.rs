@@ -144,6 +144,36 @@ pub fn natural(lambda: Tensor<2>, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
     (eta_sq, eta_lin)
 }
 
+/// Where a chord `Δη·Δμ` is clipped at 0. It is ≥ 0 as a whole in theory; on a learnt model
+/// its parts need not be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clipping {
+    /// The whole chord (tps).
+    #[default]
+    Chord,
+    /// The time part `Δη₀Δμ₀` and each coordinate's space part `Δη_iΔμ_i` separately, as the
+    /// authors' molecular code does (`mol_utils.energy_from_mu_eta`).
+    Parts,
+}
+
+/// How a curve's chords split into parts: what a learnt model's inconsistency looks like, and
+/// the energy under the authors' definition.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ChordParts {
+    /// Chords of the curve.
+    pub chords: usize,
+    /// Chords whose time part `Δη₀Δμ₀` is negative.
+    pub negative_time_parts: usize,
+    /// Chords whose space part `Σ_i Δη_iΔμ_i` is negative.
+    pub negative_space_parts: usize,
+    /// Chords whose whole `Δη·Δμ` is negative.
+    pub negative_chords: usize,
+    /// `Σ_n [relu(time part) + Σ_i relu(Δη_iΔμ_i)]`: the authors' energy, parts clipped
+    /// separately and without tps's `(N−1)/2`.
+    pub authors_energy: f64,
+}
+
 /// Natural and expectation parameters of a batch of spacetime points.
 pub struct Parameters {
     /// Natural parameter `−½ e^λ`, `[N, 1]`.
@@ -172,18 +202,55 @@ impl Parameters {
         }
     }
 
-    /// `Δη_n · Δμ_n` between consecutive points, clipped at 0: `[N − 1]`.
-    ///
-    /// Each chord is exactly `KL(p_n ‖ p_{n+1}) + KL(p_{n+1} ‖ p_n)`.
-    pub fn chords(&self) -> Tensor<1> {
+    /// The time parts `[N − 1, 1]` and the space parts per coordinate `[N − 1, D]` of the
+    /// chords.
+    fn parts(&self) -> (Tensor<2>, Tensor<2>) {
         let n = self.eta_sq.dims()[0];
         let diff = |t: &Tensor<2>| {
             let cols = t.dims()[1];
             t.clone().slice([1..n, 0..cols]) - t.clone().slice([0..n - 1, 0..cols])
         };
-        let sq = diff(&self.eta_sq) * diff(&self.mu_sq);
-        let lin = (diff(&self.eta_lin) * diff(&self.mu_lin)).sum_dim(1);
-        (sq + lin).clamp_min(0.0).reshape([n - 1])
+        (
+            diff(&self.eta_sq) * diff(&self.mu_sq),
+            diff(&self.eta_lin) * diff(&self.mu_lin),
+        )
+    }
+
+    /// `Δη_n · Δμ_n` between consecutive points, clipped at 0 as `clipping` says: `[N − 1]`.
+    ///
+    /// Each chord is exactly `KL(p_n ‖ p_{n+1}) + KL(p_{n+1} ‖ p_n)`.
+    pub fn chords(&self, clipping: Clipping) -> Tensor<1> {
+        let n = self.eta_sq.dims()[0];
+        let (time, space) = self.parts();
+        match clipping {
+            Clipping::Chord => (time + space.sum_dim(1)).clamp_min(0.0).reshape([n - 1]),
+            Clipping::Parts => {
+                (time.clamp_min(0.0) + space.clamp_min(0.0).sum_dim(1)).reshape([n - 1])
+            }
+        }
+    }
+
+    /// The signs of the chords' parts and the authors' energy (host values).
+    pub fn chord_parts(&self) -> ChordParts {
+        let (time, space) = self.parts();
+        let d = space.dims()[1];
+        let time = compute::to_host(time);
+        let space = compute::to_host(space);
+        let mut out = ChordParts {
+            chords: time.len(),
+            negative_time_parts: 0,
+            negative_space_parts: 0,
+            negative_chords: 0,
+            authors_energy: 0.0,
+        };
+        for (t, x) in time.iter().zip(space.chunks(d)) {
+            let sum: f64 = x.iter().sum();
+            out.negative_time_parts += usize::from(*t < 0.0);
+            out.negative_space_parts += usize::from(sum < 0.0);
+            out.negative_chords += usize::from(t + sum < 0.0);
+            out.authors_energy += t.max(0.0) + x.iter().map(|v| v.max(0.0)).sum::<f64>();
+        }
+        out
     }
 }
 

@@ -78,9 +78,58 @@ fn canonical_name(name: &str) -> String {
     }
 }
 
-/// Checks the atoms of a file against the topology, by element and order: the first atom of
-/// another element is named. Names that differ while the elements agree are another naming
-/// convention (PDB against AMBER), returned as `file name for topology label`.
+/// A residue name with AMBER's protonation and disulfide variants folded into the PDB name.
+fn canonical_residue(name: &str) -> &str {
+    match name.trim() {
+        "HIE" | "HID" | "HIP" | "HSD" | "HSE" | "HSP" => "HIS",
+        "CYX" | "CYM" => "CYS",
+        "ASH" => "ASP",
+        "GLH" => "GLU",
+        "LYN" => "LYS",
+        other => other,
+    }
+}
+
+/// The atom of `i`'s residue in the topology, other than `i`, that carries `name`: a heavy
+/// atom's name found elsewhere means the file's atoms are in another order. (Hydrogens are
+/// left out: conventions number them differently, `HB1 HB2` for `HB2 HB3`.)
+fn named_elsewhere(topology: &Topology, i: usize, name: &str) -> Option<usize> {
+    if topology.element(i) == "H" {
+        return None;
+    }
+    let wanted = canonical_name(name);
+    let residue = topology.residue_of[i];
+    (0..topology.len()).find(|&j| {
+        j != i
+            && topology.residue_of[j] == residue
+            && topology.element(j) != "H"
+            && canonical_name(&topology.names[j]) == wanted
+    })
+}
+
+/// Checks a file's residue names (where it has them) against the topology's.
+fn check_residues(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<()> {
+    for (i, residue) in read.residues.iter().enumerate() {
+        let expected = &topology.residue_names[topology.residue_of[i]];
+        if !residue.trim().is_empty() && canonical_residue(residue) != canonical_residue(expected) {
+            return Err(Error::Invalid(format!(
+                "{}: atom {} `{}` is in residue {} in the file, but the topology has {} there: \
+                 the file belongs to another molecule or its atoms are in another order",
+                path.display(),
+                i + 1,
+                read.names[i],
+                residue.trim(),
+                topology.label(i)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the atoms of a file against the topology, by residue, element and order: the first
+/// atom of another element, residue or heavy-atom name of the topology is named. Names that
+/// differ while the elements agree are another naming convention (PDB against AMBER),
+/// returned as `file name for topology label`.
 fn check_atoms(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<Vec<String>> {
     let n = read.names.len();
     if n != topology.len() {
@@ -90,6 +139,7 @@ fn check_atoms(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<Ve
             topology.len()
         )));
     }
+    check_residues(path, read, topology)?;
     let mut renamed = Vec::new();
     for i in 0..n {
         let (name, element) = (&read.names[i], &read.elements[i]);
@@ -109,6 +159,19 @@ fn check_atoms(path: &Path, read: &ReadFrames, topology: &Topology) -> Result<Ve
                 || canonical_name(element) == canonical_name(&topology.names[i])
         };
         if element_ok && !name.is_empty() && !same_name && name != element {
+            if let Some(j) = named_elsewhere(topology, i, name) {
+                return Err(Error::Invalid(format!(
+                    "{}: atom {} is `{}` in the file, but the topology has {} there and `{}` \
+                     is its atom {} ({}): the atoms are in another order",
+                    path.display(),
+                    i + 1,
+                    name.trim(),
+                    topology.label(i),
+                    name.trim(),
+                    j + 1,
+                    topology.label(j)
+                )));
+            }
             renamed.push(format!("{name} for {}", topology.label(i)));
         }
         if !element_ok {

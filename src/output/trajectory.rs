@@ -130,6 +130,7 @@ pub fn read_frames(path: &Path) -> Result<ReadFrames> {
         return Ok(ReadFrames {
             names: vec![String::new(); d.atoms],
             elements: vec![String::new(); d.atoms],
+            residues: vec![String::new(); d.atoms],
             frames: d.frames,
             times_ps: times,
         });
@@ -152,6 +153,7 @@ pub fn read_frames(path: &Path) -> Result<ReadFrames> {
         frames: Vec::new(),
         names: Vec::new(),
         elements: Vec::new(),
+        residues: Vec::new(),
         times_ps: None,
     };
     let mut frame = Frame::new();
@@ -160,11 +162,21 @@ pub fn read_frames(path: &Path) -> Result<ReadFrames> {
             .read(&mut frame)
             .map_err(|e| Error::parse(path, format!("frame {k}: {e}")))?;
         if k == 0 {
+            let topology = frame.topology();
             for i in 0..frame.size() {
                 let atom = frame.atom(i);
                 out.names.push(atom.name());
                 out.elements.push(atom.atomic_type());
+                out.residues.push(
+                    topology
+                        .residue_for_atom(i)
+                        .map_or_else(String::new, |r| r.name()),
+                );
             }
+        } else if frame.size() == 0 && k + 1 == n {
+            // A multi-model PDB (MDAnalysis, mdtraj) ends in CONECT/END records that chemfiles
+            // counts as one more, empty, model: not a frame.
+            break;
         } else if frame.size() != out.names.len() {
             return Err(Error::parse(
                 path,
@@ -207,21 +219,41 @@ fn check_text(path: &Path) -> Result<()> {
         return Ok(());
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if let Err(e) = std::str::from_utf8(&bytes) {
+    let control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c);
+    if let Some(k) = bytes.iter().position(control) {
         return Err(Error::parse(
             path,
             format!(
-                "is not a text file (byte {} is not text), but its extension names a text \
-                 format",
-                e.valid_up_to()
+                "holds a control byte ({:#04x} at byte {k}): not a text file, but its \
+                 extension names a text format",
+                bytes[k]
             ),
         ));
     }
-    if bytes.contains(&0) {
-        return Err(Error::parse(
-            path,
-            "holds NUL bytes: not a text file, but its extension names a text format",
-        ));
+    // PDB remarks written in another encoding (Latin-1) are read past: only the records whose
+    // names tps reads must be UTF-8.
+    let pdb = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdb") || e.eq_ignore_ascii_case("ent"));
+    let mut offset = 0;
+    for (k, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let read_by_tps = !pdb || line.starts_with(b"ATOM") || line.starts_with(b"HETATM");
+        if read_by_tps && let Err(e) = std::str::from_utf8(line) {
+            return Err(Error::parse(
+                path,
+                format!(
+                    "line {}: byte {} is not UTF-8 text{}",
+                    k + 1,
+                    offset + e.valid_up_to(),
+                    if pdb {
+                        " in an atom record"
+                    } else {
+                        " (is this a text file? its extension names a text format)"
+                    }
+                ),
+            ));
+        }
+        offset += line.len() + 1;
     }
     Ok(())
 }
@@ -235,6 +267,8 @@ pub struct ReadFrames {
     pub names: Vec<String>,
     /// Element symbols (chemfiles' atomic types), where the format has them.
     pub elements: Vec<String>,
+    /// Residue name of every atom, where the format has residues (empty otherwise).
+    pub residues: Vec<String>,
     /// Time of every frame (ps), where the file records it (DCD headers).
     pub times_ps: Option<Vec<f64>>,
 }

@@ -65,6 +65,10 @@ impl Default for TransitionConfig {
     }
 }
 
+/// The most paths one run may ask for: each keeps its statistics in memory, and a count
+/// beyond this is a typo rather than a plan (split a larger job with `--shard`).
+pub const MAX_PATHS: usize = 1_000_000;
+
 impl TransitionConfig {
     /// Checks every value.
     pub fn check(&self, c: &Checks) -> Result<()> {
@@ -72,6 +76,11 @@ impl TransitionConfig {
         c.positive(self.step_size, "transition.step_size")?;
         c.at_least(self.steps_per_point, 1, "transition.steps_per_point")?;
         c.at_least(self.paths, 1, "transition.paths")?;
+        c.require(
+            self.paths <= MAX_PATHS,
+            "transition.paths",
+            &format!("must be at most {MAX_PATHS} (got {})", self.paths),
+        )?;
         c.at_least(self.backmap_every, 1, "transition.backmap_every")
     }
 }

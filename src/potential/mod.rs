@@ -5,11 +5,13 @@ pub mod counting;
 pub mod mixture;
 pub mod muller_brown;
 pub mod tabulated;
+pub mod tilted;
 
 pub use counting::Counting;
 pub use mixture::{MixturePotential, log_sum_exp};
 pub use muller_brown::MullerBrown;
 pub use tabulated::Tabulated;
+pub use tilted::{Tilted, WellTempered};
 
 /// A potential energy `U(x)` on `R^D` (or a torus), in the system's energy unit.
 pub trait Potential: Send + Sync {

@@ -17,7 +17,7 @@ use super::Potential;
 use crate::error::{Error, Result};
 
 /// A tabulated surface.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tabulated {
     nx: usize,
     ny: usize,
@@ -241,6 +241,43 @@ impl Tabulated {
             text.push('\n');
         }
         text
+    }
+
+    /// `potential` on an `n × n` grid over `domain` (the grid wraps where `periodic`: `n` nodes
+    /// a period; else `n` nodes from edge to edge).
+    pub fn of(potential: &dyn Potential, domain: [[f64; 2]; 2], n: usize, periodic: bool) -> Self {
+        let step: [f64; 2] = std::array::from_fn(|k| {
+            (domain[k][1] - domain[k][0]) / if periodic { n } else { n - 1 } as f64
+        });
+        let values = (0..n * n)
+            .map(|k| {
+                let (i, j) = (k % n, k / n);
+                potential.energy(&[
+                    domain[0][0] + i as f64 * step[0],
+                    domain[1][0] + j as f64 * step[1],
+                ])
+            })
+            .collect();
+        Self::grid(values, [n, n], [domain[0][0], domain[1][0]], step, periodic)
+    }
+
+    /// Whether the grid is one [`Tabulated::grid`] accepts (a grid read from a file that
+    /// serde filled in: a model's header).
+    pub fn is_well_formed(&self) -> bool {
+        self.nx >= 2
+            && self.ny >= 2
+            && self.values.len() == self.nx * self.ny
+            && self.values.iter().all(|v| v.is_finite())
+            && self.step.iter().all(|h| h.is_finite() && *h > 0.0)
+            && self.origin.iter().all(|o| o.is_finite())
+    }
+
+    /// The same grid with `f` applied to every value.
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Self {
+        Self {
+            values: self.values.iter().map(|&v| f(v)).collect(),
+            ..self.clone()
+        }
     }
 
     /// All node values, x fastest.

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary, along_curve};
 use crate::error::Result;
 use crate::geometry::geodesic::straight_line;
-use crate::geometry::{Constraints, Geodesic, GeodesicConfig, GeodesicProblem, Landscape};
+use crate::geometry::{
+    ChordParts, Clipping, Constraints, Geodesic, GeodesicConfig, GeodesicProblem, Landscape,
+};
 use crate::potential::{Counting, Potential};
 use crate::representation::route_through;
 use crate::systems::{LoadedDenoiser, System};
@@ -21,6 +23,12 @@ pub struct GeodesicSummary {
     pub objective: f64,
     /// Curve length `Σ sqrt(chords)`.
     pub length: f64,
+    /// Where chords were clipped at 0 (`chord`: tps; `parts`: the authors').
+    pub clipping: Clipping,
+    /// The chords' parts at the end: how many were negative (where the learnt model is
+    /// inconsistent) and the energy under the authors' definition (parts clipped separately,
+    /// `Σ` without `(N−1)/2`), for comparing with the paper's numbers.
+    pub chord_parts: ChordParts,
     /// Curve energy of the straight line between the endpoints.
     pub straight_line_energy: f64,
     /// Length of the straight line.
@@ -154,6 +162,8 @@ pub fn geodesic(
         energy: g.energy,
         objective: g.objective,
         length: g.length,
+        clipping: config.clipping,
+        chord_parts: g.parts,
         straight_line_energy: se,
         straight_line_length: sl,
         iterations: g.steps,

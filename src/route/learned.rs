@@ -8,9 +8,11 @@
 //! own width `s·e^(−λ/2)`. It stands in for `−∇U/kT`.
 
 use burn::tensor::Device;
+use serde::Serialize;
 
 use super::geodesic::{MepStart, geodesic};
 use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary};
+use crate::barrier::grid_minimax;
 use crate::compute;
 use crate::denoiser::{Denoiser, Normalisation};
 use crate::error::{Error, Result};
@@ -22,6 +24,7 @@ use crate::reference::mep_on;
 use crate::representation::ModelFrame;
 use crate::representation::route_through;
 use crate::schedule;
+use crate::systems::{LoadedDenoiser, System};
 
 /// The model's score of the data at one noise level, for batches of walkers.
 pub struct ModelScore<'a> {
@@ -33,6 +36,8 @@ pub struct ModelScore<'a> {
     periodic: Option<&'a dyn Potential>,
     /// Puts a walker into the model's frame (all-atom models).
     frame: Option<&'a dyn ModelFrame>,
+    /// A model of a flattened ensemble: its bias `V` (data units) and kT; `∇V/kT` is added.
+    tilt: Option<(&'a Tabulated, f64)>,
 }
 
 impl<'a> ModelScore<'a> {
@@ -52,6 +57,16 @@ impl<'a> ModelScore<'a> {
             lambda,
             periodic,
             frame,
+            tilt: None,
+        }
+    }
+
+    /// The equilibrium score of a model that learnt under the bias `v` at thermal energy
+    /// `kt`: the model's plus `∇V/kT` (exact, since `V` is known).
+    pub fn untilted(self, v: &'a Tabulated, kt: f64) -> Self {
+        Self {
+            tilt: Some((v, kt)),
+            ..self
         }
     }
 }
@@ -90,6 +105,13 @@ impl BatchScore for ModelScore<'_> {
                 for c in o.chunks_mut(3) {
                     let v = fit.rotate_back([c[0], c[1], c[2]]);
                     c.copy_from_slice(&v);
+                }
+            }
+            if let Some((v, kt)) = self.tilt {
+                let mut grad = vec![0.0; dim];
+                // Outside a bounded grid the bias is not known: no correction there.
+                if v.energy_gradient(&points[r], &mut grad).is_finite() {
+                    o.iter_mut().zip(&grad).for_each(|(o, g)| *o += g / kt);
                 }
             }
         }
@@ -178,6 +200,83 @@ pub fn learnt_surface(
     ))
 }
 
+/// How far a 2-D model's learnt free energy is from a surface it was not trained on, where it
+/// matters: the cells below the highest pass between named states plus a margin.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearntFidelity {
+    /// The surface compared with.
+    pub against: String,
+    /// Root-mean-square difference after the best constant shift (surface units).
+    pub rms: f64,
+    /// Cells compared (of the learnt grid's).
+    pub cells: usize,
+    /// Their ceiling on the surface: the highest pass between the named states plus
+    /// [`FIDELITY_MARGIN_KT`] kT (surface units above its minimum).
+    pub ceiling: f64,
+}
+
+/// Cells up to this many kT above the highest pass between states are compared (2 kT ≈
+/// 5 kJ/mol at 300 K).
+pub const FIDELITY_MARGIN_KT: f64 = 2.0;
+
+/// The learnt free energy of a trained 2-D system against its scoring surface (the
+/// independent one, where it exists); `None` in other dimensions.
+pub fn learnt_fidelity(system: &System, model: &LoadedDenoiser) -> Result<Option<LearntFidelity>> {
+    let representation = system.representation()?;
+    let Some((domain, wraps)) = representation.grid_domain() else {
+        return Ok(None);
+    };
+    let surface = representation.potential()?;
+    let periodic = Some(surface).filter(|p| p.periodic().iter().any(Option::is_some));
+    let score = ModelScore::new(
+        model.denoiser.as_ref(),
+        &model.device,
+        &model.normalisation,
+        system.file.transition.lambda_max,
+        periodic,
+        None,
+    );
+    let score = match &model.tilt {
+        Some(v) => score.untilted(v, system.kt()),
+        None => score,
+    };
+    let learnt = learnt_surface(&score, domain, wraps, system.kt())?;
+    let scoring = system.scoring_surface()?;
+    let check = scoring.surface;
+    let states = system.file.named_states();
+    let n = system.file.barrier.grid;
+    let mut pass = f64::NEG_INFINITY;
+    for (i, (_, a)) in states.iter().enumerate() {
+        for (_, b) in &states[i + 1..] {
+            pass = pass.max(grid_minimax(check, &system.file.domain(), n, a, b)?.barrier);
+        }
+    }
+    let (nx, ny) = learnt.shape();
+    let values: Vec<(f64, f64)> = (0..ny)
+        .flat_map(|j| (0..nx).map(move |i| (i, j)))
+        .map(|(i, j)| (learnt.value(i, j), check.energy(&learnt.node(i, j))))
+        .filter(|(_, c)| c.is_finite())
+        .collect();
+    let low = values.iter().map(|v| v.1).fold(f64::INFINITY, f64::min);
+    let ceiling = pass + FIDELITY_MARGIN_KT * system.kt();
+    let kept: Vec<f64> = values
+        .iter()
+        .filter(|(_, c)| *c <= ceiling)
+        .map(|(l, c)| l - c)
+        .collect();
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let shift = kept.iter().sum::<f64>() / kept.len() as f64;
+    let rms = (kept.iter().map(|d| (d - shift).powi(2)).sum::<f64>() / kept.len() as f64).sqrt();
+    Ok(Some(LearntFidelity {
+        against: scoring.description.clone(),
+        rms,
+        cells: kept.len(),
+        ceiling: ceiling - low,
+    }))
+}
+
 /// Solves `A x = b` for a symmetric positive semi-definite `A` (given as a product) from 0.
 fn conjugate_gradients(
     apply: &dyn Fn(&[f64], &mut [f64]),
@@ -215,14 +314,18 @@ fn model_score<'a>(context: &Context<'a>) -> Result<ModelScore<'a>> {
         .potential()
         .ok()
         .filter(|p| p.periodic().iter().any(Option::is_some));
-    Ok(ModelScore::new(
+    let score = ModelScore::new(
         model.denoiser.as_ref(),
         &model.device,
         &model.normalisation,
         context.lambda_max,
         periodic,
         representation.model_frame(),
-    ))
+    );
+    Ok(match &model.tilt {
+        Some(v) => score.untilted(v, context.system.kt()),
+        None => score,
+    })
 }
 
 /// The model alone.
@@ -321,8 +424,13 @@ impl Route for Learned {
                     context.lambda_max
                 ),
                 guided_by: format!(
-                    "the model's score at λ = {} (the system's energy is never called)",
-                    context.lambda_max
+                    "the model's score at λ = {}{} (the system's energy is never called)",
+                    context.lambda_max,
+                    if model.tilt.is_some() {
+                        " plus ∇V/kT of the tilt it learnt under (its tabulated bias)"
+                    } else {
+                        ""
+                    }
                 ),
                 geodesic: Some(summary),
                 reference_route: None,

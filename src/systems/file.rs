@@ -194,6 +194,7 @@ impl SystemFile {
         self.check_states(&c)?;
         self.sampling.check(&c)?;
         self.training.check(&c)?;
+        self.check_tilt(&c)?;
         self.geodesic.check(&c)?;
         self.transition.check(&c)?;
         self.barrier.check(&c)?;
@@ -366,6 +367,36 @@ impl SystemFile {
             frames * 8.0 * (64.0 + 16.0 * dim / t.backmap_every.max(1) as f64),
             "transition.steps_per_point",
         )
+    }
+
+    /// A tilted ensemble is drawn by replica exchange on a 2-D surface: not for a Gaussian
+    /// mixture (no surface, nothing trained), frames from `[data]` or the all-atom
+    /// representation (their frames are not yet reweighted to it).
+    fn check_tilt(&self, c: &Checks) -> Result<()> {
+        if self.training.tilt_parameters().is_none() {
+            return Ok(());
+        }
+        let why = if matches!(self.potential, Some(PotentialSpec::GaussianMixture { .. })) {
+            Some("a Gaussian mixture has no surface to tilt (its denoiser is exact)")
+        } else if self.data.is_some() {
+            Some(
+                "frames from [data] are not yet reweighted to a tilted ensemble; use \
+                 ensemble = \"boltzmann\" with them",
+            )
+        } else if self.is_cartesian() {
+            Some(
+                "the all-atom representation's frames are not yet reweighted to a tilted \
+                 ensemble; use ensemble = \"boltzmann\" with it",
+            )
+        } else if self.dim() != 2 {
+            Some("the tilt is tabulated on a 2-D surface")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => Err(c.error("training.ensemble", why)),
+            None => Ok(()),
+        }
     }
 
     /// Whether the model and paths work on all atoms' Cartesian coordinates.

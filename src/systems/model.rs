@@ -10,6 +10,7 @@ use crate::compute::{self, Backend, Precision};
 use crate::denoiser::{Denoiser, Mlp, Normalisation};
 use crate::error::Result;
 use crate::model_file::{self, Expected, ModelMetadata};
+use crate::potential::Tabulated;
 use crate::provenance::sha256_file;
 
 /// The denoiser of a system with the normalisation it works in.
@@ -26,6 +27,9 @@ pub struct LoadedDenoiser {
     pub model_path: Option<PathBuf>,
     /// SHA-256 of the trained model's file, if any.
     pub model_sha256: Option<String>,
+    /// A model of a flattened ensemble: the bias `V` it learnt under (data units); the
+    /// equilibrium score is the model's plus `∇V/kT`.
+    pub tilt: Option<Tabulated>,
 }
 
 impl System {
@@ -63,6 +67,7 @@ impl System {
                 metadata: None,
                 model_path: None,
                 model_sha256: None,
+                tilt: None,
             });
         }
         let device = compute::device(backend, Precision::F32)?;
@@ -78,9 +83,11 @@ impl System {
                 kt: self.kt(),
                 surface_sha256: surface.as_deref(),
                 architecture: &self.model_config(),
+                tilt: self.file.training.tilt_parameters(),
             },
         )?;
         Ok(LoadedDenoiser {
+            tilt: meta.tilt.as_ref().map(|t| t.bias.clone()),
             normalisation: meta.normalisation.clone(),
             denoiser: Box::new(mlp),
             device: device.autodiff(),

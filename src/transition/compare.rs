@@ -124,6 +124,8 @@ pub struct SeedRow {
 pub struct RouteRow {
     /// The route.
     pub route: RouteKind,
+    /// The system whose model it used, and the ensemble that model learnt.
+    pub model: String,
     /// What it follows.
     pub follows: String,
     /// What moved its walkers.
@@ -186,8 +188,10 @@ pub fn compare(
             let seed_means = MeanStd::of(&means);
             let reached: f64 =
                 rows.iter().map(|r| r.fraction_reaching_target).sum::<f64>() / rows.len() as f64;
+            let file = &sampler.system().file;
             Ok(RouteRow {
                 route,
+                model: format!("{} ({})", file.name, file.training.ensemble_description()),
                 follows: summary.follows,
                 guided_by: summary.guided_by,
                 seed_means_sem: seed_means.std / (rows.len() as f64).sqrt(),

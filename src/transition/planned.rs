@@ -58,13 +58,15 @@ pub fn plan(
 }
 
 /// Reads the route in `dir`, refusing one planned for another system, pair of states, model,
-/// surface or settings, or along another route than `route` (if given).
+/// surface, settings or seed, along another route than `route` (if given), or whose points
+/// are not a curve of at least two finite spacetime points of the model's dimension.
 pub fn read(
     dir: &Path,
     system: &System,
     model: &LoadedDenoiser,
     states: (&str, &str),
     route: Option<RouteKind>,
+    seed: u64,
 ) -> Result<RouteFile> {
     let path = dir.join(FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -104,6 +106,33 @@ pub fn read(
     }
     if points_sha256(&file.points) != file.points_sha256 {
         return refuse("other points than it records (edited?)");
+    }
+    if file.seed != seed {
+        return refuse(&format!(
+            "seed {} (this run's is {seed}: the shards of one run share its seed)",
+            file.seed
+        ));
+    }
+    let width = system.data_dim() + 1;
+    let malformed = |what: String| Err(Error::parse(&path, format!("field `points`: {what}")));
+    if file.points.len() < 2 {
+        return malformed(format!(
+            "{} point(s), not a curve (at least 2 are needed)",
+            file.points.len()
+        ));
+    }
+    if let Some((k, p)) = file
+        .points
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.len() != width || p.iter().any(|v| !v.is_finite()))
+    {
+        return malformed(format!(
+            "point {k} holds {} number(s); expected {width} finite numbers (λ and the \
+             model's {} coordinates)",
+            p.len(),
+            width - 1
+        ));
     }
     Ok(file)
 }

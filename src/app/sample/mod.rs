@@ -225,10 +225,14 @@ pub fn run(
     let file = &system.file;
     super::check_states(file, &options.from, &options.to)?;
     let request = options.request(file)?;
-    if options.paths == Some(0) {
-        return Err(crate::error::Error::Invalid(
-            "--paths must be at least 1".into(),
-        ));
+    super::check_paths_flag(options.paths)?;
+    let total = options.paths.unwrap_or(file.transition.paths);
+    if let Some(s) = options.shard.filter(|s| s.count > total) {
+        return Err(crate::error::Error::Invalid(format!(
+            "--shard {}/{}: {} parts of {total} paths would leave some parts empty; use at \
+             most {total} parts",
+            s.index, s.count, s.count
+        )));
     }
     let mut request = request;
     let name = match options.shard {
@@ -242,12 +246,21 @@ pub fn run(
     system.potential()?;
     let loaded = system.denoiser(options.backend)?;
     if let Some(dir) = &options.geodesic {
+        if options.constraints.any() || options.no_mep_start {
+            return Err(crate::error::Error::Invalid(format!(
+                "--geodesic {} follows the route as it was planned; give --plain, \
+                 --low-variance, --energy-weight, --avoid and --no-mep-start to `tps geodesic` \
+                 when planning it, not here",
+                dir.display()
+            )));
+        }
         let planned = planned::read(
             dir,
             &system,
             &loaded,
             (&options.from, &options.to),
             options.route,
+            options.seed,
         )?;
         request.route = planned.route.route;
         request.planned = Some(planned);
@@ -276,7 +289,7 @@ pub fn run(
         shard: s,
         first: sampled.indices.start,
         end: sampled.indices.end,
-        total: options.paths.unwrap_or(file.transition.paths),
+        total,
         route_sha256: planned::points_sha256(&sampled.points),
         guide_max: sampled
             .paths

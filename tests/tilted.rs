@@ -1,0 +1,233 @@
+//! Models of a flattened ensemble: on a double well whose pass holds almost none of the
+//! Boltzmann mass, a model trained on the well-tempered ensemble gives the equilibrium score
+//! (model's score + ∇V/kT) at the pass and in both wells, where the Boltzmann model cannot;
+//! the tilt is recorded, checked against the system and refused where it cannot apply.
+
+mod common;
+
+use common::{Sandbox, failed_with, ok};
+use tps::compute::Backend;
+use tps::paths::BatchScore;
+use tps::potential::{Potential, Tabulated};
+use tps::route::learned::ModelScore;
+use tps::systems::System;
+
+/// `U = h (x² − 1)² + x/2 + k y²/2`: two wells near x = ±1 (the left one 1 kT lower), a pass
+/// near the origin 8 kT above the wells, kT = 1.
+struct DoubleWell;
+
+const H: f64 = 8.0;
+const K: f64 = 6.0;
+
+impl Potential for DoubleWell {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let (a, b) = (x[0], x[1]);
+        grad[0] = 4.0 * H * a * (a * a - 1.0) + 0.5;
+        grad[1] = K * b;
+        H * (a * a - 1.0).powi(2) + 0.5 * a + 0.5 * K * b * b
+    }
+}
+
+const DOMAIN: [[f64; 2]; 2] = [[-2.0, 2.0], [-1.6, 1.6]];
+
+fn system(sb: &Sandbox, name: &str, training: &str) -> String {
+    let grid = Tabulated::of(&DoubleWell, DOMAIN, 121, false);
+    sb.write(
+        "well.dat",
+        &grid.to_plumed(["x", "y"], "energy", "double well"),
+    );
+    let text = format!(
+        r#"name = "{name}"
+kT = 1.0
+domain = [[-2.0, 2.0], [-1.6, 1.6]]
+[potential]
+kind = "tabulated"
+file = "well.dat"
+[states]
+L = [-1.0, 0.0]
+R = [1.0, 0.0]
+[sampling]
+chains = 8
+replicas = 6
+max_temperature = 8.0
+steps = 6000
+burn_in = 500
+thin = 5
+[model]
+hidden = 64
+blocks = 2
+embedding = 32
+input_scale = 4.0
+path = "{name}.tpsmodel"
+[training]
+steps = 1500
+batch = 512
+{training}
+"#
+    );
+    sb.write(&format!("{name}.toml"), &text)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The equilibrium score of a trained system's model at `points`, λ = 4.
+fn scores(path: &str, points: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let system = System::load(std::path::Path::new(path)).unwrap();
+    let loaded = system.denoiser(Backend::Flex).unwrap();
+    let score = ModelScore::new(
+        loaded.denoiser.as_ref(),
+        &loaded.device,
+        &loaded.normalisation,
+        4.0,
+        None,
+        None,
+    );
+    let score = match &loaded.tilt {
+        Some(v) => score.untilted(v, system.kt()),
+        None => score,
+    };
+    let mut out = vec![vec![0.0; 2]; points.len()];
+    score.score(points, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn the_tilted_model_knows_the_pass_and_the_boltzmann_model_does_not() {
+    let sb = Sandbox::new("tilted");
+    let boltzmann = system(&sb, "plain", "");
+    let tilted = system(
+        &sb,
+        "tilted",
+        "ensemble = \"well-tempered\"\nbias_factor = 6.0",
+    );
+    ok(&sb.tps(&["train", &boltzmann, "--seed", "1"]));
+    ok(&sb.tps(&["train", &tilted, "--seed", "1"]));
+    // Along the pass's axis and in both wells.
+    let points: Vec<Vec<f64>> = [-1.0, -0.4, -0.2, 0.0, 0.2, 0.4, 1.0]
+        .iter()
+        .map(|&x| vec![x, 0.0])
+        .collect();
+    let exact: Vec<f64> = points
+        .iter()
+        .map(|p| {
+            let mut g = [0.0; 2];
+            DoubleWell.energy_gradient(p, &mut g);
+            -g[0]
+        })
+        .collect();
+    let error = |s: &[Vec<f64>], range: std::ops::Range<usize>| {
+        range
+            .clone()
+            .map(|k| (s[k][0] - exact[k]).abs())
+            .sum::<f64>()
+            / range.len() as f64
+    };
+    let (b, t) = (scores(&boltzmann, &points), scores(&tilted, &points));
+    let pass = 1..6;
+    let (b_pass, t_pass) = (error(&b, pass.clone()), error(&t, pass));
+    // The pass's forces are up to 11 kT per unit: within 1.5 on average for the tilted model
+    // (measured 0.9; the Boltzmann model's 7.9).
+    assert!(
+        t_pass < 1.5,
+        "tilted model at the pass: mean |error| {t_pass:.2} ({t:?} against {exact:?})"
+    );
+    assert!(
+        b_pass > 3.0 * t_pass,
+        "the Boltzmann model ({b_pass:.2}) should be worse at the pass than the tilted one \
+         ({t_pass:.2})"
+    );
+    // In the wells both are right: the correction does not spoil what the basins knew.
+    for k in [0, 6] {
+        assert!((t[k][0] - exact[k]).abs() < 2.0, "well {k}: {:?}", t[k]);
+    }
+}
+
+#[test]
+fn a_tilt_is_recorded_checked_and_refused_where_it_cannot_apply() {
+    let sb = Sandbox::new("tilt-checks");
+    let tilted = system(
+        &sb,
+        "tilted",
+        "ensemble = \"well-tempered\"\nbias_factor = 4.0\ntilt_cap = 20.0",
+    );
+    let text = std::fs::read_to_string(&tilted).unwrap();
+    std::fs::write(&tilted, text.replace("steps = 1500", "steps = 50")).unwrap();
+    ok(&sb.tps(&["train", &tilted, "--seed", "2"]));
+    let meta = tps::model_file::read_metadata(&sb.path("tilted.tpsmodel")).unwrap();
+    let record = meta.tilt.expect("a tilted model records its tilt");
+    assert_eq!(record.well_tempered.bias_factor, 4.0);
+    assert_eq!(record.well_tempered.cap, Some(20.0));
+    assert!(record.surface_sha256.is_some());
+    // The bias is V = −(1 − 1/γ)·min(U − U_min, cap) on its grid.
+    let v = &record.bias;
+    let min = record.well_tempered.minimum;
+    for x in [[-1.0, 0.0], [0.0, 0.0], [1.5, 1.0]] {
+        let u = DoubleWell.energy(&x);
+        let want = -0.75 * (u - min).min(20.0);
+        assert!(
+            (v.energy(&x) - want).abs() < 0.05,
+            "{x:?}: {} vs {want}",
+            v.energy(&x)
+        );
+    }
+    // Sampling with another ensemble than the model's is refused, naming both.
+    let text = std::fs::read_to_string(&tilted).unwrap();
+    std::fs::write(
+        &tilted,
+        text.replace("bias_factor = 4.0", "bias_factor = 5.0"),
+    )
+    .unwrap();
+    failed_with(
+        &sb.tps(&["sample", &tilted, "--from", "L", "--to", "R"]),
+        &["tilted.tpsmodel", "γ = 4", "γ = 5", "retrain"],
+    );
+    // Bad settings, each named.
+    for (setting, needles) in [
+        (
+            "ensemble = \"well-tempered\"",
+            vec!["training.bias_factor", "γ > 1"],
+        ),
+        (
+            "ensemble = \"well-tempered\"\nbias_factor = 1.0",
+            vec!["training.bias_factor", "above 1"],
+        ),
+        (
+            "ensemble = \"well-tempered\"\nbias_factor = nan",
+            vec!["training.bias_factor", "NaN"],
+        ),
+        (
+            "ensemble = \"well-tempered\"\nbias_factor = 3.0\ntilt_cap = -1.0",
+            vec!["training.tilt_cap", "positive"],
+        ),
+        (
+            "bias_factor = 3.0",
+            vec!["training.bias_factor", "boltzmann"],
+        ),
+        ("ensemble = \"flat\"", vec!["ensemble", "well-tempered"]),
+    ] {
+        let bad = system(&sb, "bad", setting);
+        failed_with(&sb.tps(&["train", &bad]), &needles);
+    }
+    assert!(!sb.path("bad.tpsmodel").exists());
+    // A tilt needs a surface: a Gaussian mixture has none to tilt (and nothing to train).
+    let gmm = std::fs::read_to_string(format!("{}/systems/gmm1d.toml", common::ROOT)).unwrap();
+    let gmm = sb.write(
+        "gmm.toml",
+        &format!("{gmm}\n[training]\nensemble = \"well-tempered\"\nbias_factor = 3.0\n"),
+    );
+    failed_with(
+        &sb.tps(&[
+            "geodesic",
+            gmm.to_str().unwrap(),
+            "--start",
+            "4,-2.5",
+            "--end",
+            "4,2.5",
+        ]),
+        &["gmm.toml", "training.ensemble", "no surface to tilt"],
+    );
+}
