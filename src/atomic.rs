@@ -9,8 +9,9 @@
 //!   replacement never arrived, restored) the next time that directory is staged. An interrupt
 //!   (Ctrl-C, SIGTERM) removes the staging directories of the running command before it exits.
 //!   A directory carries a `.tps-output` marker listing what tps wrote in it: a directory
-//!   without one, or holding files tps did not write, is never replaced; and a lock file next
-//!   to the target keeps two runs from writing it at once.
+//!   without one, or holding files tps did not write, is never replaced (a sub-directory that
+//!   is itself a tps result, with nothing foreign in it, counts as tps's); and a lock file
+//!   next to the target keeps two runs from writing it at once.
 //! * [`write_together`]: several files that belong together (a model and its surfaces) all
 //!   replaced, or none.
 
@@ -308,7 +309,15 @@ fn check_replaceable(target: &Path) -> Result<()> {
             )));
         }
     };
-    let foreign = unknown_entries(target, |n, _| n == MARKER || listed.iter().any(|l| l == n))?;
+    // A result tps wrote into it later (`tps committor RUN` writes `RUN/committor/`) is tps's
+    // too, as long as it holds nothing else.
+    let foreign = unknown_entries(target, |n, file| {
+        n == MARKER
+            || listed.iter().any(|l| l == n)
+            || (!file
+                && target.join(n).join(MARKER).is_file()
+                && check_replaceable(&target.join(n)).is_ok())
+    })?;
     refuse_foreign(target, &foreign)
 }
 

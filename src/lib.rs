@@ -38,13 +38,15 @@
 //! 6. [`systems`]: the system file and a loaded system (surfaces, molecule, model);
 //! 7. on a system: [`reference`](mod@reference) (what paths are judged against), [`representation`]
 //!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned),
-//!    [`transition`] (paths between two states, scored), [`learning`] (what `tps train`
-//!    computes);
+//!    [`transition`] (paths between two states, scored), [`committor`] (where unbiased
+//!    dynamics from a frame commit: the judge of transition states), [`learning`] (what `tps
+//!    train` computes);
 //! 8. [`app`]: the commands.
 
 pub mod app;
 pub mod atomic;
 pub mod barrier;
+pub mod committor;
 pub mod compute;
 pub mod data;
 pub mod denoiser;

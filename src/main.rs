@@ -234,6 +234,41 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
+    /// Committor analysis: unbiased shots from a run's frames (or a file's), where they commit.
+    Committor {
+        /// A `tps sample` output directory, or with --frames a system file.
+        target: PathBuf,
+        /// Frames to shoot from (with a system file): DCD/XYZ/PDB of the molecule, or a CSV of
+        /// points with a header line for a 2-D surface.
+        #[arg(long, requires_all = ["from", "to"])]
+        frames: Option<PathBuf>,
+        /// Start state (with --frames).
+        #[arg(long)]
+        from: Option<String>,
+        /// Target state (with --frames).
+        #[arg(long)]
+        to: Option<String>,
+        /// Which frames of a run: top (each path's highest), saddle (nearest the scoring
+        /// saddle), all, every:K.
+        #[arg(long)]
+        select: Option<String>,
+        /// Shots per frame.
+        #[arg(long, default_value_t = 200)]
+        shots: usize,
+        /// Longest shot: ps for molecules (default 2); walker time (steps × ds) for surfaces
+        /// (default 200,000 steps).
+        #[arg(long)]
+        max_time: Option<f64>,
+        /// A state's core: its basin within this many kT of its minimum.
+        #[arg(long, default_value_t = 2.0)]
+        core: f64,
+        /// Seed of the shots.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Root directory of the outputs (for --frames).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
     /// Every route side by side on the same seeds, paths and noise, judged on one surface.
     Compare {
         /// System file (TOML).
@@ -408,6 +443,50 @@ fn run(cli: Cli) -> tps::Result<()> {
                 shards.len(),
                 dir.display()
             );
+        }
+        Command::Committor {
+            target,
+            frames,
+            from,
+            to,
+            select,
+            shots,
+            max_time,
+            core,
+            seed,
+            out,
+        } => {
+            let source = match (frames, from, to) {
+                (Some(file), Some(from), Some(to)) => app::committor::Source::Frames {
+                    system: target,
+                    from,
+                    to,
+                    file,
+                },
+                (None, None, None) => app::committor::Source::Run(target),
+                _ => {
+                    return Err(tps::Error::Invalid(
+                        "--from and --to go with --frames (a system file and a file of frames); \
+                         a run's directory names its own states"
+                            .into(),
+                    ));
+                }
+            };
+            let options = app::committor::CommittorOptions {
+                source,
+                select: select
+                    .as_deref()
+                    .map(app::committor::Select::parse)
+                    .transpose()?,
+                shots,
+                max_time,
+                core_kt: core,
+                seed,
+                out_root: out,
+            };
+            let (r, dir) = app::committor::run(&options, &progress)?;
+            progress.finish();
+            println!("{r}\noutputs: {}", dir.display());
         }
         Command::Compare {
             system,

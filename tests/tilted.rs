@@ -144,6 +144,163 @@ fn the_tilted_model_knows_the_pass_and_the_boltzmann_model_does_not() {
     for k in [0, 6] {
         assert!((t[k][0] - exact[k]).abs() < 2.0, "well {k}: {:?}", t[k]);
     }
+    the_learned_route_on_a_tilted_model_never_calls_the_energy(&tilted);
+    compare_puts_both_models_side_by_side(&sb, &boltzmann, &tilted);
+}
+
+/// The double well counting every call.
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Potential for Counting {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        DoubleWell.energy_gradient(x, grad)
+    }
+}
+
+fn the_learned_route_on_a_tilted_model_never_calls_the_energy(path: &str) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tps::paths::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
+    use tps::route::{Context, Guidance, RouteKind};
+
+    let path = std::path::Path::new(path);
+    let (file, _) = tps::systems::SystemFile::load(path).unwrap();
+    let calls = Arc::new(AtomicU64::new(0));
+    let system = System::with_potential(file, path, Box::new(Counting(calls.clone()))).unwrap();
+    let loaded = system.denoiser(Backend::Flex).unwrap();
+    assert!(loaded.tilt.is_some());
+    let representation = system.representation().unwrap();
+    let reference = tps::reference::reference(&system, "L", "R", None).unwrap();
+    let no_route = || -> tps::Result<tps::representation::ReferenceCurve> {
+        panic!("the learned route asked for the reference route")
+    };
+    let (a, b) = ([-1.0, 0.0], [1.0, 0.0]);
+    let constraints = system.file.geodesic.constraints.clone();
+    let context = Context {
+        system: &system,
+        representation: representation.as_ref(),
+        model: Some(&loaded),
+        normalisation: &loaded.normalisation,
+        reference: &reference,
+        reference_route: &no_route,
+        endpoints: (&a, &b),
+        constraints: &constraints,
+        mep_start: true,
+        lambda_max: 4.0,
+        points: 32,
+        seed: 0,
+    };
+    calls.store(0, Ordering::SeqCst);
+    let plan = tps::route::implementation(RouteKind::Learned)
+        .plan(&context, &mut |_, _| {})
+        .unwrap();
+    let Guidance::Score(score) = &plan.guidance else {
+        panic!("the learned route is driven by the model's score")
+    };
+    let config = tps::paths::TransitionConfig {
+        paths: 2,
+        steps_per_point: 16,
+        ..system.file.transition.clone()
+    };
+    let paths = annealed_langevin(
+        &Dynamics {
+            guide: Guide::Score(score.as_ref()),
+            kt: system.kt(),
+            normalisation: &loaded.normalisation,
+            route: &plan.points,
+            start: &a,
+        },
+        &config,
+        &PathOptions {
+            judge: Some(&SurfaceJudge(&DoubleWell)),
+            ..PathOptions::default()
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(paths.len(), 2);
+    for p in &paths {
+        assert!(p.last[0] > 0.5, "ends in R: {:?}", p.last);
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the tilted model's route or walkers asked the energy"
+    );
+}
+
+/// `tps compare --with`: the second model's model-based rows join the first's, each the same
+/// as a `tps sample` run of its system; a system of another surface is refused.
+fn compare_puts_both_models_side_by_side(sb: &Sandbox, boltzmann: &str, tilted: &str) {
+    let o = sb.tps(&[
+        "compare",
+        boltzmann,
+        "--from",
+        "L",
+        "--to",
+        "R",
+        "--seeds",
+        "0-1",
+        "--paths",
+        "2",
+        "--routes",
+        "reference,learned",
+        "--with",
+        tilted,
+    ]);
+    ok(&o);
+    let c = common::json(&sb.path("out/plain/compare-L-R/compare.json"));
+    let rows = c["routes"].as_array().unwrap();
+    let models: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["route"].as_str().unwrap(), r["model"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        models,
+        [
+            ("reference", "plain (boltzmann)"),
+            ("learned", "plain (boltzmann)"),
+            ("learned", "tilted (well-tempered γ = 6)"),
+        ]
+    );
+    let csv = std::fs::read_to_string(sb.path("out/plain/compare-L-R/compare.csv")).unwrap();
+    assert!(
+        csv.contains("\nlearned [tilted (well-tempered γ = 6)],2,"),
+        "{csv}"
+    );
+    ok(&sb.tps(&[
+        "sample", tilted, "--from", "L", "--to", "R", "--paths", "2", "--seed", "1", "--route",
+        "learned",
+    ]));
+    let summary = common::json(&sb.path("out/tilted/L-R/summary.json"));
+    assert_eq!(
+        rows[2]["seeds"][1]["max_energy_mean"],
+        summary["path_results"]["max_energy_mean"]
+    );
+    // Another temperature is another surface's ensemble.
+    let text = std::fs::read_to_string(tilted).unwrap();
+    let hot = sb.write("hot.toml", &text.replace("kT = 1.0", "kT = 2.0"));
+    failed_with(
+        &sb.tps(&[
+            "compare",
+            boltzmann,
+            "--from",
+            "L",
+            "--to",
+            "R",
+            "--seeds",
+            "0",
+            "--paths",
+            "2",
+            "--with",
+            hot.to_str().unwrap(),
+        ]),
+        &["--with", "hot.toml", "temperature"],
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ use crate::atomic::Staged;
 use crate::error::{Error, Result};
 use crate::output::plot::{self, Group};
 use crate::output::table;
+use crate::potential::Potential;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
@@ -151,6 +152,11 @@ pub fn run(
         .join(format!("compare-{}-{}", o.from, o.to));
     system.potential()?;
     let loaded = system.denoiser(o.backend)?;
+    let others: Vec<System> = options
+        .with
+        .iter()
+        .map(|p| same_surface(&system, p, o))
+        .collect::<Result<_>>()?;
     let staged = Staged::new(&target)?;
     let sampler = Sampler::new(&system, Some(&loaded), &o.from, &o.to)?;
     let model_routes = options.routes.iter().filter(|r| r.needs_model()).count();
@@ -168,8 +174,8 @@ pub fn run(
         },
     )?;
     let mut rows = rows;
-    for other in &options.with {
-        rows.extend(other_rows(&system, other, options, &request, progress)?);
+    for other in &others {
+        rows.extend(other_rows(other, options, &request, progress)?);
     }
     let scoring = sampler.scoring();
     let provenance = system.provenance(Some(o.seed));
@@ -195,16 +201,8 @@ pub fn run(
     Ok((comparison, staged.publish()?))
 }
 
-/// The model-based routes of the system in `path`, which must share `system`'s surface,
-/// temperature and states (the model-free route would repeat the first system's rows).
-fn other_rows(
-    system: &System,
-    path: &Path,
-    options: &CompareOptions,
-    base: &crate::transition::Request,
-    progress: &dyn Progress,
-) -> Result<Vec<RouteRow>> {
-    let o = &options.sample;
+/// The system in `path`, refused unless it shares `system`'s surface, temperature and states.
+fn same_surface(system: &System, path: &Path, o: &SampleOptions) -> Result<System> {
     let other = System::load(path)?;
     let same = |what: &str, equal: bool| -> Result<()> {
         if equal {
@@ -221,11 +219,18 @@ fn other_rows(
         "temperature",
         (other.kt() - system.kt()).abs() <= 1e-12 * system.kt(),
     )?;
+    same("domain", other.file.domain() == system.file.domain())?;
     same(
-        "surface",
-        other.file.potential == system.file.potential
-            && other.surface_sha256()? == system.surface_sha256()?
-            && other.file.domain() == system.file.domain(),
+        "guiding surface",
+        same_values(system.surface()?, other.surface()?, &system.file.domain()),
+    )?;
+    same(
+        "scoring surface",
+        same_values(
+            system.scoring_surface()?.surface,
+            other.scoring_surface()?.surface,
+            &system.file.domain(),
+        ),
     )?;
     for state in [&o.from, &o.to] {
         same(
@@ -233,15 +238,46 @@ fn other_rows(
             other.file.state(state).ok() == system.file.state(state).ok(),
         )?;
     }
+    // Its model must be there and fit it, before any work.
+    other.potential()?;
+    other.denoiser(o.backend)?;
+    Ok(other)
+}
+
+/// Whether two surfaces agree (to 1e-9) on a 64-point-per-axis grid over `domain`: the same
+/// surface, whichever file holds it (two `tps train` runs write the same values under
+/// different headers).
+fn same_values(a: &dyn Potential, b: &dyn Potential, domain: &[[f64; 2]]) -> bool {
+    let n: usize = 64;
+    let mut x = vec![0.0; domain.len()];
+    (0..n.pow(domain.len() as u32)).all(|k| {
+        let mut k = k;
+        for (v, d) in x.iter_mut().zip(domain) {
+            *v = d[0] + (d[1] - d[0]) * ((k % n) as f64 + 0.5) / n as f64;
+            k /= n;
+        }
+        let (u, w) = (a.energy(&x), b.energy(&x));
+        u == w || (u - w).abs() <= 1e-9 * (1.0 + u.abs())
+    })
+}
+
+/// The model-based routes of `other` (its model-free route would repeat the first system's
+/// rows).
+fn other_rows(
+    other: &System,
+    options: &CompareOptions,
+    base: &crate::transition::Request,
+    progress: &dyn Progress,
+) -> Result<Vec<RouteRow>> {
+    let o = &options.sample;
     let routes: Vec<RouteKind> = options
         .routes
         .iter()
         .copied()
         .filter(|r| r.needs_model())
         .collect();
-    other.potential()?;
     let loaded = other.denoiser(o.backend)?;
-    let sampler = Sampler::new(&other, Some(&loaded), &o.from, &o.to)?;
+    let sampler = Sampler::new(other, Some(&loaded), &o.from, &o.to)?;
     compare::compare(&sampler, &routes, &options.seeds, base, |r, s| {
         progress.message(&format!("{r} ({}), seed {s}", other.file.name));
         progress.add(1);

@@ -151,41 +151,6 @@ fn check_trajectories(part: &Part) -> Result<()> {
     Ok(())
 }
 
-/// Loads the shards' system file, refusing one that is not the text they were run with.
-fn load_system(first: &Summary, dirs: &[PathBuf]) -> Result<System> {
-    let recorded = &first.provenance.system_file;
-    let path = Path::new(recorded);
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Invalid(format!(
-            "the shards were run with the system file `{recorded}` (as named from where they \
-             ran), which cannot be read from here ({e}); run tps merge from that directory \
-             (shards: {})",
-            dirs.iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    if text != first.provenance.system_config {
-        return Err(Error::Invalid(format!(
-            "{recorded} is not the system file the shards were run with (its text differs \
-             from the one they record); run tps merge where they ran, with that file"
-        )));
-    }
-    let system = System::load(path)?;
-    let now = system.provenance(None).inputs;
-    if let Some((input, _)) = now
-        .iter()
-        .find(|(k, v)| first.provenance.inputs.get(*k).is_some_and(|r| r != *v))
-    {
-        return Err(Error::Invalid(format!(
-            "{input} has changed since the shards were run (its SHA-256 differs from the one \
-             they record)"
-        )));
-    }
-    Ok(system)
-}
-
 /// Refuses parts that are not every part of one run, exactly once.
 fn check(parts: &mut [Part]) -> Result<()> {
     parts.sort_by_key(|p| p.summary.shard.as_ref().map_or(0, |s| s.shard.index));
@@ -273,7 +238,16 @@ pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
     let mut parts: Vec<Part> = dirs.iter().map(|d| read(d)).collect::<Result<_>>()?;
     check(&mut parts)?;
     let first = parts[0].summary.clone();
-    let system = load_system(&first, dirs)?;
+    let system = super::recorded_system(
+        &first.provenance,
+        &format!(
+            "the shards ({})",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )?;
     let judged = first
         .scoring_reference
         .clone()

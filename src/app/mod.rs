@@ -2,6 +2,7 @@
 //! writes. No command calls another; the domain lives below.
 
 pub mod barrier;
+pub mod committor;
 pub mod compare;
 pub mod distance;
 pub mod energy;
@@ -24,6 +25,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::geometry::{AvoidRegion, Constraints, EnergyAware, LowVariance};
 use crate::progress::Progress;
+use crate::systems::System;
 
 /// Writes the reference minimum-energy path (its points in the variables `names`, then the
 /// energy) as `mep.csv` in `dir`.
@@ -236,6 +238,37 @@ pub fn parse_point(text: &str, what: &str) -> Result<Vec<f64>> {
                 })
         })
         .collect()
+}
+
+/// The system file a result was made with, as it names it, refused unless its text and its
+/// inputs are the ones recorded (`whose`: the result, in messages).
+pub fn recorded_system(provenance: &crate::provenance::Provenance, whose: &str) -> Result<System> {
+    let recorded = &provenance.system_file;
+    let path = Path::new(recorded);
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Invalid(format!(
+            "{whose} were made with the system file `{recorded}` (as named from where they \
+             ran), which cannot be read from here ({e}); run from that directory"
+        ))
+    })?;
+    if text != provenance.system_config {
+        return Err(Error::Invalid(format!(
+            "{recorded} is not the system file {whose} were made with (its text differs from \
+             the one recorded); run where they ran, with that file"
+        )));
+    }
+    let system = System::load(path)?;
+    let now = system.provenance(None).inputs;
+    if let Some((input, _)) = now
+        .iter()
+        .find(|(k, v)| provenance.inputs.get(*k).is_some_and(|r| r != *v))
+    {
+        return Err(Error::Invalid(format!(
+            "{input} has changed since {whose} were made (its SHA-256 differs from the one \
+             recorded)"
+        )));
+    }
+    Ok(system)
 }
 
 /// Checks a `--paths` override: at least 1, at most [`crate::paths::MAX_PATHS`].

@@ -3,6 +3,7 @@
 use std::fmt::{self, Display, Formatter};
 
 use super::barrier::BarrierReport;
+use super::committor::CommittorReport;
 use super::compare::Comparison;
 use super::geodesic::GeodesicReport;
 use super::md::MdReport;
@@ -342,5 +343,35 @@ impl Display for GeodesicReport {
             p.negative_space_parts,
             p.negative_chords
         )
+    }
+}
+
+impl Display for CommittorReport {
+    fn fmt(&self, out: &mut Formatter) -> fmt::Result {
+        let h = &self.transition_states;
+        writeln!(
+            out,
+            "{} → {}: committor of {} frame(s) of {} ({}), {} shots each",
+            self.from,
+            self.to,
+            self.frames.len(),
+            self.source,
+            self.select,
+            self.shots
+        )?;
+        writeln!(
+            out,
+            "p_B histogram (0 → 1 in tenths): {:?}; {:.0}% in [0.3, 0.7]; mean |p_B − ½| \
+             {:.3} ± {:.3} (SE over {} frames)",
+            h.counts,
+            100.0 * h.fraction_near_half,
+            h.mean_distance_from_half,
+            h.standard_error,
+            h.frames
+        )?;
+        for w in &self.warnings {
+            writeln!(out, "warning: {w}")?;
+        }
+        write!(out, "dynamics: {}", self.dynamics)
     }
 }

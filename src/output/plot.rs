@@ -462,3 +462,56 @@ pub fn distributions(
         root.present().map_err(|e| e.to_string())
     })
 }
+
+/// Bars of `counts` over equal bins from `range.0` to `range.1`, with vertical reference lines
+/// at `marks`.
+pub fn histogram(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    range: (f64, f64),
+    counts: &[usize],
+    marks: &[f64],
+) -> Result<()> {
+    if counts.is_empty() || counts.iter().all(|&c| c == 0) {
+        return Err(plot_error(path, "no counts to plot"));
+    }
+    let top = *counts.iter().max().expect("non-empty") as f64 * 1.1;
+    let width = (range.1 - range.0) / counts.len() as f64;
+    with_temporary(path, |tmp| {
+        let root = BitMapBackend::new(tmp, (800, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(range.0..range.1, 0.0..top)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("frames")
+            .label_style(("sans-serif", 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(k, &c)| {
+                let x = range.0 + k as f64 * width;
+                Rectangle::new(
+                    [(x + 0.05 * width, 0.0), (x + 0.95 * width, c as f64)],
+                    RGBColor(90, 120, 190).filled(),
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+        let style = ShapeStyle::from(&BLACK).stroke_width(2);
+        chart
+            .draw_series(
+                marks
+                    .iter()
+                    .map(|&m| PathElement::new(vec![(m, 0.0), (m, top)], style)),
+            )
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    })
+}

@@ -11,13 +11,13 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::geodesic::{MepStart, geodesic};
-use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary};
+use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary, along_curve};
 use crate::barrier::grid_minimax;
 use crate::compute;
 use crate::denoiser::{Denoiser, Normalisation};
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
-use crate::paths::BatchScore;
+use crate::paths::{BatchScore, restraint_centres};
 use crate::potential::Potential;
 use crate::potential::Tabulated;
 use crate::reference::mep_on;
@@ -355,27 +355,33 @@ impl Route for Learned {
             .map(|(domain, wraps)| learnt_surface(&score, domain, wraps, context.system.kt()))
             .transpose()?;
         let (start, end) = context.spacetime_endpoints();
+        // The learnt free energy's own minimum-energy path: a start of the geodesic and a
+        // route of its own.
+        let learnt_mep = learnt.as_ref().map(|surface| {
+            let (a, b) = context.endpoints;
+            let file = &context.system.file;
+            match mep_on(surface, &file.domain(), &file.barrier, a, b) {
+                Ok((mep, _)) => {
+                    tracing::info!(
+                        "learnt free energy: minimum-energy path saddle at {:?}, {:.3} above \
+                         its start",
+                        mep.saddle,
+                        mep.barrier
+                    );
+                    Ok(route_through(surface, &mep.points, (a, b)))
+                }
+                Err(e) => Err(format!(
+                    "not made: the string method on the learnt free energy failed ({e})"
+                )),
+            }
+        });
         let (constraints, landscape, mep_route, how) = match &learnt {
             Some(surface) => {
-                let mep = if context.mep_start && context.constraints.energy.is_some() {
-                    let (a, b) = context.endpoints;
-                    let file = &context.system.file;
-                    match mep_on(surface, &file.domain(), &file.barrier, a, b) {
-                        Ok((mep, _)) => {
-                            tracing::info!(
-                                "learnt free energy: minimum-energy path saddle at {:?}, {:.3} \
-                                 above its start",
-                                mep.saddle,
-                                mep.barrier
-                            );
-                            Ok(route_through(surface, &mep.points, (a, b)))
-                        }
-                        Err(e) => Err(format!(
-                            "not made: the string method on the learnt free energy failed ({e})"
-                        )),
+                let mep = match &learnt_mep {
+                    Some(m) if context.mep_start && context.constraints.energy.is_some() => {
+                        m.clone()
                     }
-                } else {
-                    Err("not made: switched off, or no energy term".to_string())
+                    _ => Err("not made: switched off, or no energy term".to_string()),
                 };
                 (
                     context.constraints.clone(),
@@ -413,14 +419,53 @@ impl Route for Learned {
             context.seed,
             progress,
         )?;
+        // Of the geodesic and the drag along the learnt free energy's minimum-energy path, the
+        // walkers follow whichever route's restraint centres cross lower on that free energy:
+        // a choice the model makes alone.
+        let (points, route) = match (&learnt, learnt_mep) {
+            (Some(surface), Some(Ok(mep))) => {
+                let lambda = context.lambda_max;
+                let along = along_curve(
+                    surface,
+                    context.normalisation,
+                    &mep,
+                    (lambda, lambda),
+                    context.points,
+                );
+                let highest = |route: &[Vec<f64>]| {
+                    restraint_centres(context.normalisation, route)
+                        .iter()
+                        .map(|c| surface.energy(c))
+                        .fold(f64::NEG_INFINITY, f64::max)
+                };
+                let (g, m) = (highest(&points), highest(&along));
+                if m < g {
+                    (
+                        along,
+                        format!(
+                            "the learnt free energy's minimum-energy path at λ = {lambda} (its \
+                             centres cross {m:.3} on that surface, the geodesic's {g:.3})"
+                        ),
+                    )
+                } else {
+                    (
+                        points,
+                        format!(
+                            "the spacetime geodesic with {how} (its centres cross {g:.3} on the \
+                             learnt free energy, its minimum-energy path's {m:.3})"
+                        ),
+                    )
+                }
+            }
+            _ => (points, format!("the spacetime geodesic with {how}")),
+        };
         Ok(Plan {
             points,
             guidance: Guidance::Score(Box::new(score)),
             summary: RouteSummary {
                 route: RouteKind::Learned,
                 follows: format!(
-                    "the model alone: the spacetime geodesic with {how}, the walkers driven by \
-                     the model's score at λ = {}",
+                    "the model alone: {route}, the walkers driven by the model's score at λ = {}",
                     context.lambda_max
                 ),
                 guided_by: format!(

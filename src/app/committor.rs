@@ -1,0 +1,638 @@
+//! `tps committor`: shoots unbiased trajectories from the frames of a finished run (its own
+//! system and states) or from frames a user gives, and writes where they commit:
+//! `committor.csv`, `committor.json`, `committor.png`. For a run, into `RUN/committor/`,
+//! leaving what the run wrote alone.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::sample::Summary;
+use super::write_json;
+use crate::atomic::Staged;
+use crate::committor::{
+    BasinCores, Committor, Histogram, MoleculeShooter, Shooter, SurfaceShooter, committors,
+};
+use crate::error::{Error, Result};
+use crate::mm::chfl;
+use crate::output::{plot, table};
+use crate::progress::Progress;
+use crate::provenance::Provenance;
+use crate::systems::System;
+
+/// Which frames of a run are shot from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Select {
+    /// Each path's highest frame on the scoring surface: its candidate transition state.
+    Top,
+    /// Each path's frame nearest the scoring surface's saddle.
+    Saddle,
+    /// Every frame.
+    All,
+    /// Every K-th frame of each path (and its last).
+    Every(usize),
+}
+
+impl Select {
+    /// Parses `top`, `saddle`, `all` or `every:K`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "top" => Ok(Self::Top),
+            "saddle" => Ok(Self::Saddle),
+            "all" => Ok(Self::All),
+            _ => match text.strip_prefix("every:").map(str::parse::<usize>) {
+                Some(Ok(k)) if k >= 1 => Ok(Self::Every(k)),
+                _ => Err(Error::Invalid(format!(
+                    "--select `{text}`: expected top, saddle, all or every:K (K ≥ 1)"
+                ))),
+            },
+        }
+    }
+}
+
+/// Where the frames come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A finished `tps sample` run's directory.
+    Run(PathBuf),
+    /// A user's frames for a system and two of its states.
+    Frames {
+        /// The system file.
+        system: PathBuf,
+        /// Start state.
+        from: String,
+        /// Target state.
+        to: String,
+        /// DCD/XYZ/PDB of the molecule, or a CSV of points with a header (2-D systems).
+        file: PathBuf,
+    },
+}
+
+/// Options of `tps committor`.
+#[derive(Debug, Clone)]
+pub struct CommittorOptions {
+    /// Frames.
+    pub source: Source,
+    /// Which of a run's frames (a user's file: every frame).
+    pub select: Option<Select>,
+    /// Shots per frame.
+    pub shots: usize,
+    /// Longest shot: ps for molecules; for surfaces, walker time (steps × ds).
+    pub max_time: Option<f64>,
+    /// A state's core: its basin within this many kT of its minimum.
+    pub core_kt: f64,
+    /// Seed of the shots.
+    pub seed: u64,
+    /// Root of the outputs of a user's frames.
+    pub out_root: PathBuf,
+}
+
+/// Longest shot of a molecule by default, ps.
+pub const MOLECULE_MAX_PS: f64 = 2.0;
+/// Longest shot on a surface by default, in steps of ds.
+pub const SURFACE_MAX_STEPS: u64 = 200_000;
+/// A molecule's variables are looked at every this many steps.
+const CHECK_EVERY: u64 = 10;
+
+/// One frame shot from.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameCommittor {
+    /// Its path in the run (0 for a user's file).
+    pub path: usize,
+    /// Its frame in that path (or file).
+    pub frame: usize,
+    /// Its variables.
+    pub variables: Vec<f64>,
+    /// Its free energy (energy) on the scoring surface.
+    pub score: f64,
+    /// Where its shots committed.
+    #[serde(flatten)]
+    pub committor: Committor,
+    /// Mean time to commit: ps for molecules, walker time for surfaces.
+    pub mean_commit_time: f64,
+}
+
+/// Where `p_B` crosses ½ along a path (between two frames shot from).
+#[derive(Debug, Clone, Serialize)]
+pub struct Crossing {
+    /// The path.
+    pub path: usize,
+    /// The last frame below ½ before the first at or above it (none: never crosses).
+    pub after_frame: Option<usize>,
+}
+
+/// `committor.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommittorReport {
+    /// Name of the system.
+    pub system: String,
+    /// The state whose core is A.
+    pub from: String,
+    /// The state whose core is B.
+    pub to: String,
+    /// The frames' origin.
+    pub source: String,
+    /// Which frames.
+    pub select: String,
+    /// Shots per frame.
+    pub shots: usize,
+    /// The dynamics shot with, in words.
+    pub dynamics: String,
+    /// When a shot has committed, in words.
+    pub cores: String,
+    /// Longest shot (ps for molecules; walker time for surfaces).
+    pub max_time: f64,
+    /// Every frame.
+    pub frames: Vec<FrameCommittor>,
+    /// Over the frames shot from (with `top` or `saddle`: each path's transition-state
+    /// candidate).
+    pub transition_states: Histogram,
+    /// Along each path, where `p_B` crosses ½ (frames in path order).
+    pub crossings: Vec<Crossing>,
+    /// Shots that did not commit within the time limit (left out of every `p_B`).
+    pub undecided: usize,
+    /// Things to know.
+    pub warnings: Vec<String>,
+    /// Command, configuration, seed and inputs.
+    pub provenance: Provenance,
+    /// Wall time, s.
+    pub wall_seconds: f64,
+}
+
+/// Frames with their path and index.
+struct Frames {
+    system: System,
+    from: String,
+    to: String,
+    source: String,
+    target: PathBuf,
+    /// `(path, frame, coordinates)`: flattened positions (nm) for molecules, points otherwise.
+    frames: Vec<(usize, usize, Vec<f64>)>,
+    saddle: Option<Vec<f64>>,
+}
+
+/// A finished run's frames and system.
+fn run_frames(dir: &Path) -> Result<Frames> {
+    let path = dir.join("summary.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let summary: Summary =
+        serde_json::from_str(&text).map_err(|e| Error::parse(&path, e.to_string()))?;
+    let system = super::recorded_system(
+        &summary.provenance,
+        &format!("the run in {}", dir.display()),
+    )?;
+    let mut files: Vec<(usize, PathBuf)> = summary
+        .files
+        .iter()
+        .filter_map(|n| {
+            let k = n
+                .strip_prefix("path_")?
+                .strip_suffix(".dcd")?
+                .parse()
+                .ok()?;
+            Some((k, dir.join(n)))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{}: the run wrote no trajectory (path_NNN.dcd); run `tps sample` with \
+             --max-trajectories above 0",
+            dir.display()
+        )));
+    }
+    let mut frames = Vec::new();
+    for (k, file) in files {
+        for (f, x) in read_frames(&system, &file)?.into_iter().enumerate() {
+            frames.push((k, f, x));
+        }
+    }
+    let saddle = summary
+        .scoring_reference
+        .as_ref()
+        .unwrap_or(&summary.reference)
+        .saddle
+        .clone();
+    Ok(Frames {
+        source: format!("the run in {}", dir.display()),
+        target: dir.join("committor"),
+        from: summary.from,
+        to: summary.to,
+        system,
+        frames,
+        saddle: Some(saddle),
+    })
+}
+
+/// The frames of `file`: a molecule's structures (checked against its topology, nm), or a
+/// surface's points (a DCD of pseudo-atoms as `tps sample` writes, or a CSV with a header).
+fn read_frames(system: &System, file: &Path) -> Result<Vec<Vec<f64>>> {
+    if let Some(m) = &system.molecule {
+        let s = chfl::read(file, &m.molecule.topology)?;
+        if let Some(w) = s.warnings.first() {
+            return Err(Error::Invalid(w.clone()));
+        }
+        return Ok(s
+            .frames
+            .into_iter()
+            .map(|f| f.into_iter().flatten().collect())
+            .collect());
+    }
+    let dim = system.file.dim();
+    let is_csv = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let points: Vec<Vec<f64>> = if is_csv {
+        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        text.lines()
+            .skip(1)
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(k, l)| {
+                let v: Vec<f64> = l
+                    .split(',')
+                    .map(|c| c.trim().parse::<f64>())
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|_| {
+                        Error::parse(file, format!("line {}: `{l}` is not numbers", k + 2))
+                    })?;
+                if v.len() != dim || v.iter().any(|x| !x.is_finite()) {
+                    return Err(Error::parse(
+                        file,
+                        format!(
+                            "line {}: {} number(s); expected {dim} finite",
+                            k + 2,
+                            v.len()
+                        ),
+                    ));
+                }
+                Ok(v)
+            })
+            .collect::<Result<_>>()?
+    } else {
+        crate::output::trajectory::read_positions(file)?
+            .into_iter()
+            .map(|p| p[..dim.min(p.len())].to_vec())
+            .collect()
+    };
+    if points.is_empty() {
+        return Err(Error::parse(file, "holds no frame"));
+    }
+    Ok(points)
+}
+
+/// The variables of a frame.
+fn variables(system: &System, x: &[f64]) -> Vec<f64> {
+    match &system.molecule {
+        Some(m) => {
+            let p: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+            m.molecule.cv.values(&p)
+        }
+        None => x.to_vec(),
+    }
+}
+
+/// Runs `tps committor`; returns the report and the output directory.
+pub fn run(
+    options: &CommittorOptions,
+    progress: &dyn Progress,
+) -> Result<(CommittorReport, PathBuf)> {
+    let t0 = Instant::now();
+    if options.shots == 0 {
+        return Err(Error::Invalid("--shots must be at least 1".into()));
+    }
+    if !(options.core_kt.is_finite() && options.core_kt > 0.0) {
+        return Err(Error::Invalid(
+            "--core must be a positive number of kT".into(),
+        ));
+    }
+    if let Some(t) = options.max_time
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(Error::Invalid("--max-time must be positive".into()));
+    }
+    let frames = match &options.source {
+        Source::Run(dir) => run_frames(dir)?,
+        Source::Frames {
+            system,
+            from,
+            to,
+            file,
+        } => {
+            let system = System::load(system)?;
+            super::check_states(&system.file, from, to)?;
+            let frames = read_frames(&system, file)?
+                .into_iter()
+                .enumerate()
+                .map(|(f, x)| (0, f, x))
+                .collect();
+            Frames {
+                source: file.display().to_string(),
+                target: options
+                    .out_root
+                    .join(&system.file.name)
+                    .join(format!("committor-{from}-{to}")),
+                from: from.clone(),
+                to: to.clone(),
+                system,
+                frames,
+                saddle: None,
+            }
+        }
+    };
+    let select = match (&options.source, options.select) {
+        (Source::Frames { .. }, Some(s)) if s != Select::All => {
+            return Err(Error::Invalid(
+                "--select picks frames of a run's paths; a file given with --frames is shot \
+                 from frame by frame"
+                    .into(),
+            ));
+        }
+        (Source::Frames { .. }, _) => Select::All,
+        (Source::Run(_), s) => s.unwrap_or(Select::Top),
+    };
+    let system = &frames.system;
+    let scoring = system.scoring_surface()?;
+    let surface = scoring.surface;
+    let picked = pick(&frames, select, system, surface);
+    let staged = Staged::new(&frames.target)?;
+    let kt = system.kt();
+    let states = system.file.named_states();
+    let cores = BasinCores::new(
+        surface,
+        &states,
+        (&frames.from, &frames.to),
+        options.core_kt * kt,
+    );
+    let md = system.file.md();
+    let (shooter, max_steps, time_per_step, dynamics): (Box<dyn Shooter + '_>, u64, f64, String) =
+        match &system.molecule {
+            Some(m) => {
+                let t = options.max_time.unwrap_or(MOLECULE_MAX_PS);
+                (
+                    Box::new(MoleculeShooter {
+                        molecule: &m.molecule,
+                        md: md.clone(),
+                        check_every: CHECK_EVERY,
+                    }),
+                    (t / md.timestep).ceil() as u64,
+                    md.timestep,
+                    format!(
+                        "Langevin (BAOAB) under the force field{}, {} K, friction {} /ps, step \
+                         {} ps, velocities from Maxwell–Boltzmann; no bias",
+                        if system
+                            .file
+                            .molecule
+                            .as_ref()
+                            .is_some_and(|c| c.solvent == crate::mm::Solvent::Obc2)
+                        {
+                            " with OBC2 implicit water"
+                        } else {
+                            " in vacuum"
+                        },
+                        md.temperature,
+                        md.friction,
+                        md.timestep
+                    ),
+                )
+            }
+            None => {
+                let ds = system.file.transition.step_size;
+                let steps = match options.max_time {
+                    Some(t) => (t / ds).ceil() as u64,
+                    None => SURFACE_MAX_STEPS,
+                };
+                (
+                    Box::new(SurfaceShooter {
+                        surface: system.potential()?,
+                        kt,
+                        step: ds,
+                    }),
+                    steps,
+                    ds,
+                    format!(
+                        "overdamped Langevin on the system's surface, x += −(ds/2)∇U/kT + √ds ξ, \
+                         ds = {ds} (the walkers' step), kT = {kt}"
+                    ),
+                )
+            }
+        };
+    let starts: Vec<Vec<f64>> = picked.iter().map(|&k| frames.frames[k].2.clone()).collect();
+    progress.stage("committor", starts.len() as u64);
+    let results = committors(
+        shooter.as_ref(),
+        &cores,
+        &starts,
+        options.shots,
+        max_steps,
+        options.seed,
+        &|n| progress.add(n),
+    );
+    let rows: Vec<FrameCommittor> = picked
+        .iter()
+        .zip(results)
+        .map(|(&k, c)| {
+            let (path, frame, x) = &frames.frames[k];
+            let v = variables(system, x);
+            FrameCommittor {
+                path: *path,
+                frame: *frame,
+                score: surface.energy(&v),
+                variables: v,
+                mean_commit_time: c.mean_commit_steps * time_per_step,
+                committor: c,
+            }
+        })
+        .collect();
+    let undecided: usize = rows.iter().map(|r| r.committor.undecided).sum();
+    let decided = rows.iter().filter(|r| r.committor.p_b.is_finite()).count();
+    if decided == 0 {
+        return Err(Error::Invalid(format!(
+            "no shot of any frame committed to {} or {} within {:.4} ({} steps): the frames \
+             are not between the two states, or --max-time is too short; nothing written",
+            frames.from,
+            frames.to,
+            max_steps as f64 * time_per_step,
+            max_steps
+        )));
+    }
+    let mut warnings = Vec::new();
+    if undecided > 0 {
+        warnings.push(format!(
+            "{undecided} of {} shots committed to neither state within the time limit: they \
+             are left out of p_B and counted per frame (`undecided`); raise --max-time",
+            rows.len() * options.shots
+        ));
+    }
+    if decided < rows.len() {
+        warnings.push(format!(
+            "{} frame(s) have no committed shot and no p_B",
+            rows.len() - decided
+        ));
+    }
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    let shot: Vec<Committor> = rows.iter().map(|r| r.committor.clone()).collect();
+    let report = CommittorReport {
+        system: system.file.name.clone(),
+        from: frames.from.clone(),
+        to: frames.to.clone(),
+        source: frames.source.clone(),
+        select: match select {
+            Select::Every(k) => format!("every:{k}"),
+            s => serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        },
+        shots: options.shots,
+        dynamics,
+        cores: format!(
+            "a shot has committed when it is in {}'s or {}'s basin (steepest descent on {}) \
+             within {} kT of the basin's minimum",
+            frames.from, frames.to, scoring.description, options.core_kt
+        ),
+        max_time: max_steps as f64 * time_per_step,
+        transition_states: Histogram::of(&shot),
+        crossings: crossings(&rows),
+        undecided,
+        frames: rows,
+        warnings,
+        provenance: system.provenance(Some(options.seed)),
+        wall_seconds: t0.elapsed().as_secs_f64(),
+    };
+    write(staged.path(), &report, system)?;
+    Ok((report, staged.publish()?))
+}
+
+/// The frames to shoot from (indices into `frames.frames`), path by path.
+fn pick(
+    frames: &Frames,
+    select: Select,
+    system: &System,
+    surface: &dyn crate::potential::Potential,
+) -> Vec<usize> {
+    let mut by_path: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (k, (p, _, _)) in frames.frames.iter().enumerate() {
+        by_path.entry(*p).or_default().push(k);
+    }
+    let energy = |k: usize| surface.energy(&variables(system, &frames.frames[k].2));
+    let from_saddle = |k: usize| {
+        let saddle = frames.saddle.as_deref().unwrap_or(&[]);
+        surface
+            .displacement(&variables(system, &frames.frames[k].2), saddle)
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+    };
+    by_path
+        .values()
+        .flat_map(|ks| -> Vec<usize> {
+            match select {
+                Select::All => ks.clone(),
+                Select::Every(step) => ks
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % step == 0 || *i == ks.len() - 1)
+                    .map(|(_, &k)| k)
+                    .collect(),
+                Select::Top => ks
+                    .iter()
+                    .copied()
+                    .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+                    .into_iter()
+                    .collect(),
+                Select::Saddle => ks
+                    .iter()
+                    .copied()
+                    .min_by(|&a, &b| from_saddle(a).total_cmp(&from_saddle(b)))
+                    .into_iter()
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Where `p_B` first reaches ½ along each path's frames.
+fn crossings(rows: &[FrameCommittor]) -> Vec<Crossing> {
+    let mut paths: Vec<usize> = rows.iter().map(|r| r.path).collect();
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let along: Vec<&FrameCommittor> = rows
+                .iter()
+                .filter(|r| r.path == p && r.committor.p_b.is_finite())
+                .collect();
+            (along.len() > 1).then(|| Crossing {
+                path: p,
+                after_frame: along
+                    .windows(2)
+                    .find(|w| w[0].committor.p_b < 0.5 && w[1].committor.p_b >= 0.5)
+                    .map(|w| w[0].frame),
+            })
+        })
+        .collect()
+}
+
+fn write(dir: &Path, report: &CommittorReport, system: &System) -> Result<()> {
+    let names = system.file.coordinate_names();
+    let mut header: Vec<String> = vec!["path".into(), "frame".into()];
+    header.extend(names.iter().cloned());
+    header.extend(
+        [
+            "score",
+            "to",
+            "from",
+            "undecided",
+            "p_b",
+            "standard_error",
+            "mean_commit_time",
+        ]
+        .map(String::from),
+    );
+    let rows: Vec<Vec<f64>> = report
+        .frames
+        .iter()
+        .map(|r| {
+            [r.path as f64, r.frame as f64]
+                .into_iter()
+                .chain(r.variables.iter().copied())
+                .chain([
+                    r.score,
+                    r.committor.to as f64,
+                    r.committor.from as f64,
+                    r.committor.undecided as f64,
+                    r.committor.p_b,
+                    r.committor.standard_error,
+                    r.mean_commit_time,
+                ])
+                .collect()
+        })
+        .collect();
+    table::write_csv(&dir.join("committor.csv"), &header, &rows)?;
+    write_json(&dir.join("committor.json"), report)?;
+    let h = &report.transition_states;
+    if h.frames > 0 {
+        plot::histogram(
+            &dir.join("committor.png"),
+            &format!(
+                "{}: {} → {}, p_B of {} frames × {} shots; {:.0}% in [0.3, 0.7]",
+                report.system,
+                report.from,
+                report.to,
+                h.frames,
+                report.shots,
+                100.0 * h.fraction_near_half
+            ),
+            &format!("p_B (reaching {} first)", report.to),
+            (0.0, 1.0),
+            &h.counts,
+            &[0.5],
+        )?;
+    }
+    Ok(())
+}

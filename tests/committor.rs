@@ -1,0 +1,196 @@
+//! `tps committor` end to end: on a finished run's frames and on a user's, the same seed giving
+//! the same numbers, the run left as it was, and every input that cannot give a committor
+//! refused with a clear error (the shooting and its statistics against the closed form are
+//! unit tests of `tps::committor`).
+
+mod common;
+
+use common::{ROOT, Sandbox, failed_with, json, ok};
+
+fn muller_brown(sb: &Sandbox) -> String {
+    let text = std::fs::read_to_string(format!("{ROOT}/systems/muller_brown.toml")).unwrap();
+    let text = text.replace(
+        "../models/muller_brown.tpsmodel",
+        &format!("{ROOT}/models/muller_brown.tpsmodel"),
+    );
+    sb.write("mb.toml", &text).to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
+    let sb = Sandbox::new("committor-run");
+    let mb = muller_brown(&sb);
+    let sample = [
+        "sample",
+        &mb,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--route",
+        "reference",
+        "--paths",
+        "4",
+    ];
+    ok(&sb.tps(&sample));
+    let run = sb.path("out/muller_brown/A-B");
+    let before = std::fs::read(run.join("summary.json")).unwrap();
+    let shoot = |extra: &[&str]| {
+        let mut args = vec!["committor", run.to_str().unwrap()];
+        args.extend(extra);
+        if !extra.contains(&"--shots") {
+            args.extend(["--shots", "40"]);
+        }
+        sb.tps(&args)
+    };
+    ok(&shoot(&[]));
+    let c = json(&run.join("committor/committor.json"));
+    assert_eq!(
+        c["frames"].as_array().unwrap().len(),
+        4,
+        "one top frame per path"
+    );
+    for f in c["frames"].as_array().unwrap() {
+        let (to, from) = (f["to"].as_u64().unwrap(), f["from"].as_u64().unwrap());
+        assert_eq!(to + from + f["undecided"].as_u64().unwrap(), 40);
+        let p = f["p_b"].as_f64().unwrap();
+        assert!((p - to as f64 / (to + from) as f64).abs() < 1e-12);
+    }
+    assert!(run.join("committor/committor.png").exists());
+    assert!(run.join("committor/committor.csv").exists());
+    assert_eq!(std::fs::read(run.join("summary.json")).unwrap(), before);
+    // Same seed, same numbers.
+    let first = std::fs::read_to_string(run.join("committor/committor.csv")).unwrap();
+    ok(&shoot(&[]));
+    assert_eq!(
+        std::fs::read_to_string(run.join("committor/committor.csv")).unwrap(),
+        first
+    );
+    // Frames along the paths: a path starts where p_B is 0.
+    ok(&shoot(&["--select", "every:4000", "--seed", "3"]));
+    let c = json(&run.join("committor/committor.json"));
+    let frames = c["frames"].as_array().unwrap();
+    assert!(frames.len() > 8);
+    let first_p = frames[0]["p_b"].as_f64().unwrap();
+    assert!(first_p < 0.1, "a path starts in A: p_B {first_p}");
+    // The run can be replaced with its committor beside it.
+    ok(&sb.tps(&sample));
+    // Refused: no shots, a nonsense selection, a time so short that nothing commits.
+    failed_with(&shoot(&["--shots", "0"]), &["--shots"]);
+    failed_with(&shoot(&["--select", "middle"]), &["--select", "middle"]);
+    failed_with(
+        &shoot(&["--select", "top", "--max-time", "0.0005"]),
+        &["no shot", "--max-time"],
+    );
+    // A run that kept no trajectory has no frames.
+    let mut bare = sample.to_vec();
+    bare.extend(["--max-trajectories", "0", "--out", "bare"]);
+    ok(&sb.tps(&bare));
+    failed_with(
+        &sb.tps(&["committor", "bare/muller_brown/A-B"]),
+        &["wrote no trajectory", "--max-trajectories"],
+    );
+}
+
+#[test]
+fn a_users_frames_are_shot_from_for_a_surface_and_a_molecule() {
+    let sb = Sandbox::new("committor-frames");
+    let mb = muller_brown(&sb);
+    // A, the saddle between A and C, and B: p_B ≈ 0, in between, 1.
+    sb.write(
+        "points.csv",
+        "x1,x2\n-0.558,1.442\n-0.822,0.624\n0.623,0.028\n",
+    );
+    ok(&sb.tps(&[
+        "committor",
+        &mb,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--frames",
+        "points.csv",
+        "--shots",
+        "50",
+    ]));
+    let c = json(&sb.path("out/muller_brown/committor-A-B/committor.json"));
+    let p: Vec<f64> = c["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["p_b"].as_f64().unwrap())
+        .collect();
+    assert_eq!(p[0], 0.0, "A's core commits at once");
+    assert_eq!(p[2], 1.0);
+    assert!(
+        p[1] > 0.0 && p[1] < 1.0,
+        "the saddle commits both ways: {p:?}"
+    );
+    failed_with(
+        &sb.tps(&[
+            "committor",
+            &mb,
+            "--from",
+            "A",
+            "--to",
+            "B",
+            "--frames",
+            "points.csv",
+            "--select",
+            "top",
+        ]),
+        &["--select"],
+    );
+    sb.write("bad.csv", "x1,x2\n0.1,0.2,0.3\n");
+    failed_with(
+        &sb.tps(&[
+            "committor",
+            &mb,
+            "--from",
+            "A",
+            "--to",
+            "B",
+            "--frames",
+            "bad.csv",
+        ]),
+        &["bad.csv", "line 2", "expected 2"],
+    );
+    // A molecule: its shipped structure sits in C7eq's core.
+    let aldp = format!("{ROOT}/systems/aldp.toml");
+    ok(&sb.tps(&[
+        "committor",
+        &aldp,
+        "--from",
+        "C7eq",
+        "--to",
+        "C7ax",
+        "--frames",
+        &format!("{ROOT}/systems/aldp/aldp.pdb"),
+        "--shots",
+        "4",
+        "--max-time",
+        "0.05",
+    ]));
+    let c = json(&sb.path("out/aldp/committor-C7eq-C7ax/committor.json"));
+    assert_eq!(c["frames"][0]["from"], 4);
+    assert!(
+        c["dynamics"]
+            .as_str()
+            .unwrap()
+            .contains("Maxwell–Boltzmann")
+    );
+    // Frames of another molecule are refused by their atoms.
+    failed_with(
+        &sb.tps(&[
+            "committor",
+            &aldp,
+            "--from",
+            "C7eq",
+            "--to",
+            "C7ax",
+            "--frames",
+            &format!("{ROOT}/systems/glycine/glycine.pdb"),
+        ]),
+        &["glycine.pdb", "atoms"],
+    );
+}
