@@ -719,7 +719,7 @@ fn check_surface(system: &System, seed: u64, progress: &dyn Progress) -> Result<
         return Ok(None);
     };
     let md = system.file.md();
-    let steps = metad.check_steps.unwrap_or(md.steps / 2);
+    let steps = system.file.check_steps();
     if steps == 0 {
         return Ok(None);
     }

@@ -390,6 +390,8 @@ enum Command {
 fn print_help(command: Option<&str>) -> tps::Result<()> {
     use clap::CommandFactory;
     let mut top = Cli::command();
+    // Built, the sub-commands know their full name (`Usage: tps sample …`).
+    top.build();
     match command {
         None => top.print_long_help(),
         Some(name) => match top.find_subcommand_mut(name) {

@@ -206,6 +206,11 @@ fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state(
     let summary = json(&out.join("summary.json"));
     let all = &summary["all_atom_paths"];
     assert!(summary["molecule"].is_null(), "no back-mapping");
+    // The training data's cost: both metadynamics runs' force-field steps, every walker
+    // (150,000 + the independent run's 75,000, × 2), and no surface sampling.
+    let data = &summary["evaluations"]["training_data"];
+    assert_eq!(data["force_field_evaluations"], 450_000);
+    assert_eq!(data["surface_evaluations"], 0);
     // The tiny run's surfaces are too rough to descend on: the walkers' last structures are
     // checked against the target minimum instead.
     let rmsd = all["rmsd_to_target_mean_angstrom"].as_f64().unwrap();

@@ -100,6 +100,36 @@ fn trajectories_from_openmm_and_mdanalysis_read_back_with_their_dihedrals() {
         (w.effective_samples - w.points.len() as f64).abs() < 1e-6,
         "unbiased: equal weights"
     );
+    // The README's GROMACS + PLUMED recipe: XTC frames with a COLVAR whose variables PLUMED
+    // computed at full precision (here MDAnalysis's from the DCD): XTC's 0.001 nm rounding
+    // moves the frames' dihedrals further than 0.01 rad, and that is not a mismatch.
+    let n = phi.len();
+    let worst = (0..n)
+        .map(|i| angle_difference(w.points[n + i][0], phi[i].as_f64().unwrap()).abs())
+        .fold(0.0, f64::max);
+    assert!(worst > 0.01, "the XTC's rounding is {worst} rad here");
+    let mut colvar = String::from("#! FIELDS time phi psi metad.bias\n");
+    for i in 0..n {
+        colvar += &format!(
+            " {} {} {} {}\n",
+            i + 1,
+            phi[i].as_f64().unwrap(),
+            psi[i].as_f64().unwrap(),
+            0.1 * i as f64
+        );
+    }
+    sb.write("xtc_colvar.dat", &colvar);
+    let sys = system(
+        &sb,
+        "xtc.toml",
+        "fes.dat",
+        &format!(
+            "[data]\ntrajectories = [\"{ROOT}/tests/fixtures/aldp_mdanalysis.xtc\"]\ncolvar = [\"xtc_colvar.dat\"]\nbias = \"metad.bias\"\n"
+        ),
+    );
+    let (s, d) = loaded(&sys);
+    let w = read(&d, &s.molecule.as_ref().unwrap().molecule, s.kt()).unwrap();
+    assert_eq!(w.points.len(), n);
 }
 
 #[test]
@@ -347,6 +377,22 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
     failed_with(
         &sb.tps(&["train", sys.to_str().unwrap()]),
         &["glycine.pdb", "19 atoms"],
+    );
+    // A trajectory not yet simulated: the step that makes it is named.
+    let sys = system(
+        &sb,
+        "m.toml",
+        "fes.dat",
+        "[data]\ntrajectories = [\"not_yet.dcd\"]\n",
+    );
+    failed_with(
+        &sb.tps(&["train", sys.to_str().unwrap()]),
+        &[
+            "data.trajectories",
+            "not_yet.dcd",
+            "does not exist",
+            "tps md",
+        ],
     );
     // A frame whose coordinate is not a number is named with its file and frame, at once
     // (a DCD holds NaN as it is; text formats are refused by chemfiles while reading).

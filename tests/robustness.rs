@@ -359,6 +359,7 @@ fn help_about_help_and_every_command_works() {
         ok(&o);
         assert!(stdout(&o).contains("Usage"), "{args:?}");
     }
+    assert!(stdout(&sb.tps(&["help", "sample"])).contains("Usage: tps sample"));
     failed_with(&sb.tps(&["help", "nothing"]), &["nothing"]);
 }
 

@@ -472,9 +472,6 @@ pub fn run(
             rows.len() - decided
         ));
     }
-    for w in &warnings {
-        tracing::warn!("{w}");
-    }
     let shot: Vec<Committor> = rows.iter().map(|r| r.committor.clone()).collect();
     let report = CommittorReport {
         system: system.file.name.clone(),

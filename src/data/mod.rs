@@ -107,6 +107,22 @@ pub const SMALL_EFFECTIVE_FRACTION: f64 = 0.15;
 
 /// Reads the trajectories and COLVARs of `config` for `molecule` at thermal energy `kt`.
 pub fn read(config: &DataConfig, molecule: &Molecule, kt: f64) -> Result<Weighted> {
+    // Files of a simulation not yet run: say which step makes them, not only that one is gone.
+    let fields = config
+        .trajectories
+        .iter()
+        .map(|p| ("data.trajectories", p))
+        .chain(config.colvar.iter().map(|p| ("data.colvar", p)));
+    for (field, path) in fields {
+        if !path.exists() {
+            return Err(Error::Invalid(format!(
+                "{field}: {} does not exist: run the simulation that writes it first (for \
+                 the shipped systems/aldp_external.toml, `tps md systems/aldp.toml`), or point \
+                 [data] at your own files",
+                path.display()
+            )));
+        }
+    }
     let mut points = Vec::new();
     let mut biases = Vec::new();
     let mut trajectory = Vec::new();

@@ -399,6 +399,24 @@ impl SystemFile {
         }
     }
 
+    /// Steps of the independent metadynamics run that makes the check surface (its default,
+    /// half the guiding run's, written here once); 0 without `[metadynamics]`.
+    pub fn check_steps(&self) -> u64 {
+        self.metadynamics
+            .as_ref()
+            .map_or(0, |m| m.check_steps.unwrap_or(self.md().steps / 2))
+    }
+
+    /// Force-field evaluations `tps train` spends on a molecule's training data: the guiding
+    /// and the independent metadynamics runs, every walker (none for frames from `[data]`).
+    pub fn force_field_training_evaluations(&self) -> u64 {
+        if self.molecule.is_none() || self.metadynamics.is_none() || self.data.is_some() {
+            return 0;
+        }
+        let md = self.md();
+        (md.steps + self.check_steps()) * md.walkers as u64
+    }
+
     /// Whether the model and paths work on all atoms' Cartesian coordinates.
     pub fn is_cartesian(&self) -> bool {
         self.molecule

@@ -413,7 +413,13 @@ impl<'a> Sampler<'a> {
             },
         )?;
         let backmap_seconds = t2.elapsed().as_secs_f64();
-        let warnings = self.warnings(&plan.points, &config, &statistics, cartesian.as_ref());
+        let warnings = self.warnings(
+            &plan.points,
+            &config,
+            &statistics,
+            cartesian.as_ref(),
+            guided_by_energy,
+        );
         Ok(Sampled {
             indices,
             centres: restraint_centres(&self.normalisation, &plan.points),
@@ -444,6 +450,7 @@ impl<'a> Sampler<'a> {
         config: &TransitionConfig,
         statistics: &PathStatistics,
         cartesian: Option<&CartesianSummary>,
+        guided_by_energy: bool,
     ) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Ok(potential) = self.representation.potential()
@@ -478,9 +485,17 @@ impl<'a> Sampler<'a> {
             && (c.max_bond_stretch_angstrom > MAX_BOND_STRETCH_ANGSTROM
                 || c.min_bond_ratio < MIN_BOND_RATIO)
         {
+            // Walkers that feel the force field are strained by too long a step; walkers
+            // driven by the model's score, by a score that does not hold the bonds.
+            let advice = if guided_by_energy {
+                "lower transition.step_size"
+            } else {
+                "the model's score does not hold the bonds where these walkers went: train it \
+                 longer or on more frames, or use a route whose walkers feel the force field"
+            };
             warnings.push(format!(
                 "bonds strained beyond physical: longest stretch {:.3} Å, shortest bond {:.2} \
-                 of its rest length; lower transition.step_size",
+                 of its rest length; {advice}",
                 c.max_bond_stretch_angstrom, c.min_bond_ratio
             ));
         }

@@ -98,10 +98,20 @@ pub struct Evaluations {
     /// This run's: walkers, route and scoring.
     #[serde(flatten)]
     pub run: transition::Evaluations,
-    /// Potential evaluations spent on the training data.
-    pub training_data: Option<u64>,
+    /// What the training data cost, apart from this run.
+    pub training_data: Option<TrainingData>,
     /// The reference bounds' (grid minimax and string method on the guiding surface).
     pub reference_bounds: u64,
+}
+
+/// The evaluations behind a model's training data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainingData {
+    /// Of the surface, by the replica exchange that drew the samples (0 for frames).
+    pub surface_evaluations: u64,
+    /// Of the force field, by the metadynamics runs that made a molecule's surfaces (every
+    /// walker; the guiding and the independent run).
+    pub force_field_evaluations: u64,
 }
 
 /// Wall times in seconds.
@@ -342,7 +352,10 @@ pub fn run(
         notes,
         evaluations: Evaluations {
             run: sampled.evaluations.clone(),
-            training_data: loaded.metadata.as_ref().map(|m| m.sampling_evaluations),
+            training_data: loaded.metadata.as_ref().map(|m| TrainingData {
+                surface_evaluations: m.sampling_evaluations,
+                force_field_evaluations: file.force_field_training_evaluations(),
+            }),
             reference_bounds: sampler.reference().evaluations,
         },
         molecule: sampled.backmap.clone(),
