@@ -794,6 +794,10 @@ fn tampered_shards_are_refused(sb: &Sandbox, system: &str) {
         });
         failed_with(&merge(parts, "m7"), &[field, "not a plain name"]);
     }
+    let parts = copy_shards(sb, "t9", 1, &|d| {
+        edit_summary(d, &|v| v["shard"]["first"] = 30.into())
+    });
+    failed_with(&merge(parts, "m11"), &["field `shard`", "30..16"]);
     let parts = copy_shards(sb, "t6", 3, &|d| {
         edit_summary(d, &|v| v["files"][0] = "../../../etc/passwd".into())
     });

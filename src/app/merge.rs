@@ -32,6 +32,15 @@ fn read(dir: &Path) -> Result<Part> {
             dir.display()
         )));
     };
+    if info.first > info.end || info.end > info.total {
+        return Err(Error::parse(
+            &path,
+            format!(
+                "field `shard`: paths {}..{} of {} is not a part of a run",
+                info.first, info.end, info.total
+            ),
+        ));
+    }
     // Names that build paths are plain names: nothing a summary says can lead outside.
     for (field, name) in [
         ("system", &summary.system),
