@@ -225,12 +225,14 @@ enum Command {
         #[arg(long)]
         safetensors: Option<PathBuf>,
     },
-    /// The shards of one `tps sample --shard` run put together, as one unsharded run.
+    /// The shards of one `tps sample --shard` (or `tps committor --shard`) run put together,
+    /// as one unsharded run.
     Merge {
         /// The shards' output directories.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
-        /// Root directory of the outputs.
+        /// Root directory of the outputs (committor shards go where their unsharded run's
+        /// committor goes).
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
@@ -268,6 +270,10 @@ enum Command {
         /// Root directory of the outputs (for --frames).
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Shoot from part K of N of the frames (0 ≤ K < N); `tps merge` puts the parts
+        /// together.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
     },
     /// Every route side by side on the same seeds, paths and noise, judged on one surface.
     Compare {
@@ -438,6 +444,14 @@ fn run(cli: Cli) -> tps::Result<()> {
             let model = app::import::run(&system, &checkpoint)?;
             println!("model: {}", model.display());
         }
+        Command::Merge { shards, .. } if shards[0].join("committor.json").is_file() => {
+            let (r, dir) = app::committor::merge(&shards)?;
+            println!(
+                "merged {} committor shards\n{r}\noutputs: {}",
+                shards.len(),
+                dir.display()
+            );
+        }
         Command::Merge { shards, out } => {
             let (s, dir) = app::merge::run(&shards, &out)?;
             println!(
@@ -457,6 +471,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             core,
             seed,
             out,
+            shard,
         } => {
             let source = match (frames, from, to) {
                 (Some(file), Some(from), Some(to)) => app::committor::Source::Frames {
@@ -485,6 +500,10 @@ fn run(cli: Cli) -> tps::Result<()> {
                 core_kt: core,
                 seed,
                 out_root: out,
+                shard: shard
+                    .as_deref()
+                    .map(|k| tps::transition::Shard::parse(k).map_err(|e| e.about("--shard")))
+                    .transpose()?,
             };
             let (r, dir) = app::committor::run(&options, &progress)?;
             progress.finish();

@@ -73,6 +73,38 @@ fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
     assert!(frames.len() > 8);
     let first_p = frames[0]["p_b"].as_f64().unwrap();
     assert!(first_p < 0.1, "a path starts in A: p_B {first_p}");
+    // Shards of the frames, merged: the unsharded run's numbers, frame for frame.
+    ok(&shoot(&["--select", "every:4000", "--seed", "3"]));
+    let whole = std::fs::read_to_string(run.join("committor/committor.csv")).unwrap();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        ok(&shoot(&[
+            "--select",
+            "every:4000",
+            "--seed",
+            "3",
+            "--shard",
+            &shard,
+        ]));
+    }
+    let part = |k: usize| {
+        run.join(format!("committor-shard-{k}-of-3"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    failed_with(
+        &sb.tps(&["merge", &part(0), &part(2)]),
+        &["shard 1 of 3", "missing"],
+    );
+    ok(&sb.tps(&["merge", &part(0), &part(1), &part(2)]));
+    assert_eq!(
+        std::fs::read_to_string(run.join("committor/committor.csv")).unwrap(),
+        whole
+    );
+    for k in 0..3 {
+        std::fs::remove_dir_all(part(k)).unwrap();
+    }
     // The run can be replaced with its committor beside it.
     ok(&sb.tps(&sample));
     // Refused: no shots, a nonsense selection, a time so short that nothing commits.

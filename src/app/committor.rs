@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::sample::Summary;
 use super::write_json;
@@ -20,6 +20,7 @@ use crate::output::{plot, table};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::systems::System;
+use crate::transition::Shard;
 
 /// Which frames of a run are shot from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -87,6 +88,8 @@ pub struct CommittorOptions {
     pub seed: u64,
     /// Root of the outputs of a user's frames.
     pub out_root: PathBuf,
+    /// Only this part of the frames (`tps merge` puts the parts together).
+    pub shard: Option<Shard>,
 }
 
 /// Longest shot of a molecule by default, ps.
@@ -97,7 +100,7 @@ pub const SURFACE_MAX_STEPS: u64 = 200_000;
 const CHECK_EVERY: u64 = 10;
 
 /// One frame shot from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FrameCommittor {
     /// Its path in the run (0 for a user's file).
     pub path: usize,
@@ -111,11 +114,12 @@ pub struct FrameCommittor {
     #[serde(flatten)]
     pub committor: Committor,
     /// Mean time to commit: ps for molecules, walker time for surfaces.
+    #[serde(deserialize_with = "crate::output::json::nullable_f64")]
     pub mean_commit_time: f64,
 }
 
 /// Where `p_B` crosses ½ along a path (between two frames shot from).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Crossing {
     /// The path.
     pub path: usize,
@@ -124,7 +128,7 @@ pub struct Crossing {
 }
 
 /// `committor.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommittorReport {
     /// Name of the system.
     pub system: String,
@@ -134,6 +138,8 @@ pub struct CommittorReport {
     pub to: String,
     /// The frames' origin.
     pub source: String,
+    /// The names of the variables given for every frame.
+    pub variables: Vec<String>,
     /// Which frames.
     pub select: String,
     /// Shots per frame.
@@ -155,10 +161,27 @@ pub struct CommittorReport {
     pub undecided: usize,
     /// Things to know.
     pub warnings: Vec<String>,
+    /// A part of the frames (`--shard K/N`): which, and its frames `first..end` of `total`.
+    pub shard: Option<CommittorShard>,
     /// Command, configuration, seed and inputs.
     pub provenance: Provenance,
     /// Wall time, s.
     pub wall_seconds: f64,
+}
+
+/// Which frames a shard of a committor run shot from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommittorShard {
+    /// Which part of how many.
+    pub shard: Shard,
+    /// Its first frame among all picked.
+    pub first: usize,
+    /// One past its last.
+    pub end: usize,
+    /// Frames picked in the whole run.
+    pub total: usize,
+    /// Where the whole run's result goes.
+    pub target: PathBuf,
 }
 
 /// Frames with their path and index.
@@ -356,8 +379,38 @@ pub fn run(
     let system = &frames.system;
     let scoring = system.scoring_surface()?;
     let surface = scoring.surface;
-    let picked = pick(&frames, select, system, surface);
-    let staged = Staged::new(&frames.target)?;
+    let all = pick(&frames, select, system, surface);
+    let range = options.shard.map_or(0..all.len(), |s| s.range(all.len()));
+    if let Some(s) = options.shard.filter(|s| s.count > all.len()) {
+        return Err(Error::Invalid(format!(
+            "--shard {}/{}: more parts than the {} frames picked",
+            s.index,
+            s.count,
+            all.len()
+        )));
+    }
+    let picked = &all[range.clone()];
+    let shard = options.shard.map(|s| CommittorShard {
+        shard: s,
+        first: range.start,
+        end: range.end,
+        total: all.len(),
+        target: frames.target.clone(),
+    });
+    let target = match options.shard {
+        Some(s) => {
+            let name = frames
+                .target
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            frames
+                .target
+                .with_file_name(format!("{name}-shard-{}-of-{}", s.index, s.count))
+        }
+        None => frames.target.clone(),
+    };
+    let staged = Staged::new(&target)?;
     let kt = system.kt();
     let states = system.file.named_states();
     let cores = BasinCores::new(
@@ -425,6 +478,7 @@ pub fn run(
         shooter.as_ref(),
         &cores,
         &starts,
+        range.start,
         options.shots,
         max_steps,
         options.seed,
@@ -448,7 +502,7 @@ pub fn run(
         .collect();
     let undecided: usize = rows.iter().map(|r| r.committor.undecided).sum();
     let decided = rows.iter().filter(|r| r.committor.p_b.is_finite()).count();
-    if decided == 0 {
+    if decided == 0 && shard.is_none() {
         return Err(Error::Invalid(format!(
             "no shot of any frame committed to {} or {} within {:.4} ({} steps): the frames \
              are not between the two states, or --max-time is too short; nothing written",
@@ -458,26 +512,12 @@ pub fn run(
             max_steps
         )));
     }
-    let mut warnings = Vec::new();
-    if undecided > 0 {
-        warnings.push(format!(
-            "{undecided} of {} shots committed to neither state within the time limit: they \
-             are left out of p_B and counted per frame (`undecided`); raise --max-time",
-            rows.len() * options.shots
-        ));
-    }
-    if decided < rows.len() {
-        warnings.push(format!(
-            "{} frame(s) have no committed shot and no p_B",
-            rows.len() - decided
-        ));
-    }
-    let shot: Vec<Committor> = rows.iter().map(|r| r.committor.clone()).collect();
     let report = CommittorReport {
         system: system.file.name.clone(),
         from: frames.from.clone(),
         to: frames.to.clone(),
         source: frames.source.clone(),
+        variables: system.file.coordinate_names(),
         select: match select {
             Select::Every(k) => format!("every:{k}"),
             s => serde_json::to_value(s)
@@ -493,16 +533,132 @@ pub fn run(
             frames.from, frames.to, scoring.description, options.core_kt
         ),
         max_time: max_steps as f64 * time_per_step,
-        transition_states: Histogram::of(&shot),
-        crossings: crossings(&rows),
+        transition_states: Histogram::of(&[]),
+        crossings: Vec::new(),
         undecided,
         frames: rows,
-        warnings,
+        warnings: Vec::new(),
+        shard,
         provenance: system.provenance(Some(options.seed)),
         wall_seconds: t0.elapsed().as_secs_f64(),
-    };
-    write(staged.path(), &report, system)?;
+    }
+    .summarised();
+    write(staged.path(), &report)?;
     Ok((report, staged.publish()?))
+}
+
+impl CommittorReport {
+    /// With the statistics of its frames: the histogram, the crossings, the undecided shots
+    /// and what to say of them.
+    fn summarised(mut self) -> Self {
+        let shot: Vec<Committor> = self.frames.iter().map(|r| r.committor.clone()).collect();
+        self.transition_states = Histogram::of(&shot);
+        self.crossings = crossings(&self.frames);
+        self.undecided = shot.iter().map(|c| c.undecided).sum();
+        let decided = shot.iter().filter(|c| c.p_b.is_finite()).count();
+        self.warnings.clear();
+        if self.undecided > 0 {
+            self.warnings.push(format!(
+                "{} of {} shots committed to neither state within the time limit: they are \
+                 left out of p_B and counted per frame (`undecided`); raise --max-time",
+                self.undecided,
+                self.frames.len() * self.shots
+            ));
+        }
+        if decided < self.frames.len() {
+            self.warnings.push(format!(
+                "{} frame(s) have no committed shot and no p_B",
+                self.frames.len() - decided
+            ));
+        }
+        self
+    }
+}
+
+/// Puts the shards of one committor run (`--shard K/N`) together into the directory the
+/// unsharded run writes, after checking they are every part of it, once, and that each
+/// holds the frames it says.
+pub fn merge(dirs: &[PathBuf]) -> Result<(CommittorReport, PathBuf)> {
+    let mut parts: Vec<(PathBuf, CommittorReport)> = dirs
+        .iter()
+        .map(|d| {
+            let path = d.join("committor.json");
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let r: CommittorReport =
+                serde_json::from_str(&text).map_err(|e| Error::parse(&path, e.to_string()))?;
+            match &r.shard {
+                Some(s) if s.first <= s.end && s.end - s.first == r.frames.len() => {
+                    Ok((d.clone(), r))
+                }
+                Some(_) => Err(Error::parse(&path, "its frames are not its shard's")),
+                None => Err(Error::Invalid(format!(
+                    "{}: not a shard (written without --shard)",
+                    d.display()
+                ))),
+            }
+        })
+        .collect::<Result<_>>()?;
+    parts.sort_by_key(|(_, r)| r.shard.as_ref().map_or(0, |s| s.shard.index));
+    let key = |r: &CommittorReport| {
+        let s = r.shard.as_ref().expect("checked");
+        (
+            (
+                r.system.clone(),
+                r.from.clone(),
+                r.to.clone(),
+                r.source.clone(),
+                r.select.clone(),
+            ),
+            (
+                r.shots,
+                r.max_time.to_bits(),
+                r.cores.clone(),
+                r.provenance.seed,
+            ),
+            (
+                r.provenance.inputs.clone(),
+                s.shard.count,
+                s.total,
+                s.target.clone(),
+            ),
+        )
+    };
+    let first = key(&parts[0].1);
+    let count = (first.2).1;
+    for (k, (dir, r)) in parts.iter().enumerate() {
+        if key(r) != first {
+            return Err(Error::Invalid(format!(
+                "{}: a shard of another committor run than {}",
+                dir.display(),
+                parts[0].0.display()
+            )));
+        }
+        let index = r.shard.as_ref().expect("checked").shard.index;
+        if index != k {
+            let (why, which) = if index < k {
+                ("twice", index)
+            } else {
+                ("missing", k)
+            };
+            return Err(Error::Invalid(format!("shard {which} of {count} is {why}")));
+        }
+    }
+    if parts.len() != count {
+        return Err(Error::Invalid(format!(
+            "shard {} of {count} is missing",
+            parts.len()
+        )));
+    }
+    let target = parts[0].1.shard.as_ref().expect("checked").target.clone();
+    let staged = Staged::new(&target)?;
+    let mut merged = parts[0].1.clone();
+    merged.frames = parts.iter().flat_map(|(_, r)| r.frames.clone()).collect();
+    merged.shard = None;
+    merged.provenance.command = crate::provenance::command();
+    merged.wall_seconds = parts.iter().map(|(_, r)| r.wall_seconds).sum();
+    let merged = merged.summarised();
+    write(staged.path(), &merged)?;
+    Ok((merged, staged.publish()?))
 }
 
 /// The frames to shoot from (indices into `frames.frames`), path by path.
@@ -575,10 +731,9 @@ fn crossings(rows: &[FrameCommittor]) -> Vec<Crossing> {
         .collect()
 }
 
-fn write(dir: &Path, report: &CommittorReport, system: &System) -> Result<()> {
-    let names = system.file.coordinate_names();
+fn write(dir: &Path, report: &CommittorReport) -> Result<()> {
     let mut header: Vec<String> = vec!["path".into(), "frame".into()];
-    header.extend(names.iter().cloned());
+    header.extend(report.variables.iter().cloned());
     header.extend(
         [
             "score",
@@ -613,7 +768,7 @@ fn write(dir: &Path, report: &CommittorReport, system: &System) -> Result<()> {
     table::write_csv(&dir.join("committor.csv"), &header, &rows)?;
     write_json(&dir.join("committor.json"), report)?;
     let h = &report.transition_states;
-    if h.frames > 0 {
+    if h.frames > 0 && report.shard.is_none() {
         plot::histogram(
             &dir.join("committor.png"),
             &format!(

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::barrier::Basins;
 use crate::mm::{Langevin, MdConfig, Molecule, State};
@@ -180,7 +180,7 @@ impl Shooter for MoleculeShooter<'_> {
 }
 
 /// What the shots from one configuration did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Committor {
     /// Shots that reached the target's core first.
     pub to: usize,
@@ -189,19 +189,25 @@ pub struct Committor {
     /// Shots that reached neither within the time limit (left out of `p_B`, counted here).
     pub undecided: usize,
     /// `to / (to + from)`; NaN (null) when no shot committed.
+    #[serde(deserialize_with = "crate::output::json::nullable_f64")]
     pub p_b: f64,
     /// Its binomial standard error `√(p(1 − p)/n)`.
+    #[serde(deserialize_with = "crate::output::json::nullable_f64")]
     pub standard_error: f64,
     /// Mean steps to commit, over the shots that did.
+    #[serde(deserialize_with = "crate::output::json::nullable_f64")]
     pub mean_commit_steps: f64,
 }
 
-/// `shots` shots from every configuration of `starts`, on all cores, seeded by `seed`;
-/// `progress` is told of every finished configuration.
+/// `shots` shots from every configuration of `starts`, on all cores, seeded by `seed`; the
+/// configurations are numbers `first…` of the whole set (a shard's draw the streams the whole
+/// run would); `progress` is told of every finished configuration.
+#[allow(clippy::too_many_arguments)]
 pub fn committors(
     shooter: &dyn Shooter,
     commitment: &dyn Commitment,
     starts: &[Vec<f64>],
+    first: usize,
     shots: usize,
     max_steps: u64,
     seed: u64,
@@ -211,7 +217,7 @@ pub fn committors(
         .into_par_iter()
         .map(|k| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(k as u64);
+            rng.set_stream((first * shots + k) as u64);
             let out = shooter.shoot(&starts[k / shots], commitment, max_steps, &mut rng);
             if k % shots == shots - 1 {
                 progress(1);
@@ -253,17 +259,20 @@ pub fn committors(
 
 /// How close to ½ a set of configurations' committors are: what says whether they are
 /// transition states.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Histogram {
     /// Configurations with at least one committed shot.
     pub frames: usize,
     /// Counts of `p_B` in ten bins of width 0.1 from 0 to 1 (1 in the last).
     pub counts: [usize; 10],
     /// Share with `p_B` in [0.3, 0.7].
+    #[serde(deserialize_with = "crate::output::json::nullable_f64")]
     pub fraction_near_half: f64,
     /// Mean `|p_B − ½|`.
+    #[serde(deserialize_with = "crate::output::json::nullable_f64")]
     pub mean_distance_from_half: f64,
     /// Its standard error over the configurations.
+    #[serde(deserialize_with = "crate::output::json::nullable_f64")]
     pub standard_error: f64,
 }
 
@@ -362,7 +371,7 @@ mod tests {
         let planes = Planes(-0.9, 0.9);
         let xs = [-0.4, -0.15, 0.0, 0.15, 0.4];
         let starts: Vec<Vec<f64>> = xs.iter().map(|&x| vec![x, 0.0]).collect();
-        let c = committors(&shooter, &planes, &starts, 400, 200_000, 7, &|_| {});
+        let c = committors(&shooter, &planes, &starts, 0, 400, 200_000, 7, &|_| {});
         let mut last = -1.0;
         for (x, c) in xs.iter().zip(&c) {
             assert_eq!(c.undecided, 0);
@@ -379,10 +388,13 @@ mod tests {
             last = c.p_b;
         }
         assert!((c[2].p_b - 0.5).abs() < 3.0 * c[2].standard_error);
+        // A shard of the frames draws the streams of the whole set.
+        let part = committors(&shooter, &planes, &starts[3..], 3, 400, 200_000, 7, &|_| {});
+        assert_eq!((part[0].to, part[1].to), (c[3].to, c[4].to));
         // Same seed, same numbers; another seed, others.
-        let again = committors(&shooter, &planes, &starts[..1], 400, 200_000, 7, &|_| {});
+        let again = committors(&shooter, &planes, &starts[..1], 0, 400, 200_000, 7, &|_| {});
         assert_eq!(again[0].to, c[0].to);
-        let other = committors(&shooter, &planes, &starts[..1], 400, 200_000, 8, &|_| {});
+        let other = committors(&shooter, &planes, &starts[..1], 0, 400, 200_000, 8, &|_| {});
         assert_ne!(other[0].to, c[0].to);
     }
 
@@ -398,6 +410,7 @@ mod tests {
             &shooter,
             &Planes(-0.9, 0.9),
             &[vec![0.0, 0.0]],
+            0,
             10,
             5,
             1,
