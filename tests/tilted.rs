@@ -277,6 +277,12 @@ fn compare_puts_both_models_side_by_side(sb: &Sandbox, boltzmann: &str, tilted: 
         "learned",
     ]));
     let summary = common::json(&sb.path("out/tilted/L-R/summary.json"));
+    assert!(
+        summary["model_ensemble"]
+            .as_str()
+            .unwrap()
+            .starts_with("well-tempered (γ = 6)")
+    );
     assert_eq!(
         rows[2]["seeds"][1]["max_energy_mean"],
         summary["path_results"]["max_energy_mean"]

@@ -166,6 +166,9 @@ pub struct Summary {
     pub frames: String,
     /// The model file used (none for exact denoisers).
     pub model: Option<String>,
+    /// The ensemble the model learnt, and what it means for the routes.
+    #[serde(default)]
+    pub model_ensemble: Option<String>,
     /// The route: what the walkers follow and what moved them.
     pub route: RouteSummary,
     /// The surface every path maximum below is judged on.
@@ -333,6 +336,18 @@ pub fn run(
         trajectories_written: written,
         frames: sampler.representation().frames_note(&file.transition),
         model: loaded.model_path.as_ref().map(|p| p.display().to_string()),
+        model_ensemble: loaded.metadata.as_ref().map(|m| match &m.tilt {
+            None => "boltzmann: the model learnt the surface's Boltzmann samples".into(),
+            Some(t) => format!(
+                "well-tempered (γ = {}{}): the model learnt the flattened ensemble; the \
+                 geodesic routes live in its spacetime, and the learned route adds the tilt's \
+                 ∇V/kT back to its score",
+                t.well_tempered.bias_factor,
+                t.well_tempered
+                    .cap
+                    .map_or(String::new(), |c| format!(", cap {c}"))
+            ),
+        }),
         route: sampled.route.clone(),
         scored_on: scoring.description.clone(),
         scoring_independent: scoring.independent,
