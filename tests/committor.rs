@@ -114,6 +114,11 @@ fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
         &shoot(&["--select", "top", "--max-time", "0.0005"]),
         &["no shot", "--max-time"],
     );
+    // A directory that is no run, and a run that kept no trajectory.
+    failed_with(
+        &sb.tps(&["committor", "nowhere"]),
+        &["nowhere", "not the output directory of a `tps sample` run"],
+    );
     // A run that kept no trajectory has no frames.
     let mut bare = sample.to_vec();
     bare.extend(["--max-trajectories", "0", "--out", "bare"]);

@@ -199,6 +199,13 @@ struct Frames {
 /// A finished run's frames and system.
 fn run_frames(dir: &Path) -> Result<Frames> {
     let path = dir.join("summary.json");
+    if !path.is_file() {
+        return Err(Error::Invalid(format!(
+            "{} is not the output directory of a `tps sample` run (no summary.json in it); \
+             give a run's directory, or a system file with --frames, --from and --to",
+            dir.display()
+        )));
+    }
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let summary: Summary =
         serde_json::from_str(&text).map_err(|e| Error::parse(&path, e.to_string()))?;
