@@ -140,6 +140,15 @@ fn the_tilted_model_knows_the_pass_and_the_boltzmann_model_does_not() {
         "the Boltzmann model ({b_pass:.2}) should be worse at the pass than the tilted one \
          ({t_pass:.2})"
     );
+    // The learnt free energy is written beside the model: its barrier is the surface's.
+    let learnt =
+        Tabulated::from_file(&sb.path("tilted_learnt_fes.dat"), false).expect("written, readable");
+    let barrier = learnt.energy(&[0.0, 0.0]) - learnt.energy(&[-1.0, 0.0]);
+    let exact_barrier = DoubleWell.energy(&[0.0, 0.0]) - DoubleWell.energy(&[-1.0, 0.0]);
+    assert!(
+        (barrier - exact_barrier).abs() < 1.0,
+        "learnt barrier {barrier:.2} against {exact_barrier:.2}"
+    );
     // In the wells both are right: the correction does not spoil what the basins knew.
     for k in [0, 6] {
         assert!((t[k][0] - exact[k]).abs() < 2.0, "well {k}: {:?}", t[k]);

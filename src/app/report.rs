@@ -132,7 +132,7 @@ impl Display for TrainReport {
             write!(
                 out,
                 "\nlearnt free energy (the model's score integrated{}) against {}: RMS {:.2} over \
-                 the {} cells below the highest pass + {} kT ({:.1} above the minimum)",
+                 the {} cells below the highest pass + {} kT ({:.1} above the minimum){}",
                 if l.ensemble == crate::training::Ensemble::Boltzmann {
                     ""
                 } else {
@@ -142,7 +142,10 @@ impl Display for TrainReport {
                 f.rms,
                 f.cells,
                 crate::route::learned::FIDELITY_MARGIN_KT,
-                f.ceiling
+                f.ceiling,
+                self.learnt_free_energy_file
+                    .as_ref()
+                    .map_or(String::new(), |p| format!("; written to {}", p.display()))
             )?;
         }
         Ok(())

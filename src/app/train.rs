@@ -29,6 +29,8 @@ pub struct TrainReport {
     pub learnt: LearnReport,
     /// 2-D systems: the learnt free energy against the scoring surface.
     pub learnt_free_energy: Option<LearntFidelity>,
+    /// 2-D systems: where the learnt free energy was written (a PLUMED grid).
+    pub learnt_free_energy_file: Option<PathBuf>,
 }
 
 /// Trains the system in `path` with `seed`; `None` for a Gaussian mixture, whose exact
@@ -83,7 +85,38 @@ pub fn run(
     // The system as published: its model and surfaces are the ones just written.
     let published = System::load(path)?;
     let learnt_free_energy = learnt_fidelity(&published, &published.denoiser(backend)?)?;
+    // The model's own free energy beside it, readable by PLUMED's tools and by `tps` as a
+    // tabulated surface.
+    let learnt_free_energy_file = match &learnt_free_energy {
+        Some(f) => {
+            let stem = model_path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let path = model_path.with_file_name(format!("{stem}_learnt_fes.dat"));
+            let names = file.coordinate_names();
+            let text = f.learnt.to_plumed(
+                [&names[0], &names[1]],
+                "free_energy",
+                &format!(
+                    "the learnt free energy of {} (its score at λ = {} integrated{}), lowest \
+                     node 0",
+                    model_path.display(),
+                    file.transition.lambda_max,
+                    if file.training.tilt_parameters().is_some() {
+                        ", its tilt added back"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            atomic::write(&path, text.as_bytes())?;
+            Some(path)
+        }
+        None => None,
+    };
     Ok(Some(TrainReport {
+        learnt_free_energy_file,
         model: model_path,
         surfaces: written,
         free_energy: learnt.surfaces.map(|s| s.summary),

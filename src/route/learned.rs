@@ -213,6 +213,9 @@ pub struct LearntFidelity {
     /// Their ceiling on the surface: the highest pass between the named states plus
     /// [`FIDELITY_MARGIN_KT`] kT (surface units above its minimum).
     pub ceiling: f64,
+    /// The learnt free energy itself (lowest node 0).
+    #[serde(skip)]
+    pub learnt: Tabulated,
 }
 
 /// Cells up to this many kT above the highest pass between states are compared (2 kT ≈
@@ -274,6 +277,7 @@ pub fn learnt_fidelity(system: &System, model: &LoadedDenoiser) -> Result<Option
         rms,
         cells: kept.len(),
         ceiling: ceiling - low,
+        learnt,
     }))
 }
 
