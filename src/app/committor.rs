@@ -632,7 +632,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(CommittorReport, PathBuf)> {
     };
     let first = key(&parts[0].1);
     let count = (first.2).1;
-    for (k, (dir, r)) in parts.iter().enumerate() {
+    for (dir, r) in &parts {
         if key(r) != first {
             return Err(Error::Invalid(format!(
                 "{}: a shard of another committor run than {}",
@@ -640,22 +640,13 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(CommittorReport, PathBuf)> {
                 parts[0].0.display()
             )));
         }
-        let index = r.shard.as_ref().expect("checked").shard.index;
-        if index != k {
-            let (why, which) = if index < k {
-                ("twice", index)
-            } else {
-                ("missing", k)
-            };
-            return Err(Error::Invalid(format!("shard {which} of {count} is {why}")));
-        }
     }
-    if parts.len() != count {
-        return Err(Error::Invalid(format!(
-            "shard {} of {count} is missing",
-            parts.len()
-        )));
-    }
+    let indices: Vec<usize> = parts
+        .iter()
+        .map(|(_, r)| r.shard.as_ref().expect("checked").shard.index)
+        .collect();
+    let given: Vec<&Path> = parts.iter().map(|(d, _)| d.as_path()).collect();
+    super::merge::every_part_once(&indices, count, &given)?;
     let target = parts[0].1.shard.as_ref().expect("checked").target.clone();
     let staged = Staged::new(&target)?;
     let mut merged = parts[0].1.clone();
@@ -679,6 +670,7 @@ fn pick(
     for (k, (p, _, _)) in frames.frames.iter().enumerate() {
         by_path.entry(*p).or_default().push(k);
     }
+    // Each frame's score and distance to the saddle once, not once per comparison.
     let energy = |k: usize| surface.energy(&variables(system, &frames.frames[k].2));
     let from_saddle = |k: usize| {
         let saddle = frames.saddle.as_deref().unwrap_or(&[]);
@@ -701,14 +693,16 @@ fn pick(
                     .collect(),
                 Select::Top => ks
                     .iter()
-                    .copied()
-                    .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+                    .map(|&k| (k, energy(k)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(k, _)| k)
                     .into_iter()
                     .collect(),
                 Select::Saddle => ks
                     .iter()
-                    .copied()
-                    .min_by(|&a, &b| from_saddle(a).total_cmp(&from_saddle(b)))
+                    .map(|&k| (k, from_saddle(k)))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(k, _)| k)
                     .into_iter()
                     .collect(),
             }

@@ -190,26 +190,41 @@ fn check(parts: &mut [Part]) -> Result<()> {
             )));
         }
     }
-    let count = info.shard.count;
-    for (k, p) in parts.iter().enumerate() {
-        let index = p.summary.shard.as_ref().expect("checked").shard.index;
+    let indices: Vec<usize> = parts
+        .iter()
+        .map(|p| p.summary.shard.as_ref().expect("checked").shard.index)
+        .collect();
+    let dirs: Vec<&Path> = parts.iter().map(|p| p.dir.as_path()).collect();
+    every_part_once(&indices, info.shard.count, &dirs)
+}
+
+/// Refuses shards whose sorted `indices` are not `0..count` exactly once, naming the first
+/// shard missing or given twice (`dirs`: what was given, for the message).
+pub fn every_part_once(indices: &[usize], count: usize, dirs: &[&Path]) -> Result<()> {
+    let given = || {
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (k, &index) in indices.iter().enumerate() {
         if index != k {
-            let why = if index < k { "twice" } else { "missing" };
-            let which = if index < k { index } else { k };
+            let (why, which) = if index < k {
+                ("twice", index)
+            } else {
+                ("missing", k)
+            };
             return Err(Error::Invalid(format!(
                 "shard {which} of {count} is {why} (given: {})",
-                parts
-                    .iter()
-                    .map(|p| p.dir.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                given()
             )));
         }
     }
-    if parts.len() != count {
+    if indices.len() != count {
         return Err(Error::Invalid(format!(
-            "shard {} of {count} is missing",
-            parts.len()
+            "shard {} of {count} is missing (given: {})",
+            indices.len(),
+            given()
         )));
     }
     Ok(())
