@@ -60,6 +60,9 @@ pub struct LearnReport {
     pub samples: usize,
     /// Learning from data: the effective sample size of the weighted frames.
     pub effective_samples: Option<f64>,
+    /// Learning a tilted ensemble from data: the frames' effective sample size with the
+    /// Boltzmann weights instead (what the tilt's weights are to be set against).
+    pub effective_samples_boltzmann: Option<f64>,
     /// Molecules whose frames are reweighted onto a surface (Cartesian molecules; data with a
     /// given surface): each state's weighted population in the frames, against the surface.
     pub populations: Vec<StatePopulation>,
@@ -163,6 +166,7 @@ pub fn learn(
     };
 
     let t1 = Instant::now();
+    let mut atom_variables = None;
     let populations = match (&cartesian_run, &surfaces, &system.molecule) {
         (Some(run), Some(s), Some(m)) => {
             let w = cartesian_samples(system, m, run)?;
@@ -173,10 +177,24 @@ pub fn learn(
                 "the metadynamics run is too short for its weights; raise md.steps",
             );
             external = Some(w.weighted);
+            atom_variables = Some(w.variables);
             populations
         }
         _ => given_surface_populations(system, external.as_ref(), surfaces.as_ref()),
     };
+    let effective_samples_boltzmann = external.as_ref().map(|w| w.effective_samples);
+    if let (Some(t), Some(w)) = (&tilt, &mut external) {
+        let variables = atom_variables.as_ref().unwrap_or(&w.points);
+        let weights = tilt_weights(&w.weights, variables, &t.bias, system.kt());
+        w.effective_samples = effective_samples(&weights);
+        w.weights = weights;
+        tracing::info!(
+            "frames reweighted to the tilted ensemble: {:.0} effective samples (the Boltzmann \
+             weights': {:.0})",
+            w.effective_samples,
+            effective_samples_boltzmann.unwrap_or(0.0)
+        );
+    }
     let samples = training_samples(system, external.as_ref(), sampled, seed, progress);
     let sampling_seconds = t1.elapsed().as_secs_f64();
     tracing::info!(
@@ -235,6 +253,8 @@ pub fn learn(
             populations,
             frames_estimate,
             effective_samples: external.as_ref().map(|w| w.effective_samples),
+            effective_samples_boltzmann: effective_samples_boltzmann
+                .filter(|_| file.training.tilt_parameters().is_some()),
             samples: samples.points.len(),
             sampling_evaluations: samples.energy_evaluations,
             swap_acceptance: samples.swap_acceptance,
@@ -413,11 +433,8 @@ fn cartesian_samples(
             trajectory.push(w);
         }
     }
-    let top = bias.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let raw: Vec<f64> = bias.iter().map(|b| ((b - top) / kt).exp()).collect();
-    let sum: f64 = raw.iter().sum();
-    let weights: Vec<f64> = raw.iter().map(|v| v / sum).collect();
-    let effective_samples = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
+    let weights = normalised_exp(&bias.iter().map(|b| b / kt).collect::<Vec<_>>());
+    let effective_samples = effective_samples(&weights);
     tracing::info!(
         "{} all-atom frames, {effective_samples:.0} effective samples",
         points.len()
@@ -433,6 +450,43 @@ fn cartesian_samples(
         },
         variables,
     })
+}
+
+/// `exp(a_i)` normalised to sum 1 (the largest exponent taken out first).
+fn normalised_exp(a: &[f64]) -> Vec<f64> {
+    let top = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let raw: Vec<f64> = a.iter().map(|v| (v - top).exp()).collect();
+    let sum: f64 = raw.iter().sum();
+    raw.iter().map(|v| v / sum).collect()
+}
+
+/// Kish's effective sample size of normalised weights, `1/Σw²`.
+fn effective_samples(weights: &[f64]) -> f64 {
+    1.0 / weights.iter().map(|w| w * w).sum::<f64>()
+}
+
+/// Frames of the Boltzmann ensemble (normalised `weights`) reweighted to the ensemble tilted by
+/// `bias` over their `variables`: each times `exp(−V(s)/kT)`. Frames outside the bias's grid
+/// (where it is not known) get no weight.
+pub fn tilt_weights(
+    weights: &[f64],
+    variables: &[Vec<f64>],
+    bias: &Tabulated,
+    kt: f64,
+) -> Vec<f64> {
+    let log: Vec<f64> = weights
+        .iter()
+        .zip(variables)
+        .map(|(w, s)| {
+            let v = bias.energy(s);
+            if *w > 0.0 && v.is_finite() {
+                w.ln() - v / kt
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+        .collect();
+    normalised_exp(&log)
 }
 
 /// Each state's weighted population (frames assigned to the nearest state in the variables)
@@ -749,4 +803,69 @@ fn check_surface(system: &System, seed: u64, progress: &dyn Progress) -> Result<
             env!("CARGO_PKG_VERSION")
         )),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::potential::WellTempered;
+
+    /// `F = (x² − 1)² · 8 + y²` on a grid.
+    struct Well;
+
+    impl Potential for Well {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn energy_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+            g[0] = 32.0 * x[0] * (x[0] * x[0] - 1.0);
+            g[1] = 2.0 * x[1];
+            8.0 * (x[0] * x[0] - 1.0).powi(2) + x[1] * x[1]
+        }
+    }
+
+    /// Boltzmann-weighted frames reweighted by the well-tempered tilt carry the weights of
+    /// `exp(−F/(γ kT))` (at the grid's nodes, where the tabulated bias is exact); a frame off
+    /// the grid gets none.
+    #[test]
+    fn frames_reweighted_to_the_tilt_carry_the_flattened_weights() {
+        let kt = 0.7;
+        let gamma = 5.0;
+        let domain = [[-2.0, 2.0], [-2.0, 2.0]];
+        let n = 41;
+        let grid = Tabulated::of(&Well, domain, n, false);
+        let well_tempered = WellTempered {
+            bias_factor: gamma,
+            cap: None,
+            minimum: 0.0,
+        };
+        let bias = well_tempered.tabulate(&grid);
+        let mut points: Vec<Vec<f64>> = (0..n * n)
+            .step_by(7)
+            .map(|k| grid.node(k % n, k / n).to_vec())
+            .collect();
+        points.push(vec![3.0, 0.0]);
+        let boltzmann = normalised_exp(
+            &points
+                .iter()
+                .map(|p| -Well.energy(p) / kt)
+                .collect::<Vec<_>>(),
+        );
+        let tilted = tilt_weights(&boltzmann, &points, &bias, kt);
+        let last = points.len() - 1;
+        let expected = normalised_exp(
+            &points[..last]
+                .iter()
+                .map(|p| -Well.energy(p) / (gamma * kt))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(tilted[last], 0.0, "off the grid: no weight");
+        for (t, e) in tilted.iter().zip(&expected) {
+            assert!(
+                (t - e).abs() < 1e-9 * e.max(1e-300) + 1e-15,
+                "{t} against {e}"
+            );
+        }
+        assert!(effective_samples(&tilted) > 2.0 * effective_samples(&boltzmann));
+    }
 }

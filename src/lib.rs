@@ -36,7 +36,8 @@
 //! 5. geometry and dynamics: [`geometry`] (spacetime parameters, curves, geodesics,
 //!    distances), [`barrier`] (grid minimax, string method), [`paths`] (annealed Langevin);
 //! 6. [`systems`]: the system file and a loaded system (surfaces, molecule, model);
-//! 7. on a system: [`reference`](mod@reference) (what paths are judged against), [`representation`]
+//! 7. on a system: [`reference`](mod@reference) (what paths are judged against),
+//!    [`statistics`](mod@statistics) (paths judged against it), [`representation`]
 //!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned),
 //!    [`transition`] (paths between two states, scored), [`committor`] (where unbiased
 //!    dynamics from a frame commit: the judge of transition states), [`learning`] (what `tps
@@ -65,6 +66,7 @@ pub mod representation;
 pub mod route;
 pub mod sampling;
 pub mod schedule;
+pub mod statistics;
 pub mod systems;
 pub mod toml_file;
 pub mod training;

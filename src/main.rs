@@ -134,6 +134,31 @@ impl SampleArgs {
 }
 
 /// Geodesic constraints on the command line: they replace or add to the system file's.
+/// How committor shots are made.
+#[derive(Args)]
+struct ShotArgs {
+    /// Shots per frame.
+    #[arg(long, default_value_t = tps::committor::DEFAULT_SHOTS)]
+    shots: usize,
+    /// Longest shot: ps for molecules (default 2); walker time (steps × ds) for surfaces
+    /// (default 200,000 steps).
+    #[arg(long)]
+    max_time: Option<f64>,
+    /// A state's core: its basin within this many kT of its minimum.
+    #[arg(long, default_value_t = tps::committor::DEFAULT_CORE_KT)]
+    core: f64,
+}
+
+impl ShotArgs {
+    fn settings(&self) -> tps::committor::ShotSettings {
+        tps::committor::ShotSettings {
+            shots: self.shots,
+            core_kt: self.core,
+            max_time: self.max_time,
+        }
+    }
+}
+
 #[derive(Args)]
 struct ConstraintArgs {
     /// The paper's plain geodesic: drop the system file's constraints (others given here still apply).
@@ -254,16 +279,8 @@ enum Command {
         /// saddle), all, every:K.
         #[arg(long)]
         select: Option<String>,
-        /// Shots per frame.
-        #[arg(long, default_value_t = 200)]
-        shots: usize,
-        /// Longest shot: ps for molecules (default 2); walker time (steps × ds) for surfaces
-        /// (default 200,000 steps).
-        #[arg(long)]
-        max_time: Option<f64>,
-        /// A state's core: its basin within this many kT of its minimum.
-        #[arg(long, default_value_t = 2.0)]
-        core: f64,
+        #[command(flatten)]
+        shots: ShotArgs,
         /// Seed of the shots.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -304,6 +321,12 @@ enum Command {
         /// ensemble): its model-based routes join the table on the same seeds (repeatable).
         #[arg(long, value_name = "SYSTEM")]
         with: Vec<PathBuf>,
+        /// Judge every route's tops by their committor: each path's highest frame shot with
+        /// unbiased dynamics (as `tps committor --select top`, seeded by the run's seed).
+        #[arg(long)]
+        committor: bool,
+        #[command(flatten)]
+        shots: ShotArgs,
         #[command(flatten)]
         constraint: ConstraintArgs,
     },
@@ -467,8 +490,6 @@ fn run(cli: Cli) -> tps::Result<()> {
             to,
             select,
             shots,
-            max_time,
-            core,
             seed,
             out,
             shard,
@@ -495,9 +516,7 @@ fn run(cli: Cli) -> tps::Result<()> {
                     .as_deref()
                     .map(app::committor::Select::parse)
                     .transpose()?,
-                shots,
-                max_time,
-                core_kt: core,
+                settings: shots.settings(),
                 seed,
                 out_root: out,
                 shard: shard
@@ -519,10 +538,13 @@ fn run(cli: Cli) -> tps::Result<()> {
             out,
             no_mep_start,
             with,
+            committor,
+            shots,
             constraint,
         } => {
             let options = app::compare::CompareOptions {
                 with,
+                committor: committor.then(|| shots.settings()),
                 sample: app::sample::SampleOptions {
                     paths,
                     no_mep_start,

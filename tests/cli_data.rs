@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok};
 use tps::data::{DataConfig, read};
 use tps::mm::cv::angle_difference;
+use tps::potential::Potential;
 use tps::systems::System;
 
 const TAIL: &str = r#"
@@ -206,6 +207,42 @@ fn tps_md_output_read_back_gives_the_same_samples_and_weights_and_trains() {
     // A 5,000-step surface is too rough to descend on for the basin: the paths' ends are
     // checked against the state instead.
     assert_eq!(summary["molecule"]["fraction_within_0_75_rad"], 1.0);
+
+    // The same frames reweighted to the well-tempered ensemble of the given surface: each
+    // frame's weight times exp(−V(φ, ψ)/kT) with the tilt the model records, and the
+    // effective samples of both weightings reported.
+    let text = std::fs::read_to_string(&sys).unwrap().replace(
+        "[training]\n",
+        "[training]\nensemble = \"well-tempered\"\nbias_factor = 6.0\n",
+    );
+    let tilted = sb.write("data_tilted.toml", &text);
+    let out = sb.tps(&["train", tilted.to_str().unwrap()]);
+    ok(&out);
+    let line = common::stdout(&out)
+        .lines()
+        .find(|l| l.contains("reweighted to the tilted ensemble"))
+        .expect("the effective samples of both weightings are reported")
+        .to_string();
+    let numbers: Vec<f64> = line
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let meta = tps::model_file::read_metadata(&sb.path("model.tpsmodel")).unwrap();
+    let tilt = meta.tilt.expect("tilt recorded");
+    assert_eq!(tilt.well_tempered.bias_factor, 6.0);
+    let raw: Vec<f64> = w
+        .weights
+        .iter()
+        .zip(&w.points)
+        .map(|(w, p)| w * (-tilt.bias.energy(p) / s.kt()).exp())
+        .collect();
+    let sum: f64 = raw.iter().sum();
+    let expected = sum * sum / raw.iter().map(|v| v * v).sum::<f64>();
+    assert!(
+        (numbers[0] - expected).abs() < 1.0 && (numbers[1] - w.effective_samples).abs() < 1.0,
+        "{line}: expected {expected:.0} and {:.0}",
+        w.effective_samples
+    );
 }
 
 /// `text` with every line but the header rewritten by `f` (fields as numbers).

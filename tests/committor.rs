@@ -5,21 +5,12 @@
 
 mod common;
 
-use common::{ROOT, Sandbox, failed_with, json, ok};
-
-fn muller_brown(sb: &Sandbox) -> String {
-    let text = std::fs::read_to_string(format!("{ROOT}/systems/muller_brown.toml")).unwrap();
-    let text = text.replace(
-        "../models/muller_brown.tpsmodel",
-        &format!("{ROOT}/models/muller_brown.tpsmodel"),
-    );
-    sb.write("mb.toml", &text).to_str().unwrap().to_string()
-}
+use common::{ROOT, Sandbox, failed_with, json, muller_brown, ok};
 
 #[test]
 fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
     let sb = Sandbox::new("committor-run");
-    let mb = muller_brown(&sb);
+    let mb = muller_brown(&sb, ("", ""));
     let sample = [
         "sample",
         &mb,
@@ -58,6 +49,34 @@ fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
     }
     assert!(run.join("committor/committor.png").exists());
     assert!(run.join("committor/committor.csv").exists());
+    // `tps compare --committor` shoots from the same tops with the same streams: the same
+    // histogram as `tps committor` on the run of that route and seed.
+    let compare = [
+        "compare",
+        &mb,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--routes",
+        "reference",
+        "--seeds",
+        "0",
+        "--paths",
+        "4",
+        "--committor",
+        "--shots",
+        "40",
+    ];
+    ok(&sb.tps(&compare));
+    let dir = sb.path("out/muller_brown/compare-A-B");
+    let row = &json(&dir.join("compare.json"))["routes"][0]["committor"];
+    assert_eq!(row["per_seed"][0], c["transition_states"]);
+    assert_eq!(row["undecided"], c["undecided"]);
+    assert!(dir.join("compare_committor.png").exists());
+    let mut no_shots = compare.to_vec();
+    no_shots[compare.len() - 1] = "0";
+    failed_with(&sb.tps(&no_shots), &["--shots"]);
     assert_eq!(std::fs::read(run.join("summary.json")).unwrap(), before);
     // Same seed, same numbers.
     let first = std::fs::read_to_string(run.join("committor/committor.csv")).unwrap();
@@ -132,7 +151,7 @@ fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
 #[test]
 fn a_users_frames_are_shot_from_for_a_surface_and_a_molecule() {
     let sb = Sandbox::new("committor-frames");
-    let mb = muller_brown(&sb);
+    let mb = muller_brown(&sb, ("", ""));
     // A, the saddle between A and C, and B: p_B ≈ 0, in between, 1.
     sb.write(
         "points.csv",

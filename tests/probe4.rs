@@ -3,15 +3,7 @@
 
 mod common;
 
-use common::{ROOT, Sandbox, failed_with};
-
-/// The shipped Müller–Brown system with its model path pointed at nothing (these checks come
-/// before any model is read).
-fn muller_brown(sb: &Sandbox, replace: (&str, &str)) -> String {
-    let text = std::fs::read_to_string(format!("{ROOT}/systems/muller_brown.toml")).unwrap();
-    let text = text.replace(replace.0, replace.1);
-    sb.write("mb.toml", &text).to_str().unwrap().to_string()
-}
+use common::{Sandbox, failed_with, muller_brown};
 
 #[test]
 fn more_shards_than_paths_is_refused_before_any_work() {

@@ -137,9 +137,15 @@ fn every_route_runs_on_one_sampler_and_compare_rows_are_single_runs() {
         shard: None,
         planned: None,
     };
-    let rows =
-        tps::transition::compare::compare(&sampler, &RouteKind::ALL, &[2, 3], &base, |_, _| {})
-            .unwrap();
+    let rows = tps::transition::compare::compare(
+        &sampler,
+        &RouteKind::ALL,
+        &[2, 3],
+        &base,
+        None,
+        |_, _| {},
+    )
+    .unwrap();
     assert_eq!(rows.len(), 4);
     for r in &rows {
         assert_eq!(r.seeds.len(), 2);

@@ -87,7 +87,7 @@ fn scores(path: &str, points: &[Vec<f64>]) -> Vec<Vec<f64>> {
         None,
     );
     let score = match &loaded.tilt {
-        Some(v) => score.untilted(v, system.kt()),
+        Some(v) => score.untilted(v, system.kt(), None),
         None => score,
     };
     let mut out = vec![vec![0.0; 2]; points.len()];

@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::sample::Summary;
 use super::write_json;
 use crate::atomic::Staged;
-use crate::committor::{
-    BasinCores, Committor, Histogram, MoleculeShooter, Shooter, SurfaceShooter, committors,
-};
+use crate::committor::{Committor, Histogram, Judge, ShotSettings, variables};
 use crate::error::{Error, Result};
 use crate::mm::chfl;
 use crate::output::{plot, table};
@@ -78,12 +76,8 @@ pub struct CommittorOptions {
     pub source: Source,
     /// Which of a run's frames (a user's file: every frame).
     pub select: Option<Select>,
-    /// Shots per frame.
-    pub shots: usize,
-    /// Longest shot: ps for molecules; for surfaces, walker time (steps × ds).
-    pub max_time: Option<f64>,
-    /// A state's core: its basin within this many kT of its minimum.
-    pub core_kt: f64,
+    /// Shots per frame, the cores' depth and the time limit.
+    pub settings: ShotSettings,
     /// Seed of the shots.
     pub seed: u64,
     /// Root of the outputs of a user's frames.
@@ -91,13 +85,6 @@ pub struct CommittorOptions {
     /// Only this part of the frames (`tps merge` puts the parts together).
     pub shard: Option<Shard>,
 }
-
-/// Longest shot of a molecule by default, ps.
-pub const MOLECULE_MAX_PS: f64 = 2.0;
-/// Longest shot on a surface by default, in steps of ds.
-pub const SURFACE_MAX_STEPS: u64 = 200_000;
-/// A molecule's variables are looked at every this many steps.
-const CHECK_EVERY: u64 = 10;
 
 /// One frame shot from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -313,36 +300,13 @@ fn read_frames(system: &System, file: &Path) -> Result<Vec<Vec<f64>>> {
     Ok(points)
 }
 
-/// The variables of a frame.
-fn variables(system: &System, x: &[f64]) -> Vec<f64> {
-    match &system.molecule {
-        Some(m) => {
-            let p: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
-            m.molecule.cv.values(&p)
-        }
-        None => x.to_vec(),
-    }
-}
-
 /// Runs `tps committor`; returns the report and the output directory.
 pub fn run(
     options: &CommittorOptions,
     progress: &dyn Progress,
 ) -> Result<(CommittorReport, PathBuf)> {
     let t0 = Instant::now();
-    if options.shots == 0 {
-        return Err(Error::Invalid("--shots must be at least 1".into()));
-    }
-    if !(options.core_kt.is_finite() && options.core_kt > 0.0) {
-        return Err(Error::Invalid(
-            "--core must be a positive number of kT".into(),
-        ));
-    }
-    if let Some(t) = options.max_time
-        && !(t.is_finite() && t > 0.0)
-    {
-        return Err(Error::Invalid("--max-time must be positive".into()));
-    }
+    options.settings.check()?;
     let frames = match &options.source {
         Source::Run(dir) => run_frames(dir)?,
         Source::Frames {
@@ -418,91 +382,22 @@ pub fn run(
         None => frames.target.clone(),
     };
     let staged = Staged::new(&target)?;
-    let kt = system.kt();
-    let states = system.file.named_states();
-    let cores = BasinCores::new(
-        surface,
-        &states,
-        (&frames.from, &frames.to),
-        options.core_kt * kt,
-    );
-    let md = system.file.md();
-    let (shooter, max_steps, time_per_step, dynamics): (Box<dyn Shooter + '_>, u64, f64, String) =
-        match &system.molecule {
-            Some(m) => {
-                let t = options.max_time.unwrap_or(MOLECULE_MAX_PS);
-                (
-                    Box::new(MoleculeShooter {
-                        molecule: &m.molecule,
-                        md: md.clone(),
-                        check_every: CHECK_EVERY,
-                    }),
-                    (t / md.timestep).ceil() as u64,
-                    md.timestep,
-                    format!(
-                        "Langevin (BAOAB) under the force field{}, {} K, friction {} /ps, step \
-                         {} ps, velocities from Maxwell–Boltzmann; no bias",
-                        if system
-                            .file
-                            .molecule
-                            .as_ref()
-                            .is_some_and(|c| c.solvent == crate::mm::Solvent::Obc2)
-                        {
-                            " with OBC2 implicit water"
-                        } else {
-                            " in vacuum"
-                        },
-                        md.temperature,
-                        md.friction,
-                        md.timestep
-                    ),
-                )
-            }
-            None => {
-                let ds = system.file.transition.step_size;
-                let steps = match options.max_time {
-                    Some(t) => (t / ds).ceil() as u64,
-                    None => SURFACE_MAX_STEPS,
-                };
-                (
-                    Box::new(SurfaceShooter {
-                        surface: system.potential()?,
-                        kt,
-                        step: ds,
-                    }),
-                    steps,
-                    ds,
-                    format!(
-                        "overdamped Langevin on the system's surface, x += −(ds/2)∇U/kT + √ds ξ, \
-                         ds = {ds} (the walkers' step), kT = {kt}"
-                    ),
-                )
-            }
-        };
+    let judge = Judge::new(system, &frames.from, &frames.to, options.settings)?;
     let starts: Vec<Vec<f64>> = picked.iter().map(|&k| frames.frames[k].2.clone()).collect();
     progress.stage("committor", starts.len() as u64);
-    let results = committors(
-        shooter.as_ref(),
-        &cores,
-        &starts,
-        range.start,
-        options.shots,
-        max_steps,
-        options.seed,
-        &|n| progress.add(n),
-    );
+    let results = judge.shoot(&starts, range.start, options.seed, &|n| progress.add(n));
     let rows: Vec<FrameCommittor> = picked
         .iter()
         .zip(results)
         .map(|(&k, c)| {
             let (path, frame, x) = &frames.frames[k];
-            let v = variables(system, x);
+            let v = judge.variables(x);
             FrameCommittor {
                 path: *path,
                 frame: *frame,
                 score: surface.energy(&v),
                 variables: v,
-                mean_commit_time: c.mean_commit_steps * time_per_step,
+                mean_commit_time: c.mean_commit_steps * judge.time_per_step,
                 committor: c,
             }
         })
@@ -515,8 +410,8 @@ pub fn run(
              are not between the two states, or --max-time is too short; nothing written",
             frames.from,
             frames.to,
-            max_steps as f64 * time_per_step,
-            max_steps
+            judge.max_time(),
+            judge.max_steps
         )));
     }
     let report = CommittorReport {
@@ -532,14 +427,10 @@ pub fn run(
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
         },
-        shots: options.shots,
-        dynamics,
-        cores: format!(
-            "a shot has committed when it is in {}'s or {}'s basin (steepest descent on {}) \
-             within {} kT of the basin's minimum",
-            frames.from, frames.to, scoring.description, options.core_kt
-        ),
-        max_time: max_steps as f64 * time_per_step,
+        shots: options.settings.shots,
+        dynamics: judge.dynamics.clone(),
+        cores: judge.cores_description.clone(),
+        max_time: judge.max_time(),
         transition_states: Histogram::of(&[]),
         crossings: Vec::new(),
         undecided,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::sample::SampleOptions;
 use super::write_json;
 use crate::atomic::Staged;
+use crate::committor::{Judge, ShotSettings};
 use crate::error::{Error, Result};
 use crate::output::plot::{self, Group};
 use crate::output::table;
@@ -34,6 +35,8 @@ pub struct CompareOptions {
     /// Other system files of the same surface and states (another model of it: e.g. one of
     /// the tilted ensemble) whose model-based routes join the table, on the same seeds.
     pub with: Vec<PathBuf>,
+    /// Shoot from every path's top (`--committor`) with these settings.
+    pub committor: Option<ShotSettings>,
 }
 
 /// `compare.json`.
@@ -145,6 +148,9 @@ pub fn run(
     let file = &system.file;
     super::check_states(file, &o.from, &o.to)?;
     super::check_paths_flag(o.paths)?;
+    if let Some(settings) = &options.committor {
+        settings.check()?;
+    }
     let request = o.request(file)?;
     let target = o
         .out_root
@@ -159,6 +165,7 @@ pub fn run(
         .collect::<Result<_>>()?;
     let staged = Staged::new(&target)?;
     let sampler = Sampler::new(&system, Some(&loaded), &o.from, &o.to)?;
+    let judge = judge_of(&system, options)?;
     let model_routes = options.routes.iter().filter(|r| r.needs_model()).count();
     let runs =
         ((options.routes.len() + options.with.len() * model_routes) * options.seeds.len()) as u64;
@@ -168,6 +175,7 @@ pub fn run(
         &options.routes,
         &options.seeds,
         &request,
+        judge.as_ref(),
         |r, s| {
             progress.message(&format!("{r}, seed {s}"));
             progress.add(1);
@@ -261,6 +269,15 @@ fn same_values(a: &dyn Potential, b: &dyn Potential, domain: &[[f64; 2]]) -> boo
     })
 }
 
+/// The committor's judge of `system`'s routes, when `--committor` asks for one.
+fn judge_of<'a>(system: &'a System, options: &CompareOptions) -> Result<Option<Judge<'a>>> {
+    let o = &options.sample;
+    options
+        .committor
+        .map(|settings| Judge::new(system, &o.from, &o.to, settings))
+        .transpose()
+}
+
 /// The model-based routes of `other` (its model-free route would repeat the first system's
 /// rows).
 fn other_rows(
@@ -278,10 +295,18 @@ fn other_rows(
         .collect();
     let loaded = other.denoiser(o.backend)?;
     let sampler = Sampler::new(other, Some(&loaded), &o.from, &o.to)?;
-    compare::compare(&sampler, &routes, &options.seeds, base, |r, s| {
-        progress.message(&format!("{r} ({}), seed {s}", other.file.name));
-        progress.add(1);
-    })
+    let judge = judge_of(other, options)?;
+    compare::compare(
+        &sampler,
+        &routes,
+        &options.seeds,
+        base,
+        judge.as_ref(),
+        |r, s| {
+            progress.message(&format!("{r} ({}), seed {s}", other.file.name));
+            progress.add(1);
+        },
+    )
 }
 
 impl Comparison {
@@ -308,6 +333,10 @@ fn write(dir: &Path, c: &Comparison) -> Result<()> {
         "reach",
         "guiding_evaluations",
         "wall_seconds",
+        "tops_committor_distance_from_half",
+        "tops_committor_distance_std",
+        "tops_committor_distance_sem",
+        "tops_committor_fraction_near_half",
     ]
     .map(String::from)
     .to_vec();
@@ -325,12 +354,25 @@ fn write(dir: &Path, c: &Comparison) -> Result<()> {
                 r.fraction_reaching_target,
                 r.guiding_evaluations,
                 r.wall_seconds,
+                r.committor
+                    .as_ref()
+                    .map_or(f64::NAN, |c| c.seed_distances.mean),
+                r.committor
+                    .as_ref()
+                    .map_or(f64::NAN, |c| c.seed_distances.std),
+                r.committor
+                    .as_ref()
+                    .map_or(f64::NAN, |c| c.seed_distances_sem),
+                r.committor
+                    .as_ref()
+                    .map_or(f64::NAN, |c| c.fraction_near_half),
             ]
         })
         .collect();
     let labels: Vec<String> = c.routes.iter().map(|r| c.label(r)).collect();
     table::write_labelled_csv(&dir.join("compare.csv"), &header, &labels, &rows)?;
     write_json(&dir.join("compare.json"), c)?;
+    committor_figure(dir, c)?;
     let unit = &c.energy_unit;
     let references = super::sample::figures::reference_lines(&c.reference, unit);
     let groups: Vec<Group> = c
@@ -363,5 +405,30 @@ fn write(dir: &Path, c: &Comparison) -> Result<()> {
         },
         &groups,
         &references,
+    )
+}
+
+/// `compare_committor.png`: each route's pooled histogram of its tops' `p_B`, side by side.
+fn committor_figure(dir: &Path, c: &Comparison) -> Result<()> {
+    let rows: Vec<(String, &[usize])> = c
+        .routes
+        .iter()
+        .filter_map(|r| Some((c.label(r), &r.committor.as_ref()?.pooled)))
+        .filter(|(_, h)| h.frames > 0)
+        .map(|(label, h)| (label, &h.counts[..]))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    plot::histograms(
+        &dir.join("compare_committor.png"),
+        &format!(
+            "{}: {} → {}, committor of each path's top",
+            c.system, c.from, c.to
+        ),
+        "p_B (shots reaching the target first)",
+        (0.0, 1.0),
+        &rows,
+        &[0.5],
     )
 }

@@ -117,6 +117,13 @@ impl Display for TrainReport {
                 p.free_energy_from_surface
             )?;
         }
+        if let (Some(e), Some(b)) = (l.effective_samples, l.effective_samples_boltzmann) {
+            writeln!(
+                out,
+                "training frames reweighted to the tilted ensemble: {e:.0} effective samples \
+                 (with the Boltzmann weights: {b:.0})"
+            )?;
+        }
         write!(
             out,
             "model: {} ({} samples, {} energy evaluations; sampling {:.1} s, training {:.1} s, \
@@ -244,6 +251,21 @@ impl Display for Comparison {
                 r.guiding_evaluations,
                 r.wall_seconds
             )?;
+            if let Some(c) = &r.committor {
+                writeln!(
+                    out,
+                    "  {:<9} tops' committor: mean |p_B − ½| {:.3} ± {:.3} (SE {:.3}); {:.0}% in \
+                     [0.3, 0.7]; histogram (tenths) {:?}; {} of {} shots undecided",
+                    "",
+                    c.seed_distances.mean,
+                    c.seed_distances.std,
+                    c.seed_distances_sem,
+                    100.0 * c.fraction_near_half,
+                    c.pooled.counts,
+                    c.undecided,
+                    c.shots * r.maxima.len()
+                )?;
+            }
         }
         write!(
             out,

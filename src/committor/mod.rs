@@ -8,6 +8,13 @@
 //! so the numbers do not depend on the number of threads or on which frames are asked for
 //! together.
 
+mod judge;
+
+pub use judge::{
+    DEFAULT_CORE_KT, DEFAULT_SHOTS, Judge, MOLECULE_MAX_PS, SURFACE_MAX_STEPS, ShotSettings,
+    variables,
+};
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;

@@ -479,8 +479,7 @@ pub fn distributions(
     })
 }
 
-/// Bars of `counts` over equal bins from `range.0` to `range.1`, with vertical reference lines
-/// at `marks`.
+/// A histogram of `counts` in equal bins over `range`, with vertical lines at `marks`.
 pub fn histogram(
     path: &Path,
     title: &str,
@@ -489,11 +488,47 @@ pub fn histogram(
     counts: &[usize],
     marks: &[f64],
 ) -> Result<()> {
-    if counts.is_empty() || counts.iter().all(|&c| c == 0) {
+    histograms(
+        path,
+        title,
+        x_label,
+        range,
+        &[(String::new(), counts)],
+        marks,
+    )
+}
+
+/// Histograms of several groups on the same bins over `range`, side by side in each bin,
+/// labelled (an unlabelled lone group draws no legend), with vertical lines at `marks`.
+pub fn histograms(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    range: (f64, f64),
+    groups: &[(String, &[usize])],
+    marks: &[f64],
+) -> Result<()> {
+    let bins = groups.first().map_or(0, |g| g.1.len());
+    let top = groups
+        .iter()
+        .flat_map(|g| g.1.iter())
+        .copied()
+        .max()
+        .unwrap_or(0);
+    if bins == 0 || top == 0 || groups.iter().any(|g| g.1.len() != bins) {
         return Err(plot_error(path, "no counts to plot"));
     }
-    let top = *counts.iter().max().expect("non-empty") as f64 * 1.1;
-    let width = (range.1 - range.0) / counts.len() as f64;
+    let top = top as f64 * 1.1;
+    let width = (range.1 - range.0) / bins as f64;
+    let bar = 0.9 * width / groups.len() as f64;
+    let colours = [
+        RGBColor(90, 120, 190),
+        RGBColor(220, 120, 40),
+        RGBColor(40, 150, 80),
+        RGBColor(180, 50, 60),
+        RGBColor(120, 80, 170),
+        RGBColor(120, 120, 120),
+    ];
     with_temporary(path, |tmp| {
         let root = BitMapBackend::new(tmp, (800, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
@@ -511,15 +546,20 @@ pub fn histogram(
             .label_style(("sans-serif", 15))
             .draw()
             .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(counts.iter().enumerate().map(|(k, &c)| {
-                let x = range.0 + k as f64 * width;
-                Rectangle::new(
-                    [(x + 0.05 * width, 0.0), (x + 0.95 * width, c as f64)],
-                    RGBColor(90, 120, 190).filled(),
-                )
-            }))
-            .map_err(|e| e.to_string())?;
+        for (g, (label, counts)) in groups.iter().enumerate() {
+            let colour = colours[g % colours.len()];
+            let series = chart
+                .draw_series(counts.iter().enumerate().map(|(k, &c)| {
+                    let x = range.0 + k as f64 * width + 0.05 * width + g as f64 * bar;
+                    Rectangle::new([(x, 0.0), (x + bar, c as f64)], colour.filled())
+                }))
+                .map_err(|e| e.to_string())?;
+            if !label.is_empty() {
+                series.label(label.as_str()).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled())
+                });
+            }
+        }
         let style = ShapeStyle::from(&BLACK).stroke_width(2);
         chart
             .draw_series(
@@ -528,6 +568,15 @@ pub fn histogram(
                     .map(|&m| PathElement::new(vec![(m, 0.0), (m, top)], style)),
             )
             .map_err(|e| e.to_string())?;
+        if groups.iter().any(|g| !g.0.is_empty()) {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 15))
+                .draw()
+                .map_err(|e| e.to_string())?;
+        }
         root.present().map_err(|e| e.to_string())
     })
 }

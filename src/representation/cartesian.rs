@@ -16,8 +16,8 @@ use crate::mm::{Dihedrals, Molecule};
 use crate::paths::{CentreFit, Judge, Observer, TransitionConfig, TransitionPath};
 use crate::potential::Potential;
 use crate::reference::Reference;
+use crate::statistics::MeanStd;
 use crate::systems::{MolecularSystem, System};
-use crate::transition::MeanStd;
 
 /// A molecule's Cartesian coordinates, superposed on heavy atoms onto the structure of
 /// `molecule.coordinates` (the model's frame).
@@ -171,6 +171,10 @@ impl Representation for Cartesian<'_> {
 
     fn model_frame(&self) -> Option<&dyn ModelFrame> {
         Some(self)
+    }
+
+    fn collective_variables(&self) -> Option<&crate::mm::Dihedrals> {
+        Some(&self.molecular.molecule.cv)
     }
 
     fn data_names(&self) -> Vec<String> {
@@ -449,10 +453,10 @@ struct Context<'a> {
 fn project(
     c: &Context,
     paths: &[TransitionPath],
-    statistics: &(dyn Fn(&[TransitionPath]) -> crate::transition::PathStatistics + Sync),
+    statistics: &(dyn Fn(&[TransitionPath]) -> crate::statistics::PathStatistics + Sync),
 ) -> Result<(
     Vec<TransitionPath>,
-    crate::transition::PathStatistics,
+    crate::statistics::PathStatistics,
     AllAtom,
     CartesianSummary,
 )> {

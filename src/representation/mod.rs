@@ -23,8 +23,8 @@ use crate::paths::{
 };
 use crate::potential::Potential;
 use crate::reference::Reference;
+use crate::statistics::PathStatistics;
 use crate::systems::System;
-use crate::transition::PathStatistics;
 
 /// Which representation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,6 +163,12 @@ pub trait Representation: Sync {
     /// The map that puts a walker into the model's frame before its score is asked, and
     /// turns the score back (Cartesian molecules: superposition).
     fn model_frame(&self) -> Option<&dyn ModelFrame> {
+        None
+    }
+
+    /// The variables as functions of the data, where the data are atoms (a tilt over the
+    /// variables reaches the atoms through them); `None` where the data are the variables.
+    fn collective_variables(&self) -> Option<&crate::mm::Dihedrals> {
         None
     }
 

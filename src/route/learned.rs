@@ -17,6 +17,7 @@ use crate::compute;
 use crate::denoiser::{Denoiser, Normalisation};
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
+use crate::mm::Dihedrals;
 use crate::paths::{BatchScore, restraint_centres};
 use crate::potential::Potential;
 use crate::potential::Tabulated;
@@ -36,8 +37,9 @@ pub struct ModelScore<'a> {
     periodic: Option<&'a dyn Potential>,
     /// Puts a walker into the model's frame (all-atom models).
     frame: Option<&'a dyn ModelFrame>,
-    /// A model of a flattened ensemble: its bias `V` (data units) and kT; `∇V/kT` is added.
-    tilt: Option<(&'a Tabulated, f64)>,
+    /// A model of a flattened ensemble: its bias `V` over the variables, kT, and the
+    /// variables of an all-atom model (its data are atoms); `∇ₓV/kT` is added.
+    tilt: Option<(&'a Tabulated, f64, Option<&'a Dihedrals>)>,
 }
 
 impl<'a> ModelScore<'a> {
@@ -62,10 +64,11 @@ impl<'a> ModelScore<'a> {
     }
 
     /// The equilibrium score of a model that learnt under the bias `v` at thermal energy
-    /// `kt`: the model's plus `∇V/kT` (exact, since `V` is known).
-    pub fn untilted(self, v: &'a Tabulated, kt: f64) -> Self {
+    /// `kt`: the model's plus `∇V/kT` (exact, since `V` is known); for a model of atoms,
+    /// `v` is a function of the variables `cv` and its gradient goes through their Jacobian.
+    pub fn untilted(self, v: &'a Tabulated, kt: f64, cv: Option<&'a Dihedrals>) -> Self {
         Self {
-            tilt: Some((v, kt)),
+            tilt: Some((v, kt, cv)),
             ..self
         }
     }
@@ -107,12 +110,8 @@ impl BatchScore for ModelScore<'_> {
                     c.copy_from_slice(&v);
                 }
             }
-            if let Some((v, kt)) = self.tilt {
-                let mut grad = vec![0.0; dim];
-                // Outside a bounded grid the bias is not known: no correction there.
-                if v.energy_gradient(&points[r], &mut grad).is_finite() {
-                    o.iter_mut().zip(&grad).for_each(|(o, g)| *o += g / kt);
-                }
+            if let Some((v, kt, cv)) = self.tilt {
+                add_tilt(v, kt, cv, &points[r], o);
             }
         }
         if out.iter().flatten().any(|v| !v.is_finite()) {
@@ -121,6 +120,31 @@ impl BatchScore for ModelScore<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Adds `∇ₓV/kT` at `x` to `out`: `V` over the variables, through the dihedrals' Jacobian
+/// when `x` holds atoms. Outside a bounded grid the bias is not known: no correction there.
+fn add_tilt(v: &Tabulated, kt: f64, cv: Option<&Dihedrals>, x: &[f64], out: &mut [f64]) {
+    match cv {
+        None => {
+            let mut grad = vec![0.0; x.len()];
+            if v.energy_gradient(x, &mut grad).is_finite() {
+                out.iter_mut().zip(&grad).for_each(|(o, g)| *o += g / kt);
+            }
+        }
+        Some(cv) => {
+            let atoms: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+            let s = cv.values(&atoms);
+            let mut ds = vec![0.0; s.len()];
+            if v.energy_gradient(&s, &mut ds).is_finite() {
+                let mut g = vec![[0.0; 3]; atoms.len()];
+                cv.chain(&atoms, &ds, &mut g);
+                out.iter_mut()
+                    .zip(g.iter().flatten())
+                    .for_each(|(o, g)| *o += g / kt);
+            }
+        }
     }
 }
 
@@ -240,7 +264,7 @@ pub fn learnt_fidelity(system: &System, model: &LoadedDenoiser) -> Result<Option
         None,
     );
     let score = match &model.tilt {
-        Some(v) => score.untilted(v, system.kt()),
+        Some(v) => score.untilted(v, system.kt(), None),
         None => score,
     };
     let learnt = learnt_surface(&score, domain, wraps, system.kt())?;
@@ -327,7 +351,11 @@ fn model_score<'a>(context: &Context<'a>) -> Result<ModelScore<'a>> {
         representation.model_frame(),
     );
     Ok(match &model.tilt {
-        Some(v) => score.untilted(v, context.system.kt()),
+        Some(v) => score.untilted(
+            v,
+            context.system.kt(),
+            representation.collective_variables(),
+        ),
         None => score,
     })
 }
@@ -486,5 +514,65 @@ impl Route for Learned {
                 energy_evaluations: 0,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A smooth periodic surface over (φ, ψ) to tabulate.
+    struct Waves;
+
+    impl Potential for Waves {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn energy_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+            g[0] = 3.0 * x[0].cos() * x[1].cos() - 2.0 * (2.0 * x[0]).sin();
+            g[1] = -3.0 * x[0].sin() * x[1].sin();
+            3.0 * x[0].sin() * x[1].cos() + (2.0 * x[0]).cos()
+        }
+        fn periodic(&self) -> Vec<Option<(f64, f64)>> {
+            vec![Some((-std::f64::consts::PI, std::f64::consts::PI)); 2]
+        }
+    }
+
+    /// The all-atom tilt `∇ₓV(s(x))/kT` against central differences of the tabulated bias at
+    /// the atoms' dihedrals.
+    #[test]
+    fn an_all_atom_tilt_gradient_matches_finite_differences() {
+        let pi = std::f64::consts::PI;
+        let v = Tabulated::of(&Waves, [[-pi, pi], [-pi, pi]], 96, true);
+        let cv = Dihedrals {
+            names: vec!["phi".into(), "psi".into()],
+            atoms: vec![[0, 1, 2, 3], [1, 2, 3, 4]],
+        };
+        let x = [
+            0.10, 0.02, -0.05, 0.21, 0.09, 0.01, 0.30, 0.01, 0.12, 0.43, 0.08, 0.15, 0.50, -0.04,
+            0.22,
+        ];
+        let kt = 2.5;
+        let mut out = vec![0.0; x.len()];
+        add_tilt(&v, kt, Some(&cv), &x, &mut out);
+        let bias = |x: &[f64]| {
+            let atoms: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+            v.energy(&cv.values(&atoms))
+        };
+        let h = 1e-6;
+        let mut moved = 0;
+        for k in 0..x.len() {
+            let (mut up, mut down) = (x, x);
+            up[k] += h;
+            down[k] -= h;
+            let fd = (bias(&up) - bias(&down)) / (2.0 * h) / kt;
+            assert!(
+                (out[k] - fd).abs() < 1e-5 * (1.0 + fd.abs()),
+                "coordinate {k}: {} against differences {fd}",
+                out[k]
+            );
+            moved += usize::from(fd.abs() > 1e-3);
+        }
+        assert!(moved >= 6, "the tilt moves the dihedrals' atoms");
     }
 }

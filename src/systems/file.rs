@@ -369,27 +369,17 @@ impl SystemFile {
         )
     }
 
-    /// A tilted ensemble is drawn by replica exchange on a 2-D surface: not for a Gaussian
-    /// mixture (no surface, nothing trained), frames from `[data]` or the all-atom
-    /// representation (their frames are not yet reweighted to it).
+    /// A tilt is a function of two variables (drawn by replica exchange on a 2-D surface;
+    /// frames of a molecule, its own or from `[data]`, reweighted to it); not for a Gaussian
+    /// mixture (no surface, nothing trained).
     fn check_tilt(&self, c: &Checks) -> Result<()> {
         if self.training.tilt_parameters().is_none() {
             return Ok(());
         }
         let why = if matches!(self.potential, Some(PotentialSpec::GaussianMixture { .. })) {
             Some("a Gaussian mixture has no surface to tilt (its denoiser is exact)")
-        } else if self.data.is_some() {
-            Some(
-                "frames from [data] are not yet reweighted to a tilted ensemble; use \
-                 ensemble = \"boltzmann\" with them",
-            )
-        } else if self.is_cartesian() {
-            Some(
-                "the all-atom representation's frames are not yet reweighted to a tilted \
-                 ensemble; use ensemble = \"boltzmann\" with it",
-            )
         } else if self.dim() != 2 {
-            Some("the tilt is tabulated on a 2-D surface")
+            Some("the tilt is tabulated on a 2-D surface (two collective variables)")
         } else {
             None
         };

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{MeanStd, PathStatistics, Request, Sampled, Sampler};
+use crate::committor::{Committor, Histogram, Judge};
 use crate::error::Result;
 use crate::route::RouteKind;
 
@@ -148,15 +149,72 @@ pub struct RouteRow {
     pub guiding_evaluations: f64,
     /// Mean wall time per seed, s.
     pub wall_seconds: f64,
+    /// The committor of each path's top, when asked for.
+    pub committor: Option<TopsCommittor>,
+}
+
+/// How close to ½ the committors of a route's tops (each path's highest frame on the scoring
+/// surface) are, seed by seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopsCommittor {
+    /// Shots per top.
+    pub shots: usize,
+    /// Each seed's tops.
+    pub per_seed: Vec<Histogram>,
+    /// Mean and spread of the per-seed means of `|p_B − ½|`.
+    pub seed_distances: MeanStd,
+    /// Standard error of their mean.
+    pub seed_distances_sem: f64,
+    /// Mean over seeds of the share of tops with `p_B` in [0.3, 0.7].
+    pub fraction_near_half: f64,
+    /// Every seed's tops pooled.
+    pub pooled: Histogram,
+    /// Shots that committed to neither core in time (left out of `p_B`).
+    pub undecided: usize,
+}
+
+impl TopsCommittor {
+    fn of(shots: usize, per_seed: Vec<Vec<Committor>>) -> Self {
+        let histograms: Vec<Histogram> = per_seed.iter().map(|c| Histogram::of(c)).collect();
+        let distances: Vec<f64> = histograms
+            .iter()
+            .map(|h| h.mean_distance_from_half)
+            .collect();
+        let seed_distances = MeanStd::of(&distances);
+        let all: Vec<Committor> = per_seed.into_iter().flatten().collect();
+        Self {
+            shots,
+            seed_distances_sem: seed_distances.std / (distances.len() as f64).sqrt(),
+            seed_distances,
+            fraction_near_half: histograms.iter().map(|h| h.fraction_near_half).sum::<f64>()
+                / histograms.len() as f64,
+            undecided: all.iter().map(|c| c.undecided).sum(),
+            pooled: Histogram::of(&all),
+            per_seed: histograms,
+        }
+    }
+}
+
+/// The committors of the tops of `sampled`'s paths (each path's highest frame on the scoring
+/// surface, as its trajectory holds it), shot with `seed`.
+fn tops_committor(judge: &Judge, sampled: &Sampled, seed: u64) -> Vec<Committor> {
+    let tops: Vec<Vec<f64>> = sampled
+        .structures()
+        .into_iter()
+        .filter_map(|frames| judge.top(&frames).map(|k| frames[k].clone()))
+        .collect();
+    judge.shoot(&tops, 0, seed, &|_| {})
 }
 
 /// Runs every route of `routes` on every seed of `seeds` with `base` (route, seed and kept
-/// frames replaced); `progress(route, seed)` is called before each run.
+/// frames replaced); with a `judge`, shoots from every path's top with the run's seed.
+/// `progress(route, seed)` is called before each run.
 pub fn compare(
     sampler: &Sampler,
     routes: &[RouteKind],
     seeds: &[u64],
     base: &Request,
+    judge: Option<&Judge>,
     mut progress: impl FnMut(RouteKind, u64),
 ) -> Result<Vec<RouteRow>> {
     routes
@@ -166,16 +224,20 @@ pub fn compare(
             let mut maxima = Vec::new();
             let mut end_basins = BTreeMap::new();
             let mut summary = None;
+            let mut committors = Vec::new();
             for &seed in seeds {
                 progress(route, seed);
                 let request = Request {
                     route,
                     seed,
-                    keep_frames: 0,
+                    keep_frames: if judge.is_some() { usize::MAX } else { 0 },
                     planned: None,
                     ..base.clone()
                 };
                 let s = sampler.run(&request, &mut |_, _| {})?;
+                if let Some(judge) = judge {
+                    committors.push(tops_committor(judge, &s, seed));
+                }
                 rows.push(seed_row(seed, &s));
                 maxima.extend(s.statistics.max_energy.iter().copied());
                 for b in &s.statistics.end_states {
@@ -207,6 +269,7 @@ pub fn compare(
                 wall_seconds: rows.iter().map(|r| r.wall_seconds).sum::<f64>() / rows.len() as f64,
                 maxima,
                 seeds: rows,
+                committor: judge.map(|j| TopsCommittor::of(j.settings().shots, committors)),
             })
         })
         .collect()

@@ -9,9 +9,10 @@
 
 pub mod compare;
 pub mod planned;
-mod statistics;
 
-pub use statistics::{FLAG_EXCESS_KT, MAX_LAG, MeanStd, PathStatistics, statistics, walker_lag};
+pub use crate::statistics::{
+    FLAG_EXCESS_KT, MAX_LAG, MeanStd, PathStatistics, statistics, walker_lag,
+};
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -147,6 +148,26 @@ pub struct Sampled {
     pub wall_seconds: WallTimes,
     /// Energy evaluations.
     pub evaluations: Evaluations,
+}
+
+impl Sampled {
+    /// Every kept path's frames as its trajectory holds them: a molecule's structures
+    /// (flattened, nm; back-mapped ones in the variables), a surface's points.
+    pub fn structures(&self) -> Vec<Vec<Vec<f64>>> {
+        match &self.all_atom {
+            Some(all) => all
+                .frames
+                .iter()
+                .map(|path| path.iter().map(|f| f.concat()).collect())
+                .collect(),
+            None => self
+                .paths
+                .iter()
+                .filter(|p| !p.frames.is_empty())
+                .map(|p| p.frames.clone())
+                .collect(),
+        }
+    }
 }
 
 /// What every route and seed between two states share.

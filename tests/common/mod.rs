@@ -82,6 +82,20 @@ cv = [
     )
 }
 
+/// The shipped Müller–Brown system written into `sb` as `mb.toml`, its model the shipped one
+/// (absolute path), with `replace.0` replaced by `replace.1` in its text; returns its path.
+#[allow(dead_code)]
+pub fn muller_brown(sb: &Sandbox, replace: (&str, &str)) -> String {
+    let text = std::fs::read_to_string(format!("{ROOT}/systems/muller_brown.toml")).unwrap();
+    let text = text
+        .replace(
+            "../models/muller_brown.tpsmodel",
+            &format!("{ROOT}/models/muller_brown.tpsmodel"),
+        )
+        .replace(replace.0, replace.1);
+    sb.write("mb.toml", &text).to_str().unwrap().to_string()
+}
+
 /// A temporary directory that runs `tps` inside it and is removed afterwards.
 pub struct Sandbox {
     pub dir: PathBuf,

@@ -9,10 +9,11 @@
 use std::collections::HashSet;
 
 use super::cmap::{CmapGrid, CmapTerm};
-use super::forcefield::{Angle, Bond, COULOMB, ForceField, Pair, Torsion, WidePairs};
+use super::forcefield::{Angle, Bond, ForceField, Pair, Torsion, WidePairs};
 use super::implicit::Obc2;
 use super::prmtop::Prmtop;
 use super::topology::{Topology, element_of_mass};
+use super::units::COULOMB;
 use crate::error::{Error, Result};
 
 /// AMBER stores charges multiplied by this factor.

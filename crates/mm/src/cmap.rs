@@ -7,7 +7,7 @@
 
 use std::f64::consts::{PI, TAU};
 
-use super::forcefield::{add_dihedral_force, dihedral};
+use super::dihedral::{add_dihedral_force, dihedral};
 
 /// One map as bicubic patches: 16 coefficients per cell, `c[i + 4 j]` multiplying
 /// `u^i v^j` with `u, v ∈ [0, 1)` the position inside the cell.

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::dihedral::{add_dihedral_force, dihedral};
 use super::dynamics::Bias;
-use super::forcefield::{add_dihedral_force, dihedral};
 use super::topology::{AtomSpec, Topology};
 use crate::error::{Error, Result};
 
@@ -83,6 +83,16 @@ impl Dihedrals {
         self.atoms.iter().map(|&a| dihedral(x, a)).collect()
     }
 
+    /// Adds `Σ_k c_k ∇ₓ s_k(x)` to `g`: the gradient in the atoms' coordinates of a function
+    /// of the variables whose partial derivatives at `x` are `c` (the chain rule through each
+    /// dihedral's Jacobian).
+    pub fn chain(&self, x: &[[f64; 3]], c: &[f64], g: &mut [[f64; 3]]) {
+        for (&atoms, &c) in self.atoms.iter().zip(c) {
+            // `add_dihedral_force` adds `−(dV/dφ)∇φ`.
+            add_dihedral_force(x, atoms, -c, g);
+        }
+    }
+
     /// Harmonic restraints of stiffness `k` (kJ/(mol rad²)) holding them at `targets`.
     pub fn restraints(&self, targets: &[f64], k: f64) -> DihedralRestraints {
         DihedralRestraints {
@@ -131,5 +141,51 @@ impl Bias for DihedralRestraints {
             add_dihedral_force(x, atoms, k * d, f);
         }
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chain rule through the dihedrals against central differences of `f(s(x))`, with
+    /// `f(φ, ψ) = sin φ cos ψ + ½ cos 2φ`.
+    #[test]
+    fn the_chain_through_the_dihedrals_matches_finite_differences() {
+        let cv = Dihedrals {
+            names: vec!["phi".into(), "psi".into()],
+            atoms: vec![[0, 1, 2, 3], [1, 2, 3, 4]],
+        };
+        let f = |s: &[f64]| s[0].sin() * s[1].cos() + 0.5 * (2.0 * s[0]).cos();
+        let df = |s: &[f64]| {
+            [
+                s[0].cos() * s[1].cos() - (2.0 * s[0]).sin(),
+                -s[0].sin() * s[1].sin(),
+            ]
+        };
+        let x = vec![
+            [0.10, 0.02, -0.05],
+            [0.21, 0.09, 0.01],
+            [0.30, 0.01, 0.12],
+            [0.43, 0.08, 0.15],
+            [0.50, -0.04, 0.22],
+        ];
+        let mut g = vec![[0.0; 3]; x.len()];
+        cv.chain(&x, &df(&cv.values(&x)), &mut g);
+        let h = 1e-6;
+        for a in 0..x.len() {
+            for d in 0..3 {
+                let mut up = x.clone();
+                let mut down = x.clone();
+                up[a][d] += h;
+                down[a][d] -= h;
+                let fd = (f(&cv.values(&up)) - f(&cv.values(&down))) / (2.0 * h);
+                assert!(
+                    (g[a][d] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "atom {a}, axis {d}: chain {} against differences {fd}",
+                    g[a][d]
+                );
+            }
+        }
     }
 }

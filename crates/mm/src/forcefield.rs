@@ -5,13 +5,9 @@
 //! conventions: `K (r − r₀)²`, `K (θ − θ₀)²`, `V (1 + cos(nφ − γ))`, `A/r¹² − B/r⁶`.
 
 use super::cmap::{CmapGrid, CmapTerm};
+use super::dihedral::{add_dihedral_force, dihedral_cos_sin};
 use super::implicit::Obc2;
-
-/// Coulomb constant 1/(4π ε₀) in kJ·nm/(mol·e²), as OpenMM defines it.
-pub const COULOMB: f64 = 1.0
-    / (4.0
-        * std::f64::consts::PI
-        * (1e-6 * 8.8541878128e-12 / (1.602176634e-19 * 1.602176634e-19 * 6.02214076e23)));
+use super::vector::{add_to, dot, sub};
 
 #[derive(Debug, Clone, Copy)]
 /// A harmonic bond `K (r − r₀)²`.
@@ -237,81 +233,6 @@ fn group_torsions(torsions: &[Torsion]) -> Vec<TorsionGroup> {
         }
     }
     groups
-}
-
-/// `cos φ` and `sin φ` of the IUPAC dihedral i-j-k-l (`None` if degenerate).
-fn dihedral_cos_sin(x: &[[f64; 3]], [i, j, k, l]: [usize; 4]) -> Option<(f64, f64)> {
-    let (r_ij, r_kj, r_kl) = (sub(x[i], x[j]), sub(x[k], x[j]), sub(x[k], x[l]));
-    let (m, n) = (cross(r_ij, r_kj), cross(r_kj, r_kl));
-    let mn = (dot(m, m) * dot(n, n)).sqrt();
-    if mn < 1e-30 {
-        return None;
-    }
-    // (m × n)·r̂_kj = |r_kj| (m · r_kl), whose sign is IUPAC's.
-    Some((dot(m, n) / mn, dot(r_kj, r_kj).sqrt() * dot(m, r_kl) / mn))
-}
-
-fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-fn add_to(f: &mut [f64; 3], v: [f64; 3], s: f64) {
-    f[0] += s * v[0];
-    f[1] += s * v[1];
-    f[2] += s * v[2];
-}
-
-/// IUPAC dihedral angle i-j-k-l in radians, (−π, π].
-pub fn dihedral(x: &[[f64; 3]], [i, j, k, l]: [usize; 4]) -> f64 {
-    let (r_ij, r_kj, r_kl) = (sub(x[i], x[j]), sub(x[k], x[j]), sub(x[k], x[l]));
-    let (m, n) = (cross(r_ij, r_kj), cross(r_kj, r_kl));
-    let sine = dot(cross(m, n), r_kj) / dot(r_kj, r_kj).sqrt();
-    let angle = sine.atan2(dot(m, n));
-    if dot(r_ij, n) < 0.0 {
-        -angle.abs()
-    } else {
-        angle.abs()
-    }
-}
-
-/// Adds `−dV/dφ · ∇φ` for a dihedral i-j-k-l to `f`, given `dv_dphi` (GROMACS' formulation).
-pub fn add_dihedral_force(x: &[[f64; 3]], atoms: [usize; 4], dv_dphi: f64, f: &mut [[f64; 3]]) {
-    let [i, j, k, l] = atoms;
-    let (r_ij, r_kj, r_kl) = (sub(x[i], x[j]), sub(x[k], x[j]), sub(x[k], x[l]));
-    let (m, n) = (cross(r_ij, r_kj), cross(r_kj, r_kl));
-    let (m2, n2, kj2) = (dot(m, m), dot(n, n), dot(r_kj, r_kj));
-    if m2 < 1e-30 || n2 < 1e-30 {
-        return;
-    }
-    let kj = kj2.sqrt();
-    let fi = -dv_dphi * kj / m2;
-    let fl = dv_dphi * kj / n2;
-    let f_i = [fi * m[0], fi * m[1], fi * m[2]];
-    let f_l = [fl * n[0], fl * n[1], fl * n[2]];
-    let p = dot(r_ij, r_kj) / kj2;
-    let q = dot(r_kl, r_kj) / kj2;
-    let s = [
-        p * f_i[0] - q * f_l[0],
-        p * f_i[1] - q * f_l[1],
-        p * f_i[2] - q * f_l[2],
-    ];
-    add_to(&mut f[i], f_i, 1.0);
-    add_to(&mut f[j], sub(f_i, s), -1.0);
-    add_to(
-        &mut f[k],
-        [f_l[0] + s[0], f_l[1] + s[1], f_l[2] + s[2]],
-        -1.0,
-    );
-    add_to(&mut f[l], f_l, 1.0);
 }
 
 impl ForceField {

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::forcefield::COULOMB;
+use super::units::COULOMB;
 
 /// Radii are reduced by this (nm) before the pair integrals.
 const OFFSET: f64 = 0.009;

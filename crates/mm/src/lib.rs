@@ -40,6 +40,7 @@ pub mod align;
 pub mod amber;
 pub mod cmap;
 pub mod cv;
+pub mod dihedral;
 pub mod dynamics;
 pub mod error;
 pub mod forcefield;
@@ -50,6 +51,8 @@ pub mod minimise;
 pub mod numeric;
 pub mod prmtop;
 pub mod topology;
+pub mod units;
+mod vector;
 
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
 pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};

@@ -7,8 +7,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::cv::{Dihedrals, angle_difference};
+use super::dihedral::add_dihedral_force;
 use super::dynamics::{BOLTZMANN, Bias, Langevin, MdConfig, State};
-use super::forcefield::{ForceField, add_dihedral_force};
+use super::forcefield::ForceField;
 
 /// The `[metadynamics]` section.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
