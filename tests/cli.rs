@@ -3,7 +3,9 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use common::{ROOT, Sandbox, failed_with, json, ok, stdout};
 use tps::compute::Backend;
@@ -47,6 +49,40 @@ images = 48
 grid = 200
 "#;
 
+/// The files `tps train TINY --seed SEED` writes under `m/`, trained once per seed and test
+/// binary.
+fn tiny_model_files(seed: u64) -> Vec<(String, Vec<u8>)> {
+    static MODELS: Mutex<BTreeMap<u64, Vec<(String, Vec<u8>)>>> = Mutex::new(BTreeMap::new());
+    let mut models = MODELS.lock().unwrap_or_else(|e| e.into_inner());
+    models
+        .entry(seed)
+        .or_insert_with(|| {
+            let sb = Sandbox::new(&format!("tiny-model-{seed}"));
+            let sys = sb.write("mb.toml", TINY);
+            ok(&sb.tps(&["train", sys.to_str().unwrap(), "--seed", &seed.to_string()]));
+            std::fs::read_dir(sb.path("m"))
+                .unwrap()
+                .flatten()
+                .map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    (name, std::fs::read(e.path()).unwrap())
+                })
+                .collect()
+        })
+        .clone()
+}
+
+/// `TINY` written into `sb` with its model trained with `seed` in place (as `tps train` would
+/// leave it); returns the system file's path.
+fn tiny(sb: &Sandbox, seed: u64) -> String {
+    for (name, bytes) in tiny_model_files(seed) {
+        let path = sb.path(&format!("m/{name}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    sb.write("mb.toml", TINY).to_str().unwrap().to_string()
+}
+
 /// The Müller–Brown saddles: S1 between A and C, S2 between C and B.
 const S1: [f64; 2] = [-0.822, 0.624];
 const SADDLE_S1: f64 = -40.665;
@@ -59,13 +95,22 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     let s = sys.to_str().unwrap();
     ok(&sb.tps(&["train", s, "--seed", "3"]));
     let model = sb.path("m/mb_tiny.tpsmodel");
-    let first = std::fs::read(&model).unwrap();
-    ok(&sb.tps(&["train", s, "--seed", "3"]));
-    assert_eq!(
-        first,
-        std::fs::read(&model).unwrap(),
-        "same seed, same model"
+    let shared = tiny_model_files(3);
+    let (_, first) = shared
+        .iter()
+        .find(|(name, _)| name == "mb_tiny.tpsmodel")
+        .unwrap();
+    let other = sb.path("shared.tpsmodel");
+    std::fs::write(&other, first).unwrap();
+    let (a, b) = (
+        tps::model_file::read_metadata(&model).unwrap(),
+        tps::model_file::read_metadata(&other).unwrap(),
     );
+    // Same seed, same model, trained in another process and directory (only the provenance's
+    // paths and times differ).
+    assert_eq!(a.payload_sha256, b.payload_sha256);
+    assert_eq!(a.data_sha256, b.data_sha256);
+    assert_eq!(a.loss_history, b.loss_history);
 
     ok(&sb.tps(&["sample", s, "--from", "A", "--to", "B", "--seed", "1"]));
     let out = sb.path("out/mb_tiny/A-B");
@@ -214,9 +259,8 @@ fn channel(sb: &Sandbox, system: &str, from: &str, to: &str) -> (f64, f64, serde
 #[test]
 fn muller_brown_paths_cross_the_physical_saddles_within_a_kt_and_a_half() {
     let sb = Sandbox::new("channel");
-    let sys = sb.write("mb.toml", TINY);
-    let s = sys.to_str().unwrap();
-    ok(&sb.tps(&["train", s, "--seed", "3"]));
+    let sys = tiny(&sb, 3);
+    let s = sys.as_str();
     let kt = 10.0;
     // A → B goes through S1 (the higher saddle) and C, not straight over the A–C ridge.
     let (max, within, summary) = channel(&sb, s, "A", "B");
@@ -452,9 +496,8 @@ fn bad_inputs_fail_cleanly_with_a_message_naming_the_problem() {
 #[test]
 fn compare_puts_every_route_side_by_side_and_its_rows_are_sample_runs() {
     let sb = Sandbox::new("compare");
-    let sys = sb.write("mb.toml", TINY);
-    let s = sys.to_str().unwrap();
-    ok(&sb.tps(&["train", s, "--seed", "2"]));
+    let sys = tiny(&sb, 2);
+    let s = sys.as_str();
     let o = sb.tps(&[
         "compare", s, "--from", "A", "--to", "B", "--seeds", "1-2", "--paths", "3",
     ]);
@@ -640,9 +683,8 @@ fn the_learned_route_never_calls_the_energy() {
 #[test]
 fn shards_merged_are_the_unsharded_run_and_foreign_or_missing_shards_are_refused() {
     let sb = Sandbox::new("shards");
-    let sys = sb.write("mb.toml", TINY);
-    let s = sys.to_str().unwrap();
-    ok(&sb.tps(&["train", s, "--seed", "2"]));
+    let sys = tiny(&sb, 2);
+    let s = sys.as_str();
     let common = ["--from", "A", "--to", "B", "--paths", "32", "--seed", "5"];
     let mut args = vec!["sample", s];
     args.extend(common);
@@ -714,7 +756,7 @@ fn shards_merged_are_the_unsharded_run_and_foreign_or_missing_shards_are_refused
     tampered_shards_are_refused(&sb, s);
     planned_routes_are_followed_as_planned(&sb, s);
     // A route planned for another model is refused where a shard would use it.
-    ok(&sb.tps(&["train", s, "--seed", "3"]));
+    tiny(&sb, 3);
     let mut again = vec!["sample", s];
     again.extend(common);
     again.extend([
@@ -879,9 +921,8 @@ fn planned_routes_are_followed_as_planned(sb: &Sandbox, system: &str) {
 #[test]
 fn sample_avoid_takes_its_point_in_data_units() {
     let sb = Sandbox::new("avoid");
-    let sys = sb.write("mb.toml", TINY);
-    let s = sys.to_str().unwrap();
-    ok(&sb.tps(&["train", s, "--seed", "3"]));
+    let sys = tiny(&sb, 3);
+    let s = sys.as_str();
     // Forbid the spacetime point at C (data units), which the plain-constrained curve visits.
     let point = [4.0, -0.05, 0.467];
     let arg = point.map(|v| v.to_string()).join(",");
@@ -911,7 +952,7 @@ fn sample_avoid_takes_its_point_in_data_units() {
     );
     // The KL from the point (mapped to model units as the model sees it) stays away from 0
     // along the sampled geodesic.
-    let system = System::load(&sys).unwrap();
+    let system = System::load(Path::new(&sys)).unwrap();
     let loaded = system.denoiser(Backend::Flex).unwrap();
     let norm = &loaded.normalisation;
     let star: Vec<f64> = std::iter::once(point[0])
