@@ -436,7 +436,7 @@ fn print_help(command: Option<&str>) -> tps::Result<()> {
 }
 
 fn run(cli: Cli) -> tps::Result<()> {
-    let progress = app::Display::new(cli.quiet);
+    let progress = app::StderrProgress::new(cli.quiet);
     let backend = cli.device.backend();
     match cli.command {
         Command::Help { command } => print_help(command.as_deref())?,

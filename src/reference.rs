@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::barrier::{grid_minimax, minimum_energy_path};
 use crate::error::{Error, Result};
-use crate::mm::backmap::relaxed_map as relax_map;
+use crate::mm::backmap::relaxed_energies;
 use crate::potential::{Counting, Potential, Tabulated};
 use crate::systems::{MolecularSystem, System};
 
@@ -145,7 +145,7 @@ pub fn relaxed_map(
 ) -> Tabulated {
     let m = &molecular.molecule;
     let start = molecular.minimum(state, at);
-    let values = relax_map(&m.forcefield, &m.cv, &start, RELAXED_MAP_GRID, progress);
+    let values = relaxed_energies(&m.forcefield, &m.cv, &start, RELAXED_MAP_GRID, progress);
     Tabulated::periodic_angles(values, RELAXED_MAP_GRID)
 }
 

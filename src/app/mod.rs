@@ -100,7 +100,7 @@ impl ConstraintOptions {
 
 /// Progress on stderr: a bar on a terminal; elsewhere a plain line when a stage starts and at
 /// every quarter of it.
-pub struct Display {
+pub struct StderrProgress {
     terminal: bool,
     state: Mutex<Stage>,
 }
@@ -118,7 +118,7 @@ struct Stage {
 /// Without a terminal, a long stage prints a line at least this often.
 const QUIET_FOR_AT_MOST: Duration = Duration::from_secs(10);
 
-impl Display {
+impl StderrProgress {
     /// Progress on stderr (quiet: nothing).
     pub fn new(quiet: bool) -> Self {
         Self {
@@ -166,7 +166,7 @@ impl Display {
     }
 }
 
-impl Progress for Display {
+impl Progress for StderrProgress {
     fn stage(&self, name: &str, total: u64) {
         self.finish();
         let Ok(mut s) = self.state.lock() else {

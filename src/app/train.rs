@@ -53,7 +53,7 @@ pub fn run(
     let mut targets = vec![model_path.clone()];
     if let Some(m) = &file.molecule {
         targets.push(m.free_energy.clone());
-        targets.push(m.relaxed_map());
+        targets.push(m.relaxed_map_file());
         targets.push(m.check_surface());
     }
     for t in &targets {
@@ -73,7 +73,10 @@ pub fn run(
         if let Some(text) = &s.free_energy_text {
             files.push((m.free_energy.clone(), text.clone().into_bytes()));
         }
-        files.push((m.relaxed_map(), s.relaxed_map_text.clone().into_bytes()));
+        files.push((
+            m.relaxed_map_file(),
+            s.relaxed_map_text.clone().into_bytes(),
+        ));
         if let Some(check) = &s.check_text {
             files.push((m.check_surface(), check.clone().into_bytes()));
         }

@@ -46,7 +46,7 @@ pub fn basin_minimum(
 /// there, and the unrestrained force-field energy is recorded. Rows are relaxed in parallel,
 /// each sweeping the first variable from the previous point's structure. Returns energies
 /// (kJ/mol), first variable fastest; `progress` is called after each row.
-pub fn relaxed_map(
+pub fn relaxed_energies(
     ff: &ForceField,
     cv: &Dihedrals,
     start: &[[f64; 3]],

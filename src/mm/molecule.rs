@@ -104,7 +104,7 @@ impl MoleculeConfig {
     }
 
     /// Where `tps train` caches the relaxed potential-energy map, next to the surface.
-    pub fn relaxed_map(&self) -> PathBuf {
+    pub fn relaxed_map_file(&self) -> PathBuf {
         self.beside_surface("relaxed")
     }
 

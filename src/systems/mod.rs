@@ -145,7 +145,7 @@ impl System {
                     Some(MolecularSystem {
                         molecule,
                         free_energy: lazy(config.free_energy.clone()),
-                        relaxed_map: lazy(config.relaxed_map()),
+                        relaxed_map: lazy(config.relaxed_map_file()),
                         check_surface: lazy(config.check_surface()),
                         prmtop_sha256,
                         minima: Mutex::new(BTreeMap::new()),
