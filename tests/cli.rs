@@ -49,10 +49,13 @@ images = 48
 grid = 200
 "#;
 
+/// Files by name, with their bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
 /// The files `tps train TINY --seed SEED` writes under `m/`, trained once per seed and test
 /// binary.
-fn tiny_model_files(seed: u64) -> Vec<(String, Vec<u8>)> {
-    static MODELS: Mutex<BTreeMap<u64, Vec<(String, Vec<u8>)>>> = Mutex::new(BTreeMap::new());
+fn tiny_model_files(seed: u64) -> Files {
+    static MODELS: Mutex<BTreeMap<u64, Files>> = Mutex::new(BTreeMap::new());
     let mut models = MODELS.lock().unwrap_or_else(|e| e.into_inner());
     models
         .entry(seed)
