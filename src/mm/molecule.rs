@@ -143,7 +143,17 @@ impl Molecule {
     /// Reads the prmtop and the coordinates (checked against it) and resolves the variables.
     pub fn load(config: &MoleculeConfig, file: &Path) -> Result<Self> {
         let prmtop = Prmtop::read(&config.prmtop)?;
-        let (topology, mut forcefield) = ForceField::from_prmtop(&prmtop)?;
+        let (topology, mut forcefield) = ForceField::from_prmtop(&prmtop).map_err(|e| match e {
+            // A solvated system's own trajectories can still be learnt from.
+            tps_mm::Error::Parse { file, message } if message.contains("IFBOX") => Error::Parse {
+                file,
+                message: format!(
+                    "{message}; or learn from the trajectories of the engine that ran it with \
+                     [data]"
+                ),
+            },
+            e => e.into(),
+        })?;
         if config.solvent == Solvent::Obc2 {
             forcefield = forcefield.with_solvation(ForceField::obc2(&prmtop, &topology)?);
         }

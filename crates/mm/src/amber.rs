@@ -20,38 +20,38 @@ use crate::error::{Error, Result};
 const AMBER_CHARGE: f64 = 18.2223;
 const KCAL: f64 = 4.184;
 
-/// Entries of `%FLAG POINTERS` that must be 0 (or absent) for a system `tps` computes, and why.
+/// Entries of `%FLAG POINTERS` that must be 0 (or absent) for a system this engine computes, and
+/// why.
 const UNSUPPORTED_POINTERS: [(usize, &str, &str); 5] = [
     (
         9,
         "NPARM",
-        "a locally-enhanced-sampling (LES) topology; tps computes plain topologies",
+        "a locally-enhanced-sampling (LES) topology; this engine computes plain topologies",
     ),
     (
         20,
         "IFPERT",
-        "a perturbation (free-energy) topology; tps computes plain topologies",
+        "a perturbation (free-energy) topology; this engine computes plain topologies",
     ),
     (
         27,
         "IFBOX",
-        "a periodic box (solvent in it): tps computes molecules in vacuum or implicit solvent; \
-         strip the solvent (e.g. ParmEd's `strip :WAT,Na+,Cl-` and `setbox` off), or learn from \
-         the trajectories of the engine that ran it with [data]",
+        "a periodic box (solvent in it): this engine computes molecules in vacuum or implicit \
+         solvent; strip the solvent (e.g. ParmEd's `strip :WAT,Na+,Cl-` and `setbox` off)",
     ),
     (
         29,
         "IFCAP",
-        "a solvent cap; tps computes molecules in vacuum or implicit solvent",
+        "a solvent cap; this engine computes molecules in vacuum or implicit solvent",
     ),
     (
         30,
         "NUMEXTRA",
-        "extra points (virtual sites, e.g. 4-site water); tps does not compute them",
+        "extra points (virtual sites, e.g. 4-site water); this engine does not compute them",
     ),
 ];
 
-/// Sections that carry terms `tps` does not compute.
+/// Sections that carry terms this engine does not compute.
 const UNSUPPORTED_FLAGS: [(&str, &str); 4] = [
     ("IPOL", "polarisable force field"),
     (
@@ -69,7 +69,7 @@ fn bad(p: &Prmtop, flag: &str, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Refuses a topology holding terms `tps` does not compute.
+/// Refuses a topology holding terms this engine does not compute.
 fn check_supported(p: &Prmtop, pointers: &[i64]) -> Result<()> {
     for (k, name, why) in UNSUPPORTED_POINTERS {
         if pointers.get(k).is_some_and(|&v| v > 0) {
@@ -86,7 +86,7 @@ fn check_supported(p: &Prmtop, pointers: &[i64]) -> Result<()> {
             _ => p.has(flag),
         };
         if used {
-            return Err(bad(p, flag, format!("a {what}: tps does not compute it")));
+            return Err(bad(p, flag, format!("a {what}: this engine does not compute it")));
         }
     }
     Ok(())
@@ -260,7 +260,7 @@ impl LennardJones {
                     Err(bad(
                         p,
                         "HBOND_ACOEF",
-                        "10-12 hydrogen-bond terms: tps does not compute them",
+                        "10-12 hydrogen-bond terms: this engine does not compute them",
                     ))
                 } else {
                     Ok((0.0, 0.0))
