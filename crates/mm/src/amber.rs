@@ -86,7 +86,11 @@ fn check_supported(p: &Prmtop, pointers: &[i64]) -> Result<()> {
             _ => p.has(flag),
         };
         if used {
-            return Err(bad(p, flag, format!("a {what}: this engine does not compute it")));
+            return Err(bad(
+                p,
+                flag,
+                format!("a {what}: this engine does not compute it"),
+            ));
         }
     }
     Ok(())
