@@ -4,7 +4,7 @@
 mod common;
 
 use common::{aldp as load, fixture, positions};
-use tps::mm::{AtomSpec, ForceField, Prmtop, Term};
+use tps_mm::{AtomSpec, ForceField, Prmtop, Term};
 
 #[test]
 fn topology_is_alanine_dipeptide() {
@@ -124,11 +124,8 @@ fn forces_are_minus_the_gradient() {
 
 #[test]
 fn malformed_prmtop_reports_line_and_flag() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/systems/aldp/aldp.prmtop"
-    ))
-    .unwrap();
+    let text =
+        std::fs::read_to_string(format!("{}/systems/aldp/aldp.prmtop", common::ROOT)).unwrap();
     let broken = text.replacen(
         "%FLAG MASS\n%FORMAT(5E16.8)\n  1.20107800E+01",
         "%FLAG MASS\n%FORMAT(5E16.8)\n  1.2O107800E+01",

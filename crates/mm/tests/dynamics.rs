@@ -3,10 +3,10 @@
 mod common;
 
 use common::{aldp as load, fixture_frame as frame};
-use tps::mm::cv::angle_difference;
-use tps::mm::dynamics::Bias;
-use tps::mm::metadynamics::MetadynamicsConfig;
-use tps::mm::{Dihedrals, Langevin, MdConfig, State, minimise};
+use tps_mm::cv::angle_difference;
+use tps_mm::dynamics::Bias;
+use tps_mm::metadynamics::MetadynamicsConfig;
+use tps_mm::{Dihedrals, Langevin, MdConfig, State, minimise};
 
 fn langevin(temperature: f64, friction: f64, timestep: f64) -> MdConfig {
     MdConfig {
@@ -153,7 +153,7 @@ fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
             (integrator, state)
         })
         .collect();
-    let mut run = tps::mm::metadynamics::Metadynamics::new(cv, &md, &config);
+    let mut run = tps_mm::metadynamics::Metadynamics::new(cv, &md, &config);
     for _ in 0..100 {
         run.advance(&ff, &mut walkers, config.pace);
         run.deposit(&walkers);
@@ -198,7 +198,7 @@ fn constrained_temperature(dt: f64) -> (f64, f64) {
     assert_eq!(rigid.len(), 12);
     let config = langevin(300.0, 5.0, dt);
     let config = MdConfig {
-        constraints: tps::mm::Constraints::HBonds,
+        constraints: tps_mm::Constraints::HBonds,
         ..config
     };
     let mut integrator = Langevin::for_molecule(&config, &ff, &top.masses, 3);

@@ -1,0 +1,49 @@
+//! What the engine's tests share: the workspace's alanine dipeptide and the OpenMM fixture made
+//! by `tests/fixtures/make_aldp_energies.py`.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use tps_mm::{ForceField, Prmtop, Topology};
+
+/// The workspace root (the engine's fixtures are the application's: one OpenMM run serves both).
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// The shipped alanine dipeptide's topology and force field.
+pub fn aldp() -> (Topology, ForceField) {
+    let p = Prmtop::read(Path::new(&format!("{ROOT}/systems/aldp/aldp.prmtop"))).unwrap();
+    ForceField::from_prmtop(&p).unwrap()
+}
+
+/// The OpenMM fixture (tests/fixtures/aldp_energies.json).
+pub fn fixture() -> &'static serde_json::Value {
+    static DOC: OnceLock<serde_json::Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(format!("{ROOT}/tests/fixtures/aldp_energies.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+/// Positions (nm) of a fixture frame.
+pub fn positions(frame: &serde_json::Value) -> Vec<[f64; 3]> {
+    frame["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| std::array::from_fn(|k| p[k].as_f64().unwrap()))
+        .collect()
+}
+
+/// Positions and OpenMM's total energy of the fixture frame with `label`.
+pub fn fixture_frame(label: &str) -> (Vec<[f64; 3]>, f64) {
+    let f = fixture()["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["label"] == label)
+        .unwrap();
+    (positions(f), f["energy"]["total"].as_f64().unwrap())
+}
