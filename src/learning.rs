@@ -100,49 +100,12 @@ pub fn learn(
         )));
     }
     let t0 = Instant::now();
-    let mut external = match (&file.data, &system.molecule) {
-        (Some(d), Some(m)) => {
-            let w = data::read(d, &m.molecule, system.kt())?;
-            for warning in &w.warnings {
-                tracing::warn!("{warning}");
-            }
-            tracing::info!(
-                "{} frames from {} trajectories, {:.0} effective samples",
-                w.points.len(),
-                d.trajectories.len(),
-                w.effective_samples
-            );
-            Some(w)
-        }
-        _ => None,
-    };
-    if file.is_cartesian() && external.is_some() {
-        return Err(Error::config(
-            &system.path,
-            "data",
-            "a Cartesian molecule learns from its own metadynamics; [data] serves the \
-             collective-variable representation",
-        ));
-    }
-    let mut cartesian_run = None;
-    let mut frames_estimate = None;
-    let surfaces = match (&system.molecule, &external) {
-        (Some(m), Some(w)) => {
-            let (s, estimate) = data_surfaces(system, m, w, progress)?;
-            frames_estimate = estimate;
-            Some(s)
-        }
-        (Some(m), None) => {
-            let (s, run) = molecular_surfaces(system, m, seed, progress)?;
-            cartesian_run = run;
-            Some(s)
-        }
-        _ => None,
-    };
-    let mut surfaces = surfaces;
-    if let Some(s) = &mut surfaces {
-        s.check_text = check_surface(system, seed, progress)?;
-    }
+    let mut external = external_frames(system)?;
+    let MolecularData {
+        surfaces,
+        cartesian_run,
+        frames_estimate,
+    } = molecular_data(system, external.as_ref(), seed, progress)?;
     let surface_seconds = t0.elapsed().as_secs_f64();
     let potential: &dyn Potential = match &surfaces {
         Some(s) => &s.free_energy,
@@ -184,16 +147,7 @@ pub fn learn(
     };
     let effective_samples_boltzmann = external.as_ref().map(|w| w.effective_samples);
     if let (Some(t), Some(w)) = (&tilt, &mut external) {
-        let variables = atom_variables.as_ref().unwrap_or(&w.points);
-        let weights = tilt_weights(&w.weights, variables, &t.bias, system.kt());
-        w.effective_samples = effective_samples(&weights);
-        w.weights = weights;
-        tracing::info!(
-            "frames reweighted to the tilted ensemble: {:.0} effective samples (the Boltzmann \
-             weights': {:.0})",
-            w.effective_samples,
-            effective_samples_boltzmann.unwrap_or(0.0)
-        );
+        reweight_to_tilt(w, atom_variables.as_deref(), &t.bias, system.kt());
     }
     let samples = training_samples(system, external.as_ref(), sampled, seed, progress);
     let sampling_seconds = t1.elapsed().as_secs_f64();
@@ -203,9 +157,151 @@ pub fn learn(
         samples.energy_evaluations
     );
 
+    let t2 = Instant::now();
+    let (model, final_loss) = trained_model(
+        system,
+        &samples,
+        seed,
+        backend,
+        progress,
+        surface_sha256,
+        tilt,
+    )?;
+    let training_seconds = t2.elapsed().as_secs_f64();
+    Ok(Learnt {
+        model,
+        surfaces,
+        report: LearnReport {
+            populations,
+            frames_estimate,
+            effective_samples: external.as_ref().map(|w| w.effective_samples),
+            effective_samples_boltzmann: effective_samples_boltzmann
+                .filter(|_| file.training.tilt_parameters().is_some()),
+            samples: samples.points.len(),
+            sampling_evaluations: samples.energy_evaluations,
+            swap_acceptance: samples.swap_acceptance,
+            surface_seconds,
+            sampling_seconds,
+            training_seconds,
+            final_loss,
+            ensemble: file.training.ensemble,
+        },
+    })
+}
+
+/// What a molecule's training stands on: its surfaces (from its own metadynamics, or from the
+/// frames of `[data]`), the metadynamics run of a Cartesian molecule (its frames are the data)
+/// and how well frames without a surface determine the one estimated from them.
+#[derive(Default)]
+struct MolecularData {
+    surfaces: Option<Surfaces>,
+    cartesian_run: Option<simulation::MdRun>,
+    frames_estimate: Option<FramesEstimate>,
+}
+
+/// The molecular data of `system` (nothing for a surface given in the file).
+fn molecular_data(
+    system: &System,
+    external: Option<&Weighted>,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<MolecularData> {
+    let Some(m) = &system.molecule else {
+        return Ok(MolecularData::default());
+    };
+    let mut data = match external {
+        Some(w) => {
+            let (s, estimate) = data_surfaces(system, m, w, progress)?;
+            MolecularData {
+                surfaces: Some(s),
+                cartesian_run: None,
+                frames_estimate: estimate,
+            }
+        }
+        None => {
+            let (s, run) = molecular_surfaces(system, m, seed, progress)?;
+            MolecularData {
+                surfaces: Some(s),
+                cartesian_run: run,
+                frames_estimate: None,
+            }
+        }
+    };
+    if let Some(s) = &mut data.surfaces {
+        s.check_text = check_surface(system, seed, progress)?;
+    }
+    Ok(data)
+}
+
+/// Frames from `[data]`, read and weighted (none without `[data]`); refused for a Cartesian
+/// molecule, which learns from its own metadynamics.
+fn external_frames(system: &System) -> Result<Option<Weighted>> {
+    let file = &system.file;
+    let external = match (&file.data, &system.molecule) {
+        (Some(d), Some(m)) => {
+            let w = data::read(d, &m.molecule, system.kt())?;
+            for warning in &w.warnings {
+                tracing::warn!("{warning}");
+            }
+            tracing::info!(
+                "{} frames from {} trajectories, {:.0} effective samples",
+                w.points.len(),
+                d.trajectories.len(),
+                w.effective_samples
+            );
+            Some(w)
+        }
+        _ => None,
+    };
+    if file.is_cartesian() && external.is_some() {
+        return Err(Error::config(
+            &system.path,
+            "data",
+            "a Cartesian molecule learns from its own metadynamics; [data] serves the \
+             collective-variable representation",
+        ));
+    }
+    Ok(external)
+}
+
+/// `frames` reweighted in place to the ensemble tilted by `bias` over their variables
+/// (`variables` where the frames are atoms, else the frames themselves).
+fn reweight_to_tilt(
+    frames: &mut Weighted,
+    variables: Option<&[Vec<f64>]>,
+    bias: &Tabulated,
+    kt: f64,
+) {
+    let boltzmann = frames.effective_samples;
+    let weights = tilt_weights(
+        &frames.weights,
+        variables.unwrap_or(&frames.points),
+        bias,
+        kt,
+    );
+    frames.effective_samples = effective_samples(&weights);
+    frames.weights = weights;
+    tracing::info!(
+        "frames reweighted to the tilted ensemble: {:.0} effective samples (the Boltzmann \
+         weights': {boltzmann:.0})",
+        frames.effective_samples,
+    );
+}
+
+/// The network trained on `samples` with `seed`, encoded as a model file with its metadata
+/// (surface hash and tilt as given), and its final loss (mean of the last 100 steps).
+fn trained_model(
+    system: &System,
+    samples: &Samples,
+    seed: u64,
+    backend: Backend,
+    progress: &dyn Progress,
+    surface_sha256: Option<String>,
+    tilt: Option<TiltRecord>,
+) -> Result<(Vec<u8>, f64)> {
+    let file = &system.file;
     let device = compute::device(backend, Precision::F32)?.autodiff();
     let architecture = system.model_config();
-    let t2 = Instant::now();
     progress.stage("training", file.training.steps as u64);
     let trained = training::train(
         &samples.points,
@@ -220,7 +316,6 @@ pub fn learn(
             }
         },
     )?;
-    let training_seconds = t2.elapsed().as_secs_f64();
     let h = &trained.loss_history;
     let final_loss = h.iter().rev().take(100).sum::<f64>() / h.len().min(100) as f64;
     let mut provenance = system.provenance(Some(seed));
@@ -246,25 +341,7 @@ pub fn learn(
         tilt,
     };
     let model = model_file::encode(&metadata, &trained.mlp)?;
-    Ok(Learnt {
-        model,
-        surfaces,
-        report: LearnReport {
-            populations,
-            frames_estimate,
-            effective_samples: external.as_ref().map(|w| w.effective_samples),
-            effective_samples_boltzmann: effective_samples_boltzmann
-                .filter(|_| file.training.tilt_parameters().is_some()),
-            samples: samples.points.len(),
-            sampling_evaluations: samples.energy_evaluations,
-            swap_acceptance: samples.swap_acceptance,
-            surface_seconds,
-            sampling_seconds,
-            training_seconds,
-            final_loss,
-            ensemble: file.training.ensemble,
-        },
-    })
+    Ok((model, final_loss))
 }
 
 /// Nodes per axis of a tilt's bias grid.
