@@ -348,8 +348,8 @@ pub fn run(
         (Source::Run(_), s) => s.unwrap_or(Select::Top),
     };
     let system = &frames.system;
-    let scoring = system.scoring_surface()?;
-    let surface = scoring.surface;
+    let judge = Judge::new(system, &frames.from, &frames.to, options.settings)?;
+    let surface = judge.scoring();
     let all = pick(&frames, select, system, surface);
     let range = options.shard.map_or(0..all.len(), |s| s.range(all.len()));
     if let Some(s) = options.shard.filter(|s| s.count > all.len()) {
@@ -382,7 +382,6 @@ pub fn run(
         None => frames.target.clone(),
     };
     let staged = Staged::new(&target)?;
-    let judge = Judge::new(system, &frames.from, &frames.to, options.settings)?;
     let starts: Vec<Vec<f64>> = picked.iter().map(|&k| frames.frames[k].2.clone()).collect();
     progress.stage("committor", starts.len() as u64);
     let results = judge.shoot(&starts, range.start, options.seed, &|n| progress.add(n));

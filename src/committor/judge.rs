@@ -22,7 +22,7 @@ pub const SURFACE_MAX_STEPS: u64 = 200_000;
 /// A molecule's variables are looked at every this many steps.
 const CHECK_EVERY: u64 = 10;
 
-/// How frames are shot: shots per frame, the cores' depth, the time limit and the seed.
+/// How frames are shot: shots per frame, the cores' depth and the time limit.
 #[derive(Debug, Clone, Copy)]
 pub struct ShotSettings {
     /// Shots per frame.
@@ -51,16 +51,6 @@ impl ShotSettings {
             return Err(Error::Invalid("--max-time must be positive".into()));
         }
         Ok(())
-    }
-}
-
-impl Default for ShotSettings {
-    fn default() -> Self {
-        Self {
-            shots: DEFAULT_SHOTS,
-            core_kt: DEFAULT_CORE_KT,
-            max_time: None,
-        }
     }
 }
 
