@@ -292,3 +292,32 @@ fn a_diverging_run_is_an_error_not_a_model() {
         "{err}"
     );
 }
+
+/// Training's GELU (f32, tracked by autodiff) is the fused kernel — its value and gradient are
+/// the kernel's bits, accurate in the negative tail where burn's `0.5 x (1 + erff)` is 0 — and
+/// an untracked forward (sampling) is burn's, bit for bit.
+#[test]
+fn gelu_under_autodiff_is_the_fused_kernel() {
+    use tps::denoiser::gelu;
+    let xs = [-6.0f32, -0.75, -0.0, 1.3, 3.0, -2.0];
+    let (mut value, mut slope) = ([0.0f32; 6], [0.0f32; 6]);
+    gelu::fill(&xs, &mut value, &mut slope);
+    let host: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
+    let device = device().autodiff();
+    let x = compute::matrix(&host, 2, 3, &device).require_grad();
+    let y = gelu::gelu(x.clone());
+    let grads = y.clone().sum().backward();
+    let got_value = compute::to_host(y.inner());
+    let got_slope = compute::to_host(x.grad(&grads).expect("a gradient"));
+    for i in 0..6 {
+        assert_eq!(got_value[i], value[i] as f64, "GELU({})", xs[i]);
+        assert_eq!(got_slope[i], slope[i] as f64, "GELU'({})", xs[i]);
+    }
+    // GELU(−6) = −6 Φ(−6) = −5.9195·10⁻⁹; Φ(−6) + (−6) φ(−6) = −3.5469·10⁻⁸.
+    assert!((got_value[0] / -5.919_526e-9 - 1.0).abs() < 1e-5);
+    assert!((got_slope[0] / -3.546_871e-8 - 1.0).abs() < 1e-5);
+    let untracked = gelu::gelu(compute::matrix(&host, 2, 3, &device));
+    let burns = burn::tensor::activation::gelu(compute::matrix(&host, 2, 3, &device));
+    assert_eq!(compute::to_host(untracked), compute::to_host(burns.clone()));
+    assert_eq!(compute::to_host(burns)[0], 0.0);
+}

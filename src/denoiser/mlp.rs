@@ -16,12 +16,12 @@
 
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::Denoiser;
+use super::gelu::gelu;
 use crate::compute;
 use crate::error::{Error, Result};
 use crate::schedule;

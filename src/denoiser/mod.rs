@@ -6,6 +6,7 @@
 
 pub mod checkpoint;
 pub mod gaussian_mixture;
+pub mod gelu;
 pub mod mlp;
 pub mod normalisation;
 
