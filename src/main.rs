@@ -1,7 +1,7 @@
 //! The `tps` command line: a thin layer over `tps::app`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -217,6 +217,195 @@ impl ConstraintArgs {
     }
 }
 
+/// `tps committor`'s arguments.
+#[derive(Args)]
+struct CommittorArgs {
+    /// A `tps sample` output directory, or with --frames a system file.
+    target: PathBuf,
+    /// Frames to shoot from (with a system file): DCD/XYZ/PDB of the molecule, or a CSV of
+    /// points with a header line for a 2-D surface.
+    #[arg(long, requires_all = ["from", "to"])]
+    frames: Option<PathBuf>,
+    /// Start state (with --frames).
+    #[arg(long)]
+    from: Option<String>,
+    /// Target state (with --frames).
+    #[arg(long)]
+    to: Option<String>,
+    /// Which frames of a run: top (each path's highest), saddle (nearest the scoring
+    /// saddle), all, every:K.
+    #[arg(long)]
+    select: Option<String>,
+    #[command(flatten)]
+    shots: ShotArgs,
+    /// Seed of the shots.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Root directory of the outputs (for --frames).
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Shoot from part K of N of the frames (0 ≤ K < N); `tps merge` puts the parts
+    /// together.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+}
+
+/// `tps compare`'s arguments.
+#[derive(Args)]
+struct CompareArgs {
+    /// System file (TOML).
+    system: PathBuf,
+    /// Start state.
+    #[arg(long)]
+    from: String,
+    /// Target state.
+    #[arg(long)]
+    to: String,
+    /// Routes, comma-separated (default: all of geodesic, plain, reference, learned).
+    #[arg(long, default_value = "geodesic,plain,reference,learned")]
+    routes: String,
+    /// Seeds of the Langevin noise and probes: `0-4`, `0,2,7` (one model).
+    #[arg(long, default_value = "0-4")]
+    seeds: String,
+    /// Paths per seed and route (default: the file's transition.paths).
+    #[arg(long)]
+    paths: Option<usize>,
+    /// Root directory of the outputs.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Switch off the energy-aware geodesic's second start along the minimum-energy path.
+    #[arg(long)]
+    no_mep_start: bool,
+    /// Another system file of the same surface and states (e.g. its model of the tilted
+    /// ensemble): its model-based routes join the table on the same seeds (repeatable).
+    #[arg(long, value_name = "SYSTEM")]
+    with: Vec<PathBuf>,
+    /// Judge every route's tops by their committor: each path's highest frame shot with
+    /// unbiased dynamics (as `tps committor --select top`, seeded by the run's seed).
+    #[arg(long)]
+    committor: bool,
+    #[command(flatten)]
+    shots: ShotArgs,
+    #[command(flatten)]
+    constraint: ConstraintArgs,
+}
+
+/// `tps geodesic`'s arguments.
+#[derive(Args)]
+struct GeodesicArgs {
+    /// System file (TOML).
+    system: PathBuf,
+    /// Start point `λ,x1,x2,…` (data units).
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "from",
+        requires = "end",
+        conflicts_with = "from"
+    )]
+    start: Option<String>,
+    /// End point `λ,x1,x2,…`.
+    #[arg(long, allow_hyphen_values = true, requires = "start")]
+    end: Option<String>,
+    /// Or: plan the route of `tps sample` between two named states, once, into
+    /// `out/<system>/route-<from>-<to>/` for `tps sample --geodesic` (its shards).
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Target state (with --from).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Root directory of the outputs.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    #[command(flatten)]
+    route: RouteArgs,
+    #[command(flatten)]
+    constraint: ConstraintArgs,
+}
+
+impl CommittorArgs {
+    /// The options they give.
+    fn options(self) -> tps::Result<app::committor::CommittorOptions> {
+        let source = match (self.frames, self.from, self.to) {
+            (Some(file), Some(from), Some(to)) => app::committor::Source::Frames {
+                system: self.target,
+                from,
+                to,
+                file,
+            },
+            (None, None, None) => app::committor::Source::Run(self.target),
+            _ => {
+                return Err(tps::Error::Invalid(
+                    "--from and --to go with --frames (a system file and a file of frames); \
+                     a run's directory names its own states"
+                        .into(),
+                ));
+            }
+        };
+        Ok(app::committor::CommittorOptions {
+            source,
+            select: self
+                .select
+                .as_deref()
+                .map(app::committor::Select::parse)
+                .transpose()?,
+            settings: self.shots.settings(),
+            seed: self.seed,
+            out_root: self.out,
+            shard: self
+                .shard
+                .as_deref()
+                .map(|k| tps::transition::Shard::parse(k).map_err(|e| e.about("--shard")))
+                .transpose()?,
+        })
+    }
+}
+
+impl CompareArgs {
+    /// The options they give, on `backend`.
+    fn options(self, backend: tps::compute::Backend) -> tps::Result<app::compare::CompareOptions> {
+        Ok(app::compare::CompareOptions {
+            committor: self.committor.then(|| self.shots.settings()),
+            sample: app::sample::SampleOptions {
+                paths: self.paths,
+                no_mep_start: self.no_mep_start,
+                constraints: self.constraint.options()?,
+                ..app::sample::SampleOptions::between(self.from, self.to, self.out, backend)
+            },
+            routes: app::compare::parse_routes(&self.routes)?,
+            seeds: app::compare::parse_seeds(&self.seeds)?,
+            with: self.with,
+        })
+    }
+}
+
+impl GeodesicArgs {
+    /// With `--from` and `--to`: the system and the options of the route to plan on `backend`.
+    fn plan(
+        &self,
+        backend: tps::compute::Backend,
+    ) -> tps::Result<Option<(PathBuf, app::sample::SampleOptions)>> {
+        let (Some(from), Some(to)) = (&self.from, &self.to) else {
+            return Ok(None);
+        };
+        let options = app::sample::SampleOptions {
+            route: self.route.kind()?,
+            no_mep_start: self.route.no_mep_start,
+            seed: self.seed,
+            constraints: self.constraint.options()?,
+            ..app::sample::SampleOptions::between(
+                from.clone(),
+                to.clone(),
+                self.out.clone(),
+                backend,
+            )
+        };
+        Ok(Some((self.system.clone(), options)))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Help on tps or on one of its commands.
@@ -262,74 +451,9 @@ enum Command {
         out: PathBuf,
     },
     /// Committor analysis: unbiased shots from a run's frames (or a file's), where they commit.
-    Committor {
-        /// A `tps sample` output directory, or with --frames a system file.
-        target: PathBuf,
-        /// Frames to shoot from (with a system file): DCD/XYZ/PDB of the molecule, or a CSV of
-        /// points with a header line for a 2-D surface.
-        #[arg(long, requires_all = ["from", "to"])]
-        frames: Option<PathBuf>,
-        /// Start state (with --frames).
-        #[arg(long)]
-        from: Option<String>,
-        /// Target state (with --frames).
-        #[arg(long)]
-        to: Option<String>,
-        /// Which frames of a run: top (each path's highest), saddle (nearest the scoring
-        /// saddle), all, every:K.
-        #[arg(long)]
-        select: Option<String>,
-        #[command(flatten)]
-        shots: ShotArgs,
-        /// Seed of the shots.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Root directory of the outputs (for --frames).
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        /// Shoot from part K of N of the frames (0 ≤ K < N); `tps merge` puts the parts
-        /// together.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-    },
+    Committor(CommittorArgs),
     /// Every route side by side on the same seeds, paths and noise, judged on one surface.
-    Compare {
-        /// System file (TOML).
-        system: PathBuf,
-        /// Start state.
-        #[arg(long)]
-        from: String,
-        /// Target state.
-        #[arg(long)]
-        to: String,
-        /// Routes, comma-separated (default: all of geodesic, plain, reference, learned).
-        #[arg(long, default_value = "geodesic,plain,reference,learned")]
-        routes: String,
-        /// Seeds of the Langevin noise and probes: `0-4`, `0,2,7` (one model).
-        #[arg(long, default_value = "0-4")]
-        seeds: String,
-        /// Paths per seed and route (default: the file's transition.paths).
-        #[arg(long)]
-        paths: Option<usize>,
-        /// Root directory of the outputs.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        /// Switch off the energy-aware geodesic's second start along the minimum-energy path.
-        #[arg(long)]
-        no_mep_start: bool,
-        /// Another system file of the same surface and states (e.g. its model of the tilted
-        /// ensemble): its model-based routes join the table on the same seeds (repeatable).
-        #[arg(long, value_name = "SYSTEM")]
-        with: Vec<PathBuf>,
-        /// Judge every route's tops by their committor: each path's highest frame shot with
-        /// unbiased dynamics (as `tps committor --select top`, seeded by the run's seed).
-        #[arg(long)]
-        committor: bool,
-        #[command(flatten)]
-        shots: ShotArgs,
-        #[command(flatten)]
-        constraint: ConstraintArgs,
-    },
+    Compare(CompareArgs),
     /// Reference minimum-energy path and barrier (string method + grid minimax bound).
     Barrier {
         /// System file (TOML).
@@ -381,38 +505,7 @@ enum Command {
         trajectory: PathBuf,
     },
     /// Geodesic between two spacetime points `λ,x1,x2,…`, against the straight line.
-    Geodesic {
-        /// System file (TOML).
-        system: PathBuf,
-        /// Start point `λ,x1,x2,…` (data units).
-        #[arg(
-            long,
-            allow_hyphen_values = true,
-            required_unless_present = "from",
-            requires = "end",
-            conflicts_with = "from"
-        )]
-        start: Option<String>,
-        /// End point `λ,x1,x2,…`.
-        #[arg(long, allow_hyphen_values = true, requires = "start")]
-        end: Option<String>,
-        /// Or: plan the route of `tps sample` between two named states, once, into
-        /// `out/<system>/route-<from>-<to>/` for `tps sample --geodesic` (its shards).
-        #[arg(long, requires = "to")]
-        from: Option<String>,
-        /// Target state (with --from).
-        #[arg(long, requires = "from")]
-        to: Option<String>,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Root directory of the outputs.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        #[command(flatten)]
-        route: RouteArgs,
-        #[command(flatten)]
-        constraint: ConstraintArgs,
-    },
+    Geodesic(GeodesicArgs),
 }
 
 /// `tps help [COMMAND]`: the long help of tps or of one command.
@@ -435,6 +528,40 @@ fn print_help(command: Option<&str>) -> tps::Result<()> {
     .map_err(|e| tps::Error::io("standard output", e))
 }
 
+/// Ends the progress display and prints a command's report and where its outputs are.
+fn written(progress: &app::StderrProgress, report: impl std::fmt::Display, dir: &Path, note: &str) {
+    progress.finish();
+    println!("{report}\noutputs: {}{note}", dir.display());
+}
+
+/// `tps geodesic`: plan a sampling route between two states, or a geodesic between two points.
+fn geodesic(
+    args: &GeodesicArgs,
+    backend: tps::compute::Backend,
+    progress: &app::StderrProgress,
+) -> tps::Result<()> {
+    if let Some((system, options)) = args.plan(backend)? {
+        let (r, dir) = app::geodesic::plan_route(&system, &options, progress)?;
+        written(progress, r, &dir, " (use with tps sample --geodesic)");
+        return Ok(());
+    }
+    let (start, end) = (
+        args.start.clone().unwrap_or_default(),
+        args.end.clone().unwrap_or_default(),
+    );
+    let (r, dir) = app::geodesic::run(
+        &args.system,
+        (&start, &end),
+        &args.constraint.options()?,
+        args.seed,
+        &args.out,
+        backend,
+        progress,
+    )?;
+    written(progress, r, &dir, "");
+    Ok(())
+}
+
 fn run(cli: Cli) -> tps::Result<()> {
     let progress = app::StderrProgress::new(cli.quiet);
     let backend = cli.device.backend();
@@ -451,8 +578,7 @@ fn run(cli: Cli) -> tps::Result<()> {
         Command::Sample(args) => {
             let system = args.system.clone();
             let (s, dir) = app::sample::run(&system, &args.options(backend)?, &progress)?;
-            progress.finish();
-            println!("{s}\noutputs: {}", dir.display());
+            written(&progress, s, &dir, "");
         }
         Command::Import {
             system,
@@ -483,80 +609,14 @@ fn run(cli: Cli) -> tps::Result<()> {
                 dir.display()
             );
         }
-        Command::Committor {
-            target,
-            frames,
-            from,
-            to,
-            select,
-            shots,
-            seed,
-            out,
-            shard,
-        } => {
-            let source = match (frames, from, to) {
-                (Some(file), Some(from), Some(to)) => app::committor::Source::Frames {
-                    system: target,
-                    from,
-                    to,
-                    file,
-                },
-                (None, None, None) => app::committor::Source::Run(target),
-                _ => {
-                    return Err(tps::Error::Invalid(
-                        "--from and --to go with --frames (a system file and a file of frames); \
-                         a run's directory names its own states"
-                            .into(),
-                    ));
-                }
-            };
-            let options = app::committor::CommittorOptions {
-                source,
-                select: select
-                    .as_deref()
-                    .map(app::committor::Select::parse)
-                    .transpose()?,
-                settings: shots.settings(),
-                seed,
-                out_root: out,
-                shard: shard
-                    .as_deref()
-                    .map(|k| tps::transition::Shard::parse(k).map_err(|e| e.about("--shard")))
-                    .transpose()?,
-            };
-            let (r, dir) = app::committor::run(&options, &progress)?;
-            progress.finish();
-            println!("{r}\noutputs: {}", dir.display());
+        Command::Committor(args) => {
+            let (r, dir) = app::committor::run(&args.options()?, &progress)?;
+            written(&progress, r, &dir, "");
         }
-        Command::Compare {
-            system,
-            from,
-            to,
-            routes,
-            seeds,
-            paths,
-            out,
-            no_mep_start,
-            with,
-            committor,
-            shots,
-            constraint,
-        } => {
-            let options = app::compare::CompareOptions {
-                with,
-                committor: committor.then(|| shots.settings()),
-                sample: app::sample::SampleOptions {
-                    paths,
-                    no_mep_start,
-                    constraints: constraint.options()?,
-                    ..app::sample::SampleOptions::between(from, to, out, backend)
-                },
-                routes: app::compare::parse_routes(&routes)?,
-                seeds: app::compare::parse_seeds(&seeds)?,
-            };
-            let (c, dir) = app::compare::run(&system, &options, &progress)?;
-            progress.finish();
-            println!("{c}\noutputs: {}", dir.display());
+        Command::Compare(args) => {
+            let system = args.system.clone();
+            let (c, dir) = app::compare::run(&system, &args.options(backend)?, &progress)?;
+            written(&progress, c, &dir, "");
         }
         Command::Barrier {
             system,
@@ -565,8 +625,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             out,
         } => {
             let (r, dir) = app::barrier::run(&system, &from, &to, &out, &progress)?;
-            progress.finish();
-            println!("{r}\noutputs: {}", dir.display());
+            written(&progress, r, &dir, "");
         }
         Command::Distance {
             system,
@@ -585,8 +644,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             out,
         } => {
             let (r, dir) = app::md::run(&system, steps, seed, &out, &progress)?;
-            progress.finish();
-            println!("{r}\noutputs: {}", dir.display());
+            written(&progress, r, &dir, "");
         }
         Command::Energy { system, trajectory } => {
             let (csv, warnings) = app::energy::run(&system, &trajectory)?;
@@ -595,52 +653,7 @@ fn run(cli: Cli) -> tps::Result<()> {
             }
             print!("{csv}");
         }
-        Command::Geodesic {
-            system,
-            from: Some(from),
-            to: Some(to),
-            seed,
-            out,
-            route,
-            constraint,
-            ..
-        } => {
-            let options = app::sample::SampleOptions {
-                route: route.kind()?,
-                no_mep_start: route.no_mep_start,
-                seed,
-                constraints: constraint.options()?,
-                ..app::sample::SampleOptions::between(from, to, out, backend)
-            };
-            let (r, dir) = app::geodesic::plan_route(&system, &options, &progress)?;
-            progress.finish();
-            println!(
-                "{r}\noutputs: {} (use with tps sample --geodesic)",
-                dir.display()
-            );
-        }
-        Command::Geodesic {
-            system,
-            start,
-            end,
-            seed,
-            out,
-            constraint,
-            ..
-        } => {
-            let (start, end) = (start.unwrap_or_default(), end.unwrap_or_default());
-            let (r, dir) = app::geodesic::run(
-                &system,
-                (&start, &end),
-                &constraint.options()?,
-                seed,
-                &out,
-                backend,
-                &progress,
-            )?;
-            progress.finish();
-            println!("{r}\noutputs: {}", dir.display());
-        }
+        Command::Geodesic(args) => geodesic(&args, backend, &progress)?,
     }
     Ok(())
 }
