@@ -15,17 +15,18 @@ use super::{ConstraintOptions, write_json};
 use crate::atomic::Staged;
 use crate::compute::Backend;
 use crate::error::Result;
+use crate::model_file::ModelMetadata;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
 use crate::representation::Kind;
 use crate::representation::cartesian::CartesianSummary;
 use crate::representation::variables::AllAtomSummary;
-use crate::route::{RouteKind, RouteSummary};
-use crate::systems::System;
+use crate::route::{RouteFile, RouteKind, RouteSummary};
+use crate::systems::{LoadedDenoiser, System, SystemFile};
 use crate::transition::compare::{self, Beside};
 use crate::transition::planned;
-use crate::transition::{self, MeanStd, PathStatistics, Request, Sampler, Shard};
+use crate::transition::{self, MeanStd, PathStatistics, Request, Sampled, Sampler, Shard};
 
 /// Options of `tps sample` beyond the system file.
 #[derive(Debug, Clone)]
@@ -54,6 +55,43 @@ pub struct SampleOptions {
     pub shard: Option<Shard>,
     /// The directory of a route planned before (`tps geodesic --from --to`).
     pub geodesic: Option<PathBuf>,
+}
+
+/// Shows the route's planning: its step and, every tenth, its objective.
+fn route_progress<'a>(
+    progress: &'a dyn Progress,
+    request: &Request,
+    file: &SystemFile,
+) -> impl FnMut(usize, f64) + 'a {
+    progress.stage(
+        &format!("{} route", request.route),
+        file.geodesic.steps as u64,
+    );
+    move |step, objective| {
+        progress.set(step as u64);
+        if step % 10 == 0 {
+            progress.message(&format!("objective {objective:.4}"));
+        }
+    }
+}
+
+impl ShardInfo {
+    /// What `tps merge` needs of shard `shard` of a run of `total` paths.
+    fn of(shard: Shard, total: usize, sampled: &Sampled, drawing: &figures::Drawing) -> Self {
+        Self {
+            shard,
+            first: sampled.indices.start,
+            end: sampled.indices.end,
+            total,
+            route_sha256: planned::points_sha256(&sampled.points),
+            guide_max: sampled
+                .paths
+                .iter()
+                .map(|p| p.guide_max.unwrap_or(f64::NAN))
+                .collect(),
+            drawing: drawing.clone(),
+        }
+    }
 }
 
 impl SampleOptions {
@@ -141,6 +179,18 @@ pub struct Restraint {
     pub data_scale: f64,
     /// Width `s·e^(−λ_max/2)`, data units.
     pub width_at_ends: f64,
+}
+
+impl Restraint {
+    /// The restraint at `λ_max` on data of scale `s`.
+    fn at_ends(lambda_max: f64, s: f64) -> Self {
+        Self {
+            stiffness_at_ends: lambda_max.exp() / (s * s),
+            paper_stiffness_at_ends: lambda_max.exp(),
+            data_scale: s,
+            width_at_ends: s * (-0.5 * lambda_max).exp(),
+        }
+    }
 }
 
 /// `summary.json`.
@@ -240,57 +290,19 @@ pub fn run(
     let request = options.request(file)?;
     super::check_paths_flag(options.paths)?;
     let total = options.paths.unwrap_or(file.transition.paths);
-    if let Some(s) = options.shard.filter(|s| s.count > total) {
-        return Err(crate::error::Error::Invalid(format!(
-            "--shard {}/{}: {} parts of {total} paths would leave some parts empty; use at \
-             most {total} parts",
-            s.index, s.count, s.count
-        )));
-    }
+    let target = options.run_directory(&file.name, total)?;
     let mut request = request;
-    let name = match options.shard {
-        Some(s) => format!(
-            "{}-{}-shard-{}-of-{}",
-            options.from, options.to, s.index, s.count
-        ),
-        None => format!("{}-{}", options.from, options.to),
-    };
-    let target = options.out_root.join(&file.name).join(name);
     system.potential()?;
     let loaded = system.denoiser(options.backend)?;
     if let Some(dir) = &options.geodesic {
-        if options.constraints.any() || options.no_mep_start {
-            return Err(crate::error::Error::Invalid(format!(
-                "--geodesic {} follows the route as it was planned; give --plain, \
-                 --low-variance, --energy-weight, --avoid and --no-mep-start to `tps geodesic` \
-                 when planning it, not here",
-                dir.display()
-            )));
-        }
-        let planned = planned::read(
-            dir,
-            &system,
-            &loaded,
-            (&options.from, &options.to),
-            options.route,
-            options.seed,
-        )?;
+        let planned = options.planned(dir, &system, &loaded)?;
         request.route = planned.route.route;
         request.planned = Some(planned);
     }
     // Fail early on an unwritable output directory, before any computation.
     let staged = Staged::new(&target)?;
     let sampler = Sampler::new(&system, Some(&loaded), &options.from, &options.to)?;
-    progress.stage(
-        &format!("{} route", request.route),
-        file.geodesic.steps as u64,
-    );
-    let sampled = sampler.run(&request, &mut |step, objective| {
-        progress.set(step as u64);
-        if step % 10 == 0 {
-            progress.message(&format!("objective {objective:.4}"));
-        }
-    })?;
+    let sampled = sampler.run(&request, &mut route_progress(progress, &request, file))?;
     progress.stage("reference route beside", 0);
     let t_beside = Instant::now();
     let beside = compare::beside(&sampler, &request, &sampled)?;
@@ -298,28 +310,15 @@ pub fn run(
     let t_outputs = Instant::now();
     let mut files = files::write(staged.path(), &system, &sampler, &sampled)?;
     let drawing = figures::Drawing::of(&sampler, &sampled);
-    let shard = options.shard.map(|s| ShardInfo {
-        shard: s,
-        first: sampled.indices.start,
-        end: sampled.indices.end,
-        total,
-        route_sha256: planned::points_sha256(&sampled.points),
-        guide_max: sampled
-            .paths
-            .iter()
-            .map(|p| p.guide_max.unwrap_or(f64::NAN))
-            .collect(),
-        drawing: drawing.clone(),
-    });
+    let shard = options
+        .shard
+        .map(|s| ShardInfo::of(s, total, &sampled, &drawing));
     if shard.is_none() {
         files.extend(draw(staged.path(), &system, &sampler, &sampled, &drawing)?);
     }
     let provenance = system.provenance(Some(options.seed));
-    let written = sampled
-        .paths
-        .iter()
-        .filter(|p| !p.frames.is_empty())
-        .count();
+    let written = sampled.paths.iter().filter(|p| !p.frames.is_empty());
+    let written = written.count();
     let scoring = sampler.scoring();
     let notes = notes(written, sampled.paths.len(), &sampler, beside.as_ref());
     files.push("summary.json".into());
@@ -336,27 +335,11 @@ pub fn run(
         trajectories_written: written,
         frames: sampler.representation().frames_note(&file.transition),
         model: loaded.model_path.as_ref().map(|p| p.display().to_string()),
-        model_ensemble: loaded.metadata.as_ref().map(|m| match &m.tilt {
-            None => "boltzmann: the model learnt the surface's Boltzmann samples".into(),
-            Some(t) => format!(
-                "well-tempered (γ = {}{}): the model learnt the flattened ensemble; the \
-                 geodesic routes live in its spacetime, and the learned route adds the tilt's \
-                 ∇V/kT back to its score",
-                t.well_tempered.bias_factor,
-                t.well_tempered
-                    .cap
-                    .map_or(String::new(), |c| format!(", cap {c}"))
-            ),
-        }),
+        model_ensemble: loaded.metadata.as_ref().map(model_ensemble),
         route: sampled.route.clone(),
         scored_on: scoring.description.clone(),
         scoring_independent: scoring.independent,
-        restraint: Restraint {
-            stiffness_at_ends: lm.exp() / (s * s),
-            paper_stiffness_at_ends: lm.exp(),
-            data_scale: s,
-            width_at_ends: s * (-0.5 * lm).exp(),
-        },
+        restraint: Restraint::at_ends(lm, s),
         path_results: sampled.statistics.clone(),
         on_guiding_surface: sampled.on_guiding_surface.clone(),
         reference: sampler.reference().clone(),
@@ -388,6 +371,60 @@ pub fn run(
     };
     write_json(&staged.path().join("summary.json"), &summary)?;
     Ok((summary, staged.publish()?))
+}
+
+impl SampleOptions {
+    /// The run's output directory under `out_root` (its shard's, for a shard of `total` paths).
+    fn run_directory(&self, system: &str, total: usize) -> Result<PathBuf> {
+        if let Some(s) = self.shard.filter(|s| s.count > total) {
+            return Err(crate::error::Error::Invalid(format!(
+                "--shard {}/{}: {} parts of {total} paths would leave some parts empty; use at \
+                 most {total} parts",
+                s.index, s.count, s.count
+            )));
+        }
+        let name = match self.shard {
+            Some(s) => format!("{}-{}-shard-{}-of-{}", self.from, self.to, s.index, s.count),
+            None => format!("{}-{}", self.from, self.to),
+        };
+        Ok(self.out_root.join(system).join(name))
+    }
+
+    /// The route planned before into `dir` (`--geodesic`), checked against this run.
+    fn planned(&self, dir: &Path, system: &System, loaded: &LoadedDenoiser) -> Result<RouteFile> {
+        if self.constraints.any() || self.no_mep_start {
+            return Err(crate::error::Error::Invalid(format!(
+                "--geodesic {} follows the route as it was planned; give --plain, \
+                 --low-variance, --energy-weight, --avoid and --no-mep-start to `tps geodesic` \
+                 when planning it, not here",
+                dir.display()
+            )));
+        }
+        planned::read(
+            dir,
+            system,
+            loaded,
+            (&self.from, &self.to),
+            self.route,
+            self.seed,
+        )
+    }
+}
+
+/// What the model learnt, in words for the summary.
+fn model_ensemble(metadata: &ModelMetadata) -> String {
+    match &metadata.tilt {
+        None => "boltzmann: the model learnt the surface's Boltzmann samples".into(),
+        Some(t) => format!(
+            "well-tempered (γ = {}{}): the model learnt the flattened ensemble; the geodesic \
+             routes live in its spacetime, and the learned route adds the tilt's ∇V/kT back to \
+             its score",
+            t.well_tempered.bias_factor,
+            t.well_tempered
+                .cap
+                .map_or(String::new(), |c| format!(", cap {c}"))
+        ),
+    }
 }
 
 /// What a reader of the summary should know: trajectories left out, a score that is not
@@ -431,7 +468,7 @@ fn draw(
     dir: &Path,
     system: &System,
     sampler: &Sampler,
-    sampled: &crate::transition::Sampled,
+    sampled: &Sampled,
     drawing: &figures::Drawing,
 ) -> Result<Vec<String>> {
     let route = sampled.route.route.to_string();
