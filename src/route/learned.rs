@@ -389,24 +389,7 @@ impl Route for Learned {
         let (start, end) = context.spacetime_endpoints();
         // The learnt free energy's own minimum-energy path: a start of the geodesic and a
         // route of its own.
-        let learnt_mep = learnt.as_ref().map(|surface| {
-            let (a, b) = context.endpoints;
-            let file = &context.system.file;
-            match mep_on(surface, &file.domain(), &file.barrier, a, b) {
-                Ok((mep, _)) => {
-                    tracing::info!(
-                        "learnt free energy: minimum-energy path saddle at {:?}, {:.3} above \
-                         its start",
-                        mep.saddle,
-                        mep.barrier
-                    );
-                    Ok(route_through(surface, &mep.points, (a, b)))
-                }
-                Err(e) => Err(format!(
-                    "not made: the string method on the learnt free energy failed ({e})"
-                )),
-            }
-        });
+        let learnt_mep = learnt.as_ref().map(|surface| learnt_mep(context, surface));
         let (constraints, landscape, mep_route, how) = match &learnt {
             Some(surface) => {
                 let mep = match &learnt_mep {
@@ -455,40 +438,7 @@ impl Route for Learned {
         // walkers follow whichever route's restraint centres cross lower on that free energy:
         // a choice the model makes alone.
         let (points, route) = match (&learnt, learnt_mep) {
-            (Some(surface), Some(Ok(mep))) => {
-                let lambda = context.lambda_max;
-                let along = along_curve(
-                    surface,
-                    context.normalisation,
-                    &mep,
-                    (lambda, lambda),
-                    context.points,
-                );
-                let highest = |route: &[Vec<f64>]| {
-                    restraint_centres(context.normalisation, route)
-                        .iter()
-                        .map(|c| surface.energy(c))
-                        .fold(f64::NEG_INFINITY, f64::max)
-                };
-                let (g, m) = (highest(&points), highest(&along));
-                if m < g {
-                    (
-                        along,
-                        format!(
-                            "the learnt free energy's minimum-energy path at λ = {lambda} (its \
-                             centres cross {m:.3} on that surface, the geodesic's {g:.3})"
-                        ),
-                    )
-                } else {
-                    (
-                        points,
-                        format!(
-                            "the spacetime geodesic with {how} (its centres cross {g:.3} on the \
-                             learnt free energy, its minimum-energy path's {m:.3})"
-                        ),
-                    )
-                }
-            }
+            (Some(surface), Some(Ok(mep))) => lower_route(context, surface, points, &mep, &how),
             _ => (points, format!("the spacetime geodesic with {how}")),
         };
         Ok(Plan {
@@ -514,6 +464,69 @@ impl Route for Learned {
                 energy_evaluations: 0,
             },
         })
+    }
+}
+
+/// The learnt free energy's own minimum-energy path between the endpoints, as a route; why
+/// not, if the string method fails on it.
+fn learnt_mep(
+    context: &Context,
+    surface: &Tabulated,
+) -> std::result::Result<Vec<Vec<f64>>, String> {
+    let (a, b) = context.endpoints;
+    let file = &context.system.file;
+    match mep_on(surface, &file.domain(), &file.barrier, a, b) {
+        Ok((mep, _)) => {
+            tracing::info!(
+                "learnt free energy: minimum-energy path saddle at {:?}, {:.3} above its start",
+                mep.saddle,
+                mep.barrier
+            );
+            Ok(route_through(surface, &mep.points, (a, b)))
+        }
+        Err(e) => Err(format!(
+            "not made: the string method on the learnt free energy failed ({e})"
+        )),
+    }
+}
+
+/// Of the geodesic (`points`, planned with `how`) and the drag along the learnt free energy's
+/// minimum-energy path, the route whose restraint centres cross lower on that free energy —
+/// a choice the model makes alone — and its description.
+fn lower_route(
+    context: &Context,
+    surface: &Tabulated,
+    points: Vec<Vec<f64>>,
+    mep: &[Vec<f64>],
+    how: &str,
+) -> (Vec<Vec<f64>>, String) {
+    let lambda = context.lambda_max;
+    let along = along_curve(
+        surface,
+        context.normalisation,
+        mep,
+        (lambda, lambda),
+        context.points,
+    );
+    let highest = |route: &[Vec<f64>]| {
+        restraint_centres(context.normalisation, route)
+            .iter()
+            .map(|c| surface.energy(c))
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    let (g, m) = (highest(&points), highest(&along));
+    if m < g {
+        let why = format!(
+            "the learnt free energy's minimum-energy path at λ = {lambda} (its centres cross \
+             {m:.3} on that surface, the geodesic's {g:.3})"
+        );
+        (along, why)
+    } else {
+        let why = format!(
+            "the spacetime geodesic with {how} (its centres cross {g:.3} on the learnt free \
+             energy, its minimum-energy path's {m:.3})"
+        );
+        (points, why)
     }
 }
 
