@@ -35,6 +35,17 @@ pub enum Select {
 }
 
 impl Select {
+    /// As written on the command line.
+    fn name(self) -> String {
+        match self {
+            Select::Every(k) => format!("every:{k}"),
+            s => serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+
     /// Parses `top`, `saddle`, `all` or `every:K`.
     pub fn parse(text: &str) -> Result<Self> {
         match text {
@@ -307,46 +318,8 @@ pub fn run(
 ) -> Result<(CommittorReport, PathBuf)> {
     let t0 = Instant::now();
     options.settings.check()?;
-    let frames = match &options.source {
-        Source::Run(dir) => run_frames(dir)?,
-        Source::Frames {
-            system,
-            from,
-            to,
-            file,
-        } => {
-            let system = System::load(system)?;
-            super::check_states(&system.file, from, to)?;
-            let frames = read_frames(&system, file)?
-                .into_iter()
-                .enumerate()
-                .map(|(f, x)| (0, f, x))
-                .collect();
-            Frames {
-                source: file.display().to_string(),
-                target: options
-                    .out_root
-                    .join(&system.file.name)
-                    .join(format!("committor-{from}-{to}")),
-                from: from.clone(),
-                to: to.clone(),
-                system,
-                frames,
-                saddle: None,
-            }
-        }
-    };
-    let select = match (&options.source, options.select) {
-        (Source::Frames { .. }, Some(s)) if s != Select::All => {
-            return Err(Error::Invalid(
-                "--select picks frames of a run's paths; a file given with --frames is shot \
-                 from frame by frame"
-                    .into(),
-            ));
-        }
-        (Source::Frames { .. }, _) => Select::All,
-        (Source::Run(_), s) => s.unwrap_or(Select::Top),
-    };
+    let frames = options.frames()?;
+    let select = options.selection()?;
     let system = &frames.system;
     let judge = Judge::new(system, &frames.from, &frames.to, options.settings)?;
     let surface = judge.scoring();
@@ -368,20 +341,7 @@ pub fn run(
         total: all.len(),
         target: frames.target.clone(),
     });
-    let target = match options.shard {
-        Some(s) => {
-            let name = frames
-                .target
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            frames
-                .target
-                .with_file_name(format!("{name}-shard-{}-of-{}", s.index, s.count))
-        }
-        None => frames.target.clone(),
-    };
-    let staged = Staged::new(&target)?;
+    let staged = Staged::new(&shard_directory(&frames.target, options.shard))?;
     let starts: Vec<Vec<f64>> = picked.iter().map(|&k| frames.frames[k].2.clone()).collect();
     progress.stage("committor", starts.len() as u64);
     let results = judge.shoot(&starts, range.start, options.seed, &|n| progress.add(n));
@@ -419,13 +379,7 @@ pub fn run(
         to: frames.to.clone(),
         source: frames.source.clone(),
         variables: system.file.coordinate_names(),
-        select: match select {
-            Select::Every(k) => format!("every:{k}"),
-            s => serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        },
+        select: select.name(),
         shots: options.settings.shots,
         dynamics: judge.dynamics.clone(),
         cores: judge.cores_description.clone(),
@@ -442,6 +396,65 @@ pub fn run(
     .summarised();
     write(staged.path(), &report)?;
     Ok((report, staged.publish()?))
+}
+
+impl CommittorOptions {
+    /// The frames to shoot from: a run's, or a file's for a system.
+    fn frames(&self) -> Result<Frames> {
+        let (system, from, to, file) = match &self.source {
+            Source::Run(dir) => return run_frames(dir),
+            Source::Frames {
+                system,
+                from,
+                to,
+                file,
+            } => (system, from, to, file),
+        };
+        let system = System::load(system)?;
+        super::check_states(&system.file, from, to)?;
+        let frames = read_frames(&system, file)?
+            .into_iter()
+            .enumerate()
+            .map(|(f, x)| (0, f, x))
+            .collect();
+        Ok(Frames {
+            source: file.display().to_string(),
+            target: self
+                .out_root
+                .join(&system.file.name)
+                .join(format!("committor-{from}-{to}")),
+            from: from.clone(),
+            to: to.clone(),
+            system,
+            frames,
+            saddle: None,
+        })
+    }
+
+    /// Which frames: `--select` of a run (its tops by default); all of a file's.
+    fn selection(&self) -> Result<Select> {
+        match (&self.source, self.select) {
+            (Source::Frames { .. }, Some(s)) if s != Select::All => Err(Error::Invalid(
+                "--select picks frames of a run's paths; a file given with --frames is shot \
+                 from frame by frame"
+                    .into(),
+            )),
+            (Source::Frames { .. }, _) => Ok(Select::All),
+            (Source::Run(_), s) => Ok(s.unwrap_or(Select::Top)),
+        }
+    }
+}
+
+/// The output directory of a committor run, or of its shard.
+fn shard_directory(target: &Path, shard: Option<Shard>) -> PathBuf {
+    let Some(s) = shard else {
+        return target.to_path_buf();
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    target.with_file_name(format!("{name}-shard-{}-of-{}", s.index, s.count))
 }
 
 impl CommittorReport {
