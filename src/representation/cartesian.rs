@@ -481,60 +481,16 @@ fn project(
             let free: Vec<f64> = variables.iter().map(|v| surface.energy(v)).collect();
             if !p.frames.is_empty() {
                 written_max.push(free.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-                for w in p.frames.windows(2) {
-                    for k in 0..w[0].len() / 3 {
-                        let d = (0..3)
-                            .map(|e| (w[1][3 * k + e] - w[0][3 * k + e]).powi(2))
-                            .sum::<f64>()
-                            .sqrt();
-                        jump = jump.max(d);
-                    }
-                }
+                jump = jump.max(largest_jump(&p.frames));
                 movies.push(p.frames.iter().map(|x| unflatten(x)).collect());
-                rows.push(
-                    p.frame_steps
-                        .iter()
-                        .zip(&variables)
-                        .zip(&free)
-                        .zip(&p.frames)
-                        .map(|(((s, v), f), x)| {
-                            std::iter::once(*s as f64)
-                                .chain(v.iter().copied())
-                                .chain([*f, forcefield.energy(x)])
-                                .collect()
-                        })
-                        .collect(),
-                );
+                rows.push(frame_rows(p, &variables, &free, forcefield));
             }
-            TransitionPath {
-                frames: variables,
-                energies: free,
-                max_energy: p.max_energy,
-                max_at: 0,
-                guide_max: p.guide_max,
-                last: scores.variables(&p.last),
-                closest_approach: Some(-p.observed_max[NEAR_SADDLE]),
-                observed_max: p.observed_max.clone(),
-                frame_steps: p.frame_steps.clone(),
-                snapshots: Vec::new(),
-                frame_count: p.frame_count,
-            }
+            in_variables(p, variables, free, &scores)
         })
         .collect();
     let stats = statistics(&projected);
 
-    let mut header = vec!["langevin_step".to_string()];
-    header.extend(system.file.coordinate_names());
-    header.extend(["free_energy".into(), "potential_energy".into()]);
-
-    let basins: Vec<String> = match c.weak {
-        Some(_) => paths
-            .iter()
-            .filter_map(|p| p.snapshots.first())
-            .map(|x| system.nearest_state(&scores.variables(x)).0.to_string())
-            .collect(),
-        None => Vec::new(),
-    };
+    let basins = basins_where_weak(c, paths, &scores);
     let in_target = (!basins.is_empty())
         .then(|| basins.iter().filter(|b| *b == to).count() as f64 / basins.len() as f64);
     let rmsd: Vec<f64> = paths
@@ -586,11 +542,89 @@ fn project(
         stats,
         AllAtom {
             frames: movies,
-            header,
+            header: frame_header(system),
             rows,
         },
         summary,
     ))
+}
+
+/// The largest move of one atom between consecutive frames (nm).
+fn largest_jump(frames: &[Vec<f64>]) -> f64 {
+    let mut jump: f64 = 0.0;
+    for w in frames.windows(2) {
+        for k in 0..w[0].len() / 3 {
+            let d = (0..3)
+                .map(|e| (w[1][3 * k + e] - w[0][3 * k + e]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            jump = jump.max(d);
+        }
+    }
+    jump
+}
+
+/// The columns of [`frame_rows`].
+fn frame_header(system: &System) -> Vec<String> {
+    let mut header = vec!["langevin_step".to_string()];
+    header.extend(system.file.coordinate_names());
+    header.extend(["free_energy".into(), "potential_energy".into()]);
+    header
+}
+
+/// A path's frames as CSV rows: Langevin step, variables, free energy, potential energy.
+fn frame_rows(
+    p: &TransitionPath,
+    variables: &[Vec<f64>],
+    free: &[f64],
+    forcefield: &dyn Potential,
+) -> Vec<Vec<f64>> {
+    p.frame_steps
+        .iter()
+        .zip(variables)
+        .zip(free)
+        .zip(&p.frames)
+        .map(|(((s, v), f), x)| {
+            std::iter::once(*s as f64)
+                .chain(v.iter().copied())
+                .chain([*f, forcefield.energy(x)])
+                .collect()
+        })
+        .collect()
+}
+
+/// An all-atom path seen in the collective variables: its frames' variables and free energies.
+fn in_variables(
+    p: &TransitionPath,
+    variables: Vec<Vec<f64>>,
+    free: Vec<f64>,
+    scores: &FrameScores,
+) -> TransitionPath {
+    TransitionPath {
+        frames: variables,
+        energies: free,
+        max_energy: p.max_energy,
+        max_at: 0,
+        guide_max: p.guide_max,
+        last: scores.variables(&p.last),
+        closest_approach: Some(-p.observed_max[NEAR_SADDLE]),
+        observed_max: p.observed_max.clone(),
+        frame_steps: p.frame_steps.clone(),
+        snapshots: Vec::new(),
+        frame_count: p.frame_count,
+    }
+}
+
+/// The basin each path is in where the restraint goes weak (none without a weak point).
+fn basins_where_weak(c: &Context, paths: &[TransitionPath], scores: &FrameScores) -> Vec<String> {
+    if c.weak.is_none() {
+        return Vec::new();
+    }
+    paths
+        .iter()
+        .filter_map(|p| p.snapshots.first())
+        .map(|x| c.system.nearest_state(&scores.variables(x)).0.to_string())
+        .collect()
 }
 
 /// The highest potential energy in each of [`THERMAL_WINDOWS`] windows of
