@@ -88,78 +88,10 @@ pub fn run(
     let mut header = vec!["lambda".to_string()];
     header.extend(system.file.coordinate_names());
     table::write_csv(&dir.join("geodesic.csv"), &header, &data)?;
-    if dim == 1 {
-        match system.exact_denoiser(&compute::device(Backend::Flex, Precision::F64)?) {
-            Some(Ok(mixture)) => {
-                let lam: Vec<f64> = data.iter().map(|p| p[0]).chain([s[0], e[0]]).collect();
-                let (lo, hi) = lam
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                        (a.min(*v), b.max(*v))
-                    });
-                let d = system.file.domain()[0];
-                plot::map_with_curves(
-                    &dir.join("geodesic.png"),
-                    "geodesic over −log p(x; λ) (dark = likely)",
-                    ("x", "λ (log-SNR)"),
-                    d,
-                    [lo - 1.0, hi + 1.0],
-                    &|x, l| -mixture.log_density_at(&[x], l),
-                    &ColourScale {
-                        low: 0.0,
-                        high: 12.0,
-                        label: "−log p(x; λ)".into(),
-                    },
-                    &[
-                        Curve {
-                            label: "straight line".into(),
-                            color: RGBColor(255, 255, 255),
-                            points: vec![[s[1], s[0]], [e[1], e[0]]],
-                            width: 2,
-                            dashed: true,
-                        },
-                        Curve {
-                            label: "geodesic".into(),
-                            color: RGBColor(230, 40, 40),
-                            points: data.iter().map(|p| [p[1], p[0]]).collect(),
-                            width: 3,
-                            dashed: false,
-                        },
-                    ],
-                    &[],
-                )?;
-            }
-            _ => warn!("no log-density to draw for a trained 1-D model; plot skipped"),
-        }
-    } else if dim == 2 {
-        let d = system.file.domain();
-        let potential = system.surface()?;
-        let kt = system.kt();
-        let a = system.axis_labels();
-        plot::map_with_curves(
-            &dir.join("geodesic.png"),
-            "geodesic (x part) over U/kT = −log q(x) + const",
-            (&a[0], &a[1]),
-            d[0],
-            d[1],
-            &|x, y| potential.energy(&[x, y]) / kt,
-            &{
-                let c = system.colour_scale()?;
-                ColourScale {
-                    low: c.low / kt,
-                    high: c.high / kt,
-                    label: "U/kT".into(),
-                }
-            },
-            &[Curve {
-                label: "geodesic (x part)".into(),
-                color: RGBColor(230, 40, 40),
-                points: data.iter().map(|p| [p[1], p[2]]).collect(),
-                width: 3,
-                dashed: false,
-            }],
-            &[],
-        )?;
+    match dim {
+        1 => draw_on_density(dir, &system, &data, (&s, &e))?,
+        2 => draw_on_surface(dir, &system, &data)?,
+        _ => {}
     }
     let report = GeodesicReport {
         start: s,
@@ -169,6 +101,91 @@ pub fn run(
     };
     write_json(&dir.join("geodesic.json"), &report)?;
     Ok((report, staged.publish()?))
+}
+
+/// A 1-D geodesic drawn over the exact model's −log p(x; λ) (trained models have none).
+fn draw_on_density(
+    dir: &Path,
+    system: &System,
+    data: &[Vec<f64>],
+    (s, e): (&[f64], &[f64]),
+) -> Result<()> {
+    let Some(Ok(mixture)) = system.exact_denoiser(&compute::device(Backend::Flex, Precision::F64)?)
+    else {
+        warn!("no log-density to draw for a trained 1-D model; plot skipped");
+        return Ok(());
+    };
+    let lam: Vec<f64> = data.iter().map(|p| p[0]).chain([s[0], e[0]]).collect();
+    let (lo, hi) = lam
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    let d = system.file.domain()[0];
+    plot::map_with_curves(
+        &dir.join("geodesic.png"),
+        "geodesic over −log p(x; λ) (dark = likely)",
+        ("x", "λ (log-SNR)"),
+        d,
+        [lo - 1.0, hi + 1.0],
+        &|x, l| -mixture.log_density_at(&[x], l),
+        &ColourScale {
+            low: 0.0,
+            high: 12.0,
+            label: "−log p(x; λ)".into(),
+        },
+        &[
+            Curve {
+                label: "straight line".into(),
+                color: RGBColor(255, 255, 255),
+                points: vec![[s[1], s[0]], [e[1], e[0]]],
+                width: 2,
+                dashed: true,
+            },
+            Curve {
+                label: "geodesic".into(),
+                color: RGBColor(230, 40, 40),
+                points: data.iter().map(|p| [p[1], p[0]]).collect(),
+                width: 3,
+                dashed: false,
+            },
+        ],
+        &[],
+    )?;
+    Ok(())
+}
+
+/// A 2-D geodesic's x part drawn over the surface in kT.
+fn draw_on_surface(dir: &Path, system: &System, data: &[Vec<f64>]) -> Result<()> {
+    let d = system.file.domain();
+    let potential = system.surface()?;
+    let kt = system.kt();
+    let a = system.axis_labels();
+    plot::map_with_curves(
+        &dir.join("geodesic.png"),
+        "geodesic (x part) over U/kT = −log q(x) + const",
+        (&a[0], &a[1]),
+        d[0],
+        d[1],
+        &|x, y| potential.energy(&[x, y]) / kt,
+        &{
+            let c = system.colour_scale()?;
+            ColourScale {
+                low: c.low / kt,
+                high: c.high / kt,
+                label: "U/kT".into(),
+            }
+        },
+        &[Curve {
+            label: "geodesic (x part)".into(),
+            color: RGBColor(230, 40, 40),
+            points: data.iter().map(|p| [p[1], p[2]]).collect(),
+            width: 3,
+            dashed: false,
+        }],
+        &[],
+    )?;
+    Ok(())
 }
 
 /// Plans the route of `tps sample` between two named states once and writes it under

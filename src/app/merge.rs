@@ -282,22 +282,7 @@ pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
     let staged = Staged::new(&target)?;
     let path_results = statistics(&parts, judged.minimax);
     let beside = first.reference_route_beside.as_ref().map(|_| {
-        let baseline = PathStatistics::from_parts(
-            parts
-                .iter()
-                .flat_map(|p| p.summary.reference_route_beside.iter())
-                .flat_map(|b| b.max_energy.iter().copied())
-                .collect(),
-            parts
-                .iter()
-                .flat_map(|p| p.summary.reference_route_beside.iter())
-                .flat_map(|b| b.end_states.iter().cloned())
-                .collect(),
-            Vec::new(),
-            &first.to,
-            judged.minimax,
-            first.kt,
-        );
+        let baseline = beside_statistics(&parts, &first, judged.minimax);
         Beside::of(first.route.route, &path_results, &baseline)
     });
     let files = copy_files(&parts, staged.path())?;
@@ -339,30 +324,63 @@ pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
     };
     // This command made the merged result; the stages' times are the shards' sums.
     merged.provenance.command = crate::provenance::command();
+    add_shards_work(&mut merged, &parts);
+    merged.notes = merged_notes(&first, &merged, parts.len());
+    draw(staged.path(), &system, &parts, &merged, &judged)?;
+    merged.files.extend(figure_names(&system));
+    merged.files.push("summary.json".into());
+    write_json(&staged.path().join("summary.json"), &merged)?;
+    Ok((merged, staged.publish()?))
+}
+
+/// The model-free route's statistics over every shard's paths.
+fn beside_statistics(parts: &[Part], first: &Summary, minimax: Option<f64>) -> PathStatistics {
+    let besides = || {
+        parts
+            .iter()
+            .flat_map(|p| p.summary.reference_route_beside.iter())
+    };
+    PathStatistics::from_parts(
+        besides()
+            .flat_map(|b| b.max_energy.iter().copied())
+            .collect(),
+        besides()
+            .flat_map(|b| b.end_states.iter().cloned())
+            .collect(),
+        Vec::new(),
+        &first.to,
+        minimax,
+        first.kt,
+    )
+}
+
+/// The shards' wall times and energy calls, summed into the merged summary (the route was
+/// planned once: the first shard's calls).
+fn add_shards_work(merged: &mut Summary, parts: &[Part]) {
     let sum = |f: &dyn Fn(&Summary) -> f64| parts.iter().map(|p| f(&p.summary)).sum::<f64>();
     merged.wall_seconds.stages.langevin = sum(&|s| s.wall_seconds.stages.langevin);
     merged.wall_seconds.stages.backmap = sum(&|s| s.wall_seconds.stages.backmap);
     merged.wall_seconds.reference_route_beside = sum(&|s| s.wall_seconds.reference_route_beside);
     merged.wall_seconds.outputs = sum(&|s| s.wall_seconds.outputs);
     merged.wall_seconds.total = sum(&|s| s.wall_seconds.total);
-    merged.evaluations.run.walkers = parts
-        .iter()
-        .map(|p| p.summary.evaluations.run.walkers)
-        .sum();
-    merged.evaluations.run.route = first.route.energy_evaluations;
-    merged.evaluations.run.scoring = parts
-        .iter()
-        .map(|p| p.summary.evaluations.run.scoring)
-        .sum();
-    merged.notes = first
+    let calls = |f: &dyn Fn(&Summary) -> u64| parts.iter().map(|p| f(&p.summary)).sum::<u64>();
+    merged.evaluations.run.walkers = calls(&|s| s.evaluations.run.walkers);
+    merged.evaluations.run.route = parts[0].summary.route.energy_evaluations;
+    merged.evaluations.run.scoring = calls(&|s| s.evaluations.run.scoring);
+}
+
+/// The first shard's notes with the merged verdict of the model-free route in place of its own.
+fn merged_notes(first: &Summary, merged: &Summary, shards: usize) -> Vec<String> {
+    let own_verdict = |n: &&String| {
+        first
+            .reference_route_beside
+            .as_ref()
+            .is_none_or(|b| &b.verdict != *n)
+    };
+    first
         .notes
         .iter()
-        .filter(|n| {
-            first
-                .reference_route_beside
-                .as_ref()
-                .is_none_or(|b| &b.verdict != *n)
-        })
+        .filter(own_verdict)
         .cloned()
         .chain(
             merged
@@ -371,15 +389,9 @@ pub fn run(dirs: &[PathBuf], out_root: &Path) -> Result<(Summary, PathBuf)> {
                 .map(|b| b.verdict.clone()),
         )
         .chain(std::iter::once(format!(
-            "merged from {} shards by `tps merge` (wall times: the shards' sums)",
-            parts.len()
+            "merged from {shards} shards by `tps merge` (wall times: the shards' sums)"
         )))
-        .collect();
-    draw(staged.path(), &system, &parts, &merged, &judged)?;
-    merged.files.extend(figure_names(&system));
-    merged.files.push("summary.json".into());
-    write_json(&staged.path().join("summary.json"), &merged)?;
-    Ok((merged, staged.publish()?))
+        .collect()
 }
 
 fn figure_names(system: &System) -> Vec<String> {

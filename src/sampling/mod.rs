@@ -153,6 +153,102 @@ pub fn sample(
 
 type LadderResult = (Vec<Vec<f64>>, Vec<f64>, Vec<f64>, u64);
 
+impl Replica {
+    /// A replica at a uniformly drawn point of `domain` where the energy is finite.
+    fn random(
+        potential: &dyn Potential,
+        domain: &[[f64; 2]],
+        step: f64,
+        rng: &mut ChaCha8Rng,
+        evaluations: &mut u64,
+    ) -> Self {
+        let mut grad = vec![0.0; potential.dim()];
+        loop {
+            let x: Vec<f64> = domain
+                .iter()
+                .map(|[lo, hi]| rng.random_range(*lo..*hi))
+                .collect();
+            let u = potential.energy_gradient(&x, &mut grad);
+            *evaluations += 1;
+            if u.is_finite() {
+                return Self {
+                    x,
+                    u,
+                    grad,
+                    step,
+                    accepted: 0,
+                    tried: 0,
+                };
+            }
+        }
+    }
+
+    /// One Metropolis-adjusted Langevin step at inverse temperature `beta` (one energy call),
+    /// its step size adapted while `adapting`; `scratch` holds the proposal and its gradient.
+    fn mala_step(
+        &mut self,
+        potential: &dyn Potential,
+        beta: f64,
+        adapting: bool,
+        (proposal, grad): (&mut [f64], &mut [f64]),
+        rng: &mut ChaCha8Rng,
+    ) {
+        let h = self.step;
+        for ((p, x), g) in proposal.iter_mut().zip(&self.x).zip(&self.grad) {
+            let xi: f64 = rng.sample(StandardNormal);
+            *p = x - h * beta * g + (2.0 * h).sqrt() * xi;
+        }
+        let u = potential.energy_gradient(proposal, grad);
+        let mut accept = false;
+        if u.is_finite() {
+            // log q(x | y) − log q(y | x) for the Langevin proposal.
+            let (mut fwd, mut bwd) = (0.0, 0.0);
+            for k in 0..proposal.len() {
+                fwd += (proposal[k] - self.x[k] + h * beta * self.grad[k]).powi(2);
+                bwd += (self.x[k] - proposal[k] + h * beta * grad[k]).powi(2);
+            }
+            let log_ratio = -beta * (u - self.u) - (bwd - fwd) / (4.0 * h);
+            accept = log_ratio >= 0.0 || rng.random::<f64>() < log_ratio.exp();
+        }
+        self.tried += 1;
+        if accept {
+            self.accepted += 1;
+            self.x.copy_from_slice(proposal);
+            self.u = u;
+            self.grad.copy_from_slice(grad);
+        }
+        if adapting {
+            // Robbins–Monro towards MALA's optimal acceptance of 0.574.
+            let target: f64 = 0.574;
+            self.step *= if accept {
+                (0.05 * (1.0 - target)).exp()
+            } else {
+                (-0.05 * target).exp()
+            };
+        }
+    }
+}
+
+/// Tries to swap the states of replicas `i` and `i + 1` (Metropolis on the two temperatures);
+/// whether they swapped.
+fn try_swap(
+    replicas: &mut [Replica],
+    temperatures: &[f64],
+    i: usize,
+    rng: &mut ChaCha8Rng,
+) -> bool {
+    let (bi, bj) = (1.0 / temperatures[i], 1.0 / temperatures[i + 1]);
+    let log_a = (bi - bj) * (replicas[i].u - replicas[i + 1].u);
+    if !(log_a >= 0.0 || rng.random::<f64>() < log_a.exp()) {
+        return false;
+    }
+    let (lo, hi) = replicas.split_at_mut(i + 1);
+    std::mem::swap(&mut lo[i].x, &mut hi[0].x);
+    std::mem::swap(&mut lo[i].u, &mut hi[0].u);
+    std::mem::swap(&mut lo[i].grad, &mut hi[0].grad);
+    true
+}
+
 fn run_ladder(
     potential: &dyn Potential,
     temperatures: &[f64],
@@ -170,25 +266,13 @@ fn run_ladder(
     let mut replicas: Vec<Replica> = temperatures
         .iter()
         .map(|_| {
-            let mut grad = vec![0.0; dim];
-            loop {
-                let x: Vec<f64> = domain
-                    .iter()
-                    .map(|[lo, hi]| rng.random_range(*lo..*hi))
-                    .collect();
-                let u = potential.energy_gradient(&x, &mut grad);
-                evaluations += 1;
-                if u.is_finite() {
-                    break Replica {
-                        x,
-                        u,
-                        grad: grad.clone(),
-                        step: (0.01 * width).powi(2),
-                        accepted: 0,
-                        tried: 0,
-                    };
-                }
-            }
+            Replica::random(
+                potential,
+                domain,
+                (0.01 * width).powi(2),
+                rng,
+                &mut evaluations,
+            )
         })
         .collect();
     let (mut swap_ok, mut swap_try) = (
@@ -202,55 +286,15 @@ fn run_ladder(
     for step in 0..total {
         let adapting = step < config.burn_in;
         for (rep, &t) in replicas.iter_mut().zip(temperatures) {
-            let beta = 1.0 / t;
-            let h = rep.step;
-            for ((p, x), g) in proposal.iter_mut().zip(&rep.x).zip(&rep.grad) {
-                let xi: f64 = rng.sample(StandardNormal);
-                *p = x - h * beta * g + (2.0 * h).sqrt() * xi;
-            }
-            let u = potential.energy_gradient(&proposal, &mut grad);
+            let scratch = (&mut proposal[..], &mut grad[..]);
+            rep.mala_step(potential, 1.0 / t, adapting, scratch, rng);
             evaluations += 1;
-            let mut accept = false;
-            if u.is_finite() {
-                // log q(x | y) − log q(y | x) for the Langevin proposal.
-                let (mut fwd, mut bwd) = (0.0, 0.0);
-                for k in 0..dim {
-                    fwd += (proposal[k] - rep.x[k] + h * beta * rep.grad[k]).powi(2);
-                    bwd += (rep.x[k] - proposal[k] + h * beta * grad[k]).powi(2);
-                }
-                let log_ratio = -beta * (u - rep.u) - (bwd - fwd) / (4.0 * h);
-                accept = log_ratio >= 0.0 || rng.random::<f64>() < log_ratio.exp();
-            }
-            rep.tried += 1;
-            if accept {
-                rep.accepted += 1;
-                rep.x.copy_from_slice(&proposal);
-                rep.u = u;
-                rep.grad.copy_from_slice(&grad);
-            }
-            if adapting {
-                // Robbins–Monro towards MALA's optimal acceptance of 0.574.
-                let target: f64 = 0.574;
-                rep.step *= if accept {
-                    (0.05 * (1.0 - target)).exp()
-                } else {
-                    (-0.05 * target).exp()
-                };
-            }
         }
         if step % config.swap_every == 0 {
             let parity = (step / config.swap_every) % 2;
             for i in (parity..temperatures.len().saturating_sub(1)).step_by(2) {
-                let (bi, bj) = (1.0 / temperatures[i], 1.0 / temperatures[i + 1]);
-                let log_a = (bi - bj) * (replicas[i].u - replicas[i + 1].u);
                 swap_try[i] += 1;
-                if log_a >= 0.0 || rng.random::<f64>() < log_a.exp() {
-                    swap_ok[i] += 1;
-                    let (lo, hi) = replicas.split_at_mut(i + 1);
-                    std::mem::swap(&mut lo[i].x, &mut hi[0].x);
-                    std::mem::swap(&mut lo[i].u, &mut hi[0].u);
-                    std::mem::swap(&mut lo[i].grad, &mut hi[0].grad);
-                }
+                swap_ok[i] += u64::from(try_swap(&mut replicas, temperatures, i, rng));
             }
         }
         if step == config.burn_in {

@@ -348,18 +348,9 @@ impl<'a> Sampler<'a> {
     /// Runs `request`; `progress(iteration, objective)` follows the route's optimisation.
     pub fn run(&self, request: &Request, progress: &mut dyn FnMut(usize, f64)) -> Result<Sampled> {
         let config = self.config(request)?;
-        let reference_curve = || self.reference_curve();
-        let context = self.context(request, &reference_curve);
         let t0 = Instant::now();
-        let route = crate::route::implementation(request.route);
-        let plan = match &request.planned {
-            Some(file) => Plan {
-                points: file.points.clone(),
-                guidance: route.guidance(&context)?,
-                summary: file.route.clone(),
-            },
-            None => route.plan(&context, progress)?,
-        };
+        let reference_curve = || self.reference_curve();
+        let plan = self.route_to_follow(request, &reference_curve, progress)?;
         let route_seconds = t0.elapsed().as_secs_f64();
         let indices = match request.shard {
             Some(s) => s.range(config.paths),
@@ -394,20 +385,15 @@ impl<'a> Sampler<'a> {
         let evaluations = Evaluations {
             walkers: if guided_by_energy { frames } else { 0 },
             // A route planned before was paid for once, by `tps geodesic`.
-            route: if request.planned.is_some() {
-                0
-            } else {
-                plan.summary.energy_evaluations
-            },
+            route: plan.summary.energy_evaluations * u64::from(request.planned.is_none()),
             scoring: if kit.judge.is_some() { frames } else { 0 },
         };
         let on_guiding_surface = (guided_by_energy && kit.judge.is_some()).then(|| {
-            MeanStd::of(
-                &paths
-                    .iter()
-                    .map(|p| p.guide_max.unwrap_or(f64::NAN))
-                    .collect::<Vec<_>>(),
-            )
+            let maxima: Vec<f64> = paths
+                .iter()
+                .map(|p| p.guide_max.unwrap_or(f64::NAN))
+                .collect();
+            MeanStd::of(&maxima)
         });
 
         let t2 = Instant::now();
@@ -463,6 +449,26 @@ impl<'a> Sampler<'a> {
             },
             evaluations,
         })
+    }
+
+    /// The route the walkers follow: planned now, or read from the request's planned route
+    /// (then only its guidance is made).
+    fn route_to_follow<'s>(
+        &'s self,
+        request: &'s Request,
+        reference_curve: &'s (dyn Fn() -> Result<ReferenceCurve> + Sync),
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<Plan<'s>> {
+        let context = self.context(request, reference_curve);
+        let route = crate::route::implementation(request.route);
+        match &request.planned {
+            Some(file) => Ok(Plan {
+                points: file.points.clone(),
+                guidance: route.guidance(&context)?,
+                summary: file.route.clone(),
+            }),
+            None => route.plan(&context, progress),
+        }
     }
 
     fn warnings(
