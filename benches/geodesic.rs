@@ -11,6 +11,7 @@ use tps::denoiser::MlpConfig;
 use tps::geometry::{Constraints, GeodesicConfig, GeodesicProblem};
 
 fn bench(c: &mut Criterion) {
+    compute::keep_freed_memory(); // as `tps` does
     let device = compute::device(compute::bench_backend(), Precision::F32).unwrap();
     let ad = device.clone().autodiff();
     let mut group = c.benchmark_group("geodesic_step");

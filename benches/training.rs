@@ -13,6 +13,7 @@ use tps::denoiser::MlpConfig;
 use tps::training::{Trainer, TrainingConfig};
 
 fn bench(c: &mut Criterion) {
+    compute::keep_freed_memory(); // as `tps` does
     let device = compute::device(compute::bench_backend(), Precision::F32)
         .unwrap()
         .autodiff();

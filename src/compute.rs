@@ -27,6 +27,20 @@ pub enum Backend {
     Wgpu,
 }
 
+/// Keeps memory that tensors free for the next step instead of glibc's default of returning
+/// every freed block above 128 KiB to the system: without it, each training step's activations
+/// fault in fresh zeroed pages (an all-atom `tps train`: 9.7 M page faults and 20 s of system
+/// time; 244 → 218 s wall, the same model). Process-wide; call once, at the start.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt changes the allocator's thresholds; it takes no pointer.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
+}
+
 /// Returns a device for `backend` at `precision`.
 ///
 /// Fails if the precision was already fixed differently in this process, or if the backend was

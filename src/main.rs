@@ -659,6 +659,7 @@ fn run(cli: Cli) -> tps::Result<()> {
 }
 
 fn main() -> ExitCode {
+    tps::compute::keep_freed_memory();
     // args_os: a file name that is not UTF-8 is recorded lossily, never a panic.
     tps::provenance::set_command(
         std::env::args_os()
