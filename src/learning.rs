@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::compute::{self, Backend, Precision};
-use crate::data::{self, Weighted};
+use crate::data::{self, Weighted, effective_samples, normalised_exp};
 use crate::error::{Error, Result};
 use crate::mm::simulation;
 use crate::model_file::{self, ModelMetadata, TiltRecord};
@@ -111,11 +111,8 @@ pub fn learn(
         Some(s) => &s.free_energy,
         None => system.potential()?,
     };
-    let surface_sha256 = match &surfaces {
-        Some(s) => match &s.free_energy_text {
-            Some(text) => Some(sha256(text.as_bytes())),
-            None => system.surface_sha256()?,
-        },
+    let surface_sha256 = match surfaces.as_ref().and_then(|s| s.free_energy_text.as_ref()) {
+        Some(text) => Some(sha256(text.as_bytes())),
         None => system.surface_sha256()?,
     };
 
@@ -527,19 +524,6 @@ fn cartesian_samples(
         },
         variables,
     })
-}
-
-/// `exp(a_i)` normalised to sum 1 (the largest exponent taken out first).
-fn normalised_exp(a: &[f64]) -> Vec<f64> {
-    let top = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let raw: Vec<f64> = a.iter().map(|v| (v - top).exp()).collect();
-    let sum: f64 = raw.iter().sum();
-    raw.iter().map(|v| v / sum).collect()
-}
-
-/// Kish's effective sample size of normalised weights, `1/Σw²`.
-fn effective_samples(weights: &[f64]) -> f64 {
-    1.0 / weights.iter().map(|w| w * w).sum::<f64>()
 }
 
 /// Frames of the Boltzmann ensemble (normalised `weights`) reweighted to the ensemble tilted by

@@ -71,13 +71,6 @@ impl Provenance {
             .insert(path.display().to_string(), sha256_file(path)?);
         Ok(self)
     }
-
-    /// Adds an input whose hash is known.
-    pub fn with_hash(mut self, path: &Path, sha256: &str) -> Self {
-        self.inputs
-            .insert(path.display().to_string(), sha256.to_string());
-        self
-    }
 }
 
 /// SHA-256 (hex) of bytes.

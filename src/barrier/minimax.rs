@@ -46,45 +46,11 @@ pub fn grid_minimax(
             "the grid minimax bound is implemented for 2-D systems".into(),
         ));
     }
-    let periodic = potential.periodic();
-    let axes: Vec<(f64, f64, bool)> = (0..2)
-        .map(|k| match periodic[k] {
-            Some((low, period)) => (low, period / n as f64, true),
-            None => (
-                domain[k][0],
-                (domain[k][1] - domain[k][0]) / (n - 1) as f64,
-                false,
-            ),
-        })
-        .collect();
-    let coord = |i: usize, j: usize| {
-        [
-            axes[0].0 + i as f64 * axes[0].1,
-            axes[1].0 + j as f64 * axes[1].1,
-        ]
-    };
+    let grid = Grid::new(potential, domain, n);
     let energy: Vec<f64> = (0..n * n)
-        .map(|idx| potential.energy(&coord(idx % n, idx / n)))
+        .map(|idx| potential.energy(&grid.coord(idx)))
         .collect();
-    let nearest = |x: &[f64]| -> usize {
-        let mut ij = [0usize; 2];
-        for k in 0..2 {
-            let (low, h, wrap) = axes[k];
-            let mut v = x[k];
-            if wrap {
-                let period = h * n as f64;
-                v = low + (v - low).rem_euclid(period);
-            }
-            let s = ((v - low) / h).round() as isize;
-            ij[k] = if wrap {
-                s.rem_euclid(n as isize) as usize
-            } else {
-                s.clamp(0, n as isize - 1) as usize
-            };
-        }
-        ij[1] * n + ij[0]
-    };
-    let (start, goal) = (nearest(a), nearest(b));
+    let (start, goal) = (grid.nearest(a), grid.nearest(b));
     let mut best = vec![f64::INFINITY; n * n];
     let mut prev = vec![usize::MAX; n * n];
     let mut heap = BinaryHeap::new();
@@ -97,32 +63,12 @@ pub fn grid_minimax(
         if idx == goal {
             break;
         }
-        let (i, j) = ((idx % n) as isize, (idx / n) as isize);
-        for di in -1..=1isize {
-            for dj in -1..=1isize {
-                if di == 0 && dj == 0 {
-                    continue;
-                }
-                let step = |v: isize, d: isize, wrap: bool| -> Option<usize> {
-                    let w = v + d;
-                    if wrap {
-                        Some(w.rem_euclid(n as isize) as usize)
-                    } else if (0..n as isize).contains(&w) {
-                        Some(w as usize)
-                    } else {
-                        None
-                    }
-                };
-                let (Some(ni), Some(nj)) = (step(i, di, axes[0].2), step(j, dj, axes[1].2)) else {
-                    continue;
-                };
-                let next = nj * n + ni;
-                let c = cost.max(energy[next]);
-                if c < best[next] {
-                    best[next] = c;
-                    prev[next] = idx;
-                    heap.push(Entry(c, next));
-                }
+        for next in grid.neighbours(idx) {
+            let c = cost.max(energy[next]);
+            if c < best[next] {
+                best[next] = c;
+                prev[next] = idx;
+                heap.push(Entry(c, next));
             }
         }
     }
@@ -139,7 +85,7 @@ pub fn grid_minimax(
     // Unwrap so that consecutive points are adjacent.
     let mut points: Vec<Vec<f64>> = Vec::with_capacity(chain.len());
     for idx in chain {
-        let c = coord(idx % n, idx / n).to_vec();
+        let c = grid.coord(idx).to_vec();
         let p = match points.last() {
             Some(last) => {
                 let d = potential.displacement(last, &c);
@@ -153,4 +99,79 @@ pub fn grid_minimax(
         barrier: best[goal],
         points,
     })
+}
+
+/// An `n × n` grid over a 2-D domain, periodic along the potential's periodic axes (then `n`
+/// nodes per period, the last one not repeating the first); node `idx = j n + i`.
+struct Grid {
+    /// Per axis: first node, spacing, whether it wraps.
+    axes: [(f64, f64, bool); 2],
+    n: usize,
+}
+
+impl Grid {
+    fn new(potential: &dyn Potential, domain: &[[f64; 2]], n: usize) -> Self {
+        let periodic = potential.periodic();
+        let axes = std::array::from_fn(|k| match periodic[k] {
+            Some((low, period)) => (low, period / n as f64, true),
+            None => (
+                domain[k][0],
+                (domain[k][1] - domain[k][0]) / (n - 1) as f64,
+                false,
+            ),
+        });
+        Self { axes, n }
+    }
+
+    /// The coordinates of node `idx`.
+    fn coord(&self, idx: usize) -> [f64; 2] {
+        let (i, j) = (idx % self.n, idx / self.n);
+        [
+            self.axes[0].0 + i as f64 * self.axes[0].1,
+            self.axes[1].0 + j as f64 * self.axes[1].1,
+        ]
+    }
+
+    /// The node nearest `x` (wrapped along periodic axes, clamped along the others).
+    fn nearest(&self, x: &[f64]) -> usize {
+        let n = self.n;
+        let mut ij = [0usize; 2];
+        for k in 0..2 {
+            let (low, h, wrap) = self.axes[k];
+            let mut v = x[k];
+            if wrap {
+                let period = h * n as f64;
+                v = low + (v - low).rem_euclid(period);
+            }
+            let s = ((v - low) / h).round() as isize;
+            ij[k] = if wrap {
+                s.rem_euclid(n as isize) as usize
+            } else {
+                s.clamp(0, n as isize - 1) as usize
+            };
+        }
+        ij[1] * n + ij[0]
+    }
+
+    /// The (up to) eight nodes around node `idx`, in the order the search visits them.
+    fn neighbours(&self, idx: usize) -> impl Iterator<Item = usize> + '_ {
+        let n = self.n as isize;
+        let (i, j) = ((idx % self.n) as isize, (idx / self.n) as isize);
+        let step = move |v: isize, d: isize, wrap: bool| -> Option<usize> {
+            let w = v + d;
+            if wrap {
+                Some(w.rem_euclid(n) as usize)
+            } else {
+                (0..n).contains(&w).then_some(w as usize)
+            }
+        };
+        (-1..=1isize)
+            .flat_map(|di| (-1..=1isize).map(move |dj| (di, dj)))
+            .filter(|&d| d != (0, 0))
+            .filter_map(move |(di, dj)| {
+                let ni = step(i, di, self.axes[0].2)?;
+                let nj = step(j, dj, self.axes[1].2)?;
+                Some(nj * self.n + ni)
+            })
+    }
 }

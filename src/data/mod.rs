@@ -107,22 +107,7 @@ pub const SMALL_EFFECTIVE_FRACTION: f64 = 0.15;
 
 /// Reads the trajectories and COLVARs of `config` for `molecule` at thermal energy `kt`.
 pub fn read(config: &DataConfig, molecule: &Molecule, kt: f64) -> Result<Weighted> {
-    // Files of a simulation not yet run: say which step makes them, not only that one is gone.
-    let fields = config
-        .trajectories
-        .iter()
-        .map(|p| ("data.trajectories", p))
-        .chain(config.colvar.iter().map(|p| ("data.colvar", p)));
-    for (field, path) in fields {
-        if !path.exists() {
-            return Err(Error::Invalid(format!(
-                "{field}: {} does not exist: run the simulation that writes it first (for \
-                 the shipped systems/aldp_external.toml, `tps md systems/aldp.toml`), or point \
-                 [data] at your own files",
-                path.display()
-            )));
-        }
-    }
+    check_files_exist(config)?;
     let mut points = Vec::new();
     let mut biases = Vec::new();
     let mut trajectory = Vec::new();
@@ -178,14 +163,8 @@ pub fn read(config: &DataConfig, molecule: &Molecule, kt: f64) -> Result<Weighte
         }
     }
     let log_weights: Vec<f64> = biases.iter().map(|b| b / kt).collect();
-    let top = log_weights
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
-    let raw: Vec<f64> = log_weights.iter().map(|l| (l - top).exp()).collect();
-    let sum: f64 = raw.iter().sum();
-    let weights: Vec<f64> = raw.iter().map(|w| w / sum).collect();
-    let effective_samples = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
+    let weights = normalised_exp(&log_weights);
+    let effective_samples = effective_samples(&weights);
     let fraction = effective_samples / weights.len() as f64;
     if config.bias.is_some() && fraction < SMALL_EFFECTIVE_FRACTION {
         warnings.push(format!(
@@ -211,6 +190,39 @@ pub fn read(config: &DataConfig, molecule: &Molecule, kt: f64) -> Result<Weighte
         effective_samples,
         warnings,
     })
+}
+
+/// Files of a simulation not yet run: says which step makes them, not only that one is gone.
+fn check_files_exist(config: &DataConfig) -> Result<()> {
+    let fields = config
+        .trajectories
+        .iter()
+        .map(|p| ("data.trajectories", p))
+        .chain(config.colvar.iter().map(|p| ("data.colvar", p)));
+    for (field, path) in fields {
+        if !path.exists() {
+            return Err(Error::Invalid(format!(
+                "{field}: {} does not exist: run the simulation that writes it first (for \
+                 the shipped systems/aldp_external.toml, `tps md systems/aldp.toml`), or point \
+                 [data] at your own files",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `exp(a_i)` normalised to sum 1 (the largest exponent taken out first).
+pub fn normalised_exp(a: &[f64]) -> Vec<f64> {
+    let top = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let raw: Vec<f64> = a.iter().map(|v| (v - top).exp()).collect();
+    let sum: f64 = raw.iter().sum();
+    raw.iter().map(|v| v / sum).collect()
+}
+
+/// Kish's effective sample size of normalised weights, `1/Σw²`.
+pub fn effective_samples(weights: &[f64]) -> f64 {
+    1.0 / weights.iter().map(|w| w * w).sum::<f64>()
 }
 
 /// `x` wrapped to [−π, π).

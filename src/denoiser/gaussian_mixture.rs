@@ -103,11 +103,6 @@ impl GaussianMixture {
         &self.device
     }
 
-    /// Log-density of the clean data `log q(x)` for rows of `x` (host arithmetic).
-    pub fn log_density(&self, x: &[f64]) -> f64 {
-        self.log_marginal(x, 1.0, 0.0)
-    }
-
     /// Log-density of `x_t` at log-SNR λ: `Σ_k w_k N(x; α c_k, (α² s_k² + σ²) I)`.
     pub fn log_density_at(&self, x: &[f64], lambda: f64) -> f64 {
         self.log_marginal(x, schedule::alpha(lambda), schedule::sigma2(lambda))

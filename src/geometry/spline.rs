@@ -208,20 +208,6 @@ impl CurveGrid {
         self.line.clone() + self.basis_matrix.clone().matmul(coefficients)
     }
 
-    /// Curve points on the host (row-major `N × (1 + D)`) for row-major coefficients.
-    pub fn evaluate_host(&self, coefficients: &[f64]) -> Vec<f64> {
-        let (cols, nodes) = (self.columns(), self.nodes());
-        let mut out = self.line_host.clone();
-        for (row, b) in out.chunks_mut(cols).zip(self.basis_host.chunks(nodes)) {
-            for (j, bj) in b.iter().enumerate() {
-                for (o, c) in row.iter_mut().zip(&coefficients[j * cols..(j + 1) * cols]) {
-                    *o += bj * c;
-                }
-            }
-        }
-        out
-    }
-
     /// The coefficients whose curve is closest (least squares over the `N` points) to
     /// `targets` (`N` points `(λ, x…)`): a start that follows a known route.
     pub fn fit(&self, targets: &[Vec<f64>]) -> Vec<f64> {

@@ -95,22 +95,7 @@ pub fn run(
 ) -> Result<MdRun> {
     let ff = &molecule.forcefield;
     let strain = start_strain(molecule);
-    let mut walkers: Vec<(Langevin, State)> = (0..md.walkers)
-        .map(|w| {
-            let mut integrator = Langevin::for_molecule(
-                md,
-                ff,
-                &molecule.topology.masses,
-                seed.wrapping_mul(1000).wrapping_add(w as u64),
-            );
-            let mut state = State {
-                positions: molecule.positions.clone(),
-                velocities: vec![[0.0; 3]; molecule.topology.len()],
-            };
-            integrator.thermalise(&mut state);
-            (integrator, state)
-        })
-        .collect();
+    let mut walkers = thermalised_walkers(molecule, md, seed);
     let mut meta = metadynamics.map(|c| Metadynamics::new(molecule.cv.clone(), md, c));
     let pace = meta.as_ref().map_or(u64::MAX, Metadynamics::pace);
     let mut out = MdRun {
@@ -185,6 +170,27 @@ pub fn run(
         }
     });
     Ok(out)
+}
+
+/// `md.walkers` walkers at the molecule's structure, each with its own thermostat seed and
+/// Maxwell–Boltzmann velocities.
+fn thermalised_walkers(molecule: &Molecule, md: &MdConfig, seed: u64) -> Vec<(Langevin, State)> {
+    (0..md.walkers)
+        .map(|w| {
+            let mut integrator = Langevin::for_molecule(
+                md,
+                &molecule.forcefield,
+                &molecule.topology.masses,
+                seed.wrapping_mul(1000).wrapping_add(w as u64),
+            );
+            let mut state = State {
+                positions: molecule.positions.clone(),
+                velocities: vec![[0.0; 3]; molecule.topology.len()],
+            };
+            integrator.thermalise(&mut state);
+            (integrator, state)
+        })
+        .collect()
 }
 
 /// A start structure whose largest atomic force exceeds this (kJ/(mol nm)) is strained: atoms

@@ -160,26 +160,20 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
     if &header[..4] != b"CORD" {
         return Err(r.bad("not a coordinate DCD (no CORD tag)"));
     }
+    // A header word in little-endian order, whatever the file's.
+    let word = |c: &[u8]| -> [u8; 4] {
+        let mut b: [u8; 4] = c.try_into().expect("4 bytes");
+        if big_endian {
+            b.reverse();
+        }
+        b
+    };
     let icntrl: Vec<i32> = header[4..84]
         .chunks_exact(4)
-        .map(|c| {
-            let b: [u8; 4] = c.try_into().expect("4 bytes");
-            if big_endian {
-                i32::from_be_bytes(b)
-            } else {
-                i32::from_le_bytes(b)
-            }
-        })
+        .map(|c| i32::from_le_bytes(word(c)))
         .collect();
     let declared = icntrl[0];
-    let delta = {
-        let b: [u8; 4] = header[40..44].try_into().expect("4 bytes");
-        f64::from(if big_endian {
-            f32::from_be_bytes(b)
-        } else {
-            f32::from_le_bytes(b)
-        })
-    };
+    let delta = f64::from(f32::from_le_bytes(word(&header[40..44])));
     let frame_interval_ps = delta * f64::from(icntrl[2]) * AKMA_PS;
     let first_frame_ps = delta * f64::from(icntrl[1]) * AKMA_PS;
     let fixed = icntrl[8];
@@ -193,12 +187,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
         return Err(r.bad("the atom-count record is not 4 bytes"));
     }
     let atoms = {
-        let b: [u8; 4] = natoms_record[..].try_into().expect("4 bytes");
-        let n = if big_endian {
-            i32::from_be_bytes(b)
-        } else {
-            i32::from_le_bytes(b)
-        };
+        let n = i32::from_le_bytes(word(&natoms_record));
         usize::try_from(n)
             .ok()
             .filter(|&n| n > 0)
@@ -234,26 +223,8 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
     let mut frames = Vec::with_capacity(count);
     let mut cells = Vec::with_capacity(count);
     for _ in 0..count {
-        let cell = if has_cell {
-            let body = r_record(&mut r, 48)?;
-            let c = r.f64s(body);
-            // CHARMM order: a, γ, b, β, α, c. All zeros means no box.
-            let lengths = [c[0], c[2], c[5]];
-            (lengths.iter().any(|v| *v != 0.0)).then_some(lengths)
-        } else {
-            None
-        };
-        let mut xyz = Vec::with_capacity(3);
-        for _ in 0..3 {
-            let body = r_record(&mut r, 4 * atoms)?;
-            xyz.push(r.f32s(body));
-        }
-        frames.push(
-            (0..atoms)
-                .map(|i| [xyz[0][i], xyz[1][i], xyz[2][i]])
-                .collect(),
-        );
-        cells.push(cell);
+        cells.push(if has_cell { read_cell(&mut r)? } else { None });
+        frames.push(read_positions(&mut r, atoms)?);
     }
     Ok(Dcd {
         atoms,
@@ -262,6 +233,27 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Dcd> {
         frame_interval_ps,
         first_frame_ps,
     })
+}
+
+/// A frame's unit cell record: its lengths (Å), or `None` for an all-zero cell (no box).
+fn read_cell(r: &mut Reader) -> Result<Option<[f64; 3]>> {
+    let body = r_record(r, 48)?;
+    let c = r.f64s(body);
+    // CHARMM order: a, γ, b, β, α, c.
+    let lengths = [c[0], c[2], c[5]];
+    Ok((lengths.iter().any(|v| *v != 0.0)).then_some(lengths))
+}
+
+/// A frame's x, y and z records as positions (Å).
+fn read_positions(r: &mut Reader, atoms: usize) -> Result<Vec<[f64; 3]>> {
+    let mut xyz = Vec::with_capacity(3);
+    for _ in 0..3 {
+        let body = r_record(r, 4 * atoms)?;
+        xyz.push(r.f32s(body));
+    }
+    Ok((0..atoms)
+        .map(|i| [xyz[0][i], xyz[1][i], xyz[2][i]])
+        .collect())
 }
 
 /// A record that must have `len` bytes.

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -209,42 +210,7 @@ pub fn map_with_curves(
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
             }
         }
-        // Label boxes placed so far, in pixels: a label goes to the first corner of its point
-        // where it covers none of them (a state beside the saddle keeps its name visible).
-        let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
-        for m in markers {
-            let style = ShapeStyle::from(&m.color).filled();
-            // The label sits on a white box, so that it shows over white paths and dark
-            // basins alike.
-            let width = 10 * m.label.chars().count() as i32 + 6;
-            let (px, py) = chart.backend_coord(&(m.at[0], m.at[1]));
-            let corners = [(8, -22), (8, 2), (-8 - width, -22), (-8 - width, 2)];
-            let free = |&(dx, dy): &(i32, i32)| {
-                let (x0, y0) = (px + dx, py + dy);
-                placed
-                    .iter()
-                    .all(|&(a, b, c, d)| x0 + width <= a || c <= x0 || y0 + 20 <= b || d <= y0)
-            };
-            let (dx, dy) = corners.iter().copied().find(free).unwrap_or(corners[0]);
-            placed.push((px + dx, py + dy, px + dx + width, py + dy + 20));
-            chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((m.at[0], m.at[1]))
-                        + Circle::new((0, 0), 6, style)
-                        + Circle::new((0, 0), 6, ShapeStyle::from(&BLACK).stroke_width(1))
-                        + Rectangle::new(
-                            [(dx, dy), (dx + width, dy + 20)],
-                            WHITE.mix(0.85).filled(),
-                        )
-                        + Rectangle::new([(dx, dy), (dx + width, dy + 20)], BLACK.stroke_width(1))
-                        + Text::new(
-                            m.label.clone(),
-                            (dx + 3, dy + 2),
-                            ("sans-serif", 17).into_font().color(&BLACK),
-                        ),
-                ))
-                .map_err(|e| e.to_string())?;
-        }
+        draw_markers(&mut chart, markers)?;
         if curves.iter().any(|c| !c.label.is_empty()) {
             // Grey, so that white and black curves both show in the legend.
             chart
@@ -258,6 +224,48 @@ pub fn map_with_curves(
         }
         root.present().map_err(|e| e.to_string())
     })
+}
+
+/// The chart of a map: data coordinates in f64 on both axes.
+type MapChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Labelled points over a map.
+fn draw_markers(chart: &mut MapChart, markers: &[Marker]) -> std::result::Result<(), String> {
+    // Label boxes placed so far, in pixels: a label goes to the first corner of its point
+    // where it covers none of them (a state beside the saddle keeps its name visible).
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    for m in markers {
+        let style = ShapeStyle::from(&m.color).filled();
+        // The label sits on a white box, so that it shows over white paths and dark
+        // basins alike.
+        let width = 10 * m.label.chars().count() as i32 + 6;
+        let (px, py) = chart.backend_coord(&(m.at[0], m.at[1]));
+        let corners = [(8, -22), (8, 2), (-8 - width, -22), (-8 - width, 2)];
+        let free = |&(dx, dy): &(i32, i32)| {
+            let (x0, y0) = (px + dx, py + dy);
+            placed
+                .iter()
+                .all(|&(a, b, c, d)| x0 + width <= a || c <= x0 || y0 + 20 <= b || d <= y0)
+        };
+        let (dx, dy) = corners.iter().copied().find(free).unwrap_or(corners[0]);
+        placed.push((px + dx, py + dy, px + dx + width, py + dy + 20));
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((m.at[0], m.at[1]))
+                    + Circle::new((0, 0), 6, style)
+                    + Circle::new((0, 0), 6, ShapeStyle::from(&BLACK).stroke_width(1))
+                    + Rectangle::new([(dx, dy), (dx + width, dy + 20)], WHITE.mix(0.85).filled())
+                    + Rectangle::new([(dx, dy), (dx + width, dy + 20)], BLACK.stroke_width(1))
+                    + Text::new(
+                        m.label.clone(),
+                        (dx + 3, dy + 2),
+                        ("sans-serif", 17).into_font().color(&BLACK),
+                    ),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// A horizontal reference line of an energy-profile plot.

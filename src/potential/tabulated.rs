@@ -40,6 +40,58 @@ fn err(source: &str, line: Option<usize>, message: impl Into<String>) -> Error {
     }
 }
 
+/// The `x y value` rows of a text grid with their line numbers (comments, blank lines and
+/// xmgrace `@` lines skipped); every value a finite number.
+fn grid_rows(text: &str, source: &str) -> Result<Vec<(usize, [f64; 3])>> {
+    let mut rows: Vec<(usize, [f64; 3])> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let content = line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() || content.starts_with('@') {
+            continue;
+        }
+        let fields: Vec<&str> = content.split_whitespace().collect();
+        if fields.len() < 3 {
+            return Err(err(
+                source,
+                Some(i + 1),
+                format!("expected `x y value`, found {} column(s)", fields.len()),
+            ));
+        }
+        let mut v = [0.0f64; 3];
+        for (k, f) in fields[..3].iter().enumerate() {
+            v[k] = f
+                .parse()
+                .map_err(|_| err(source, Some(i + 1), format!("`{f}` is not a number")))?;
+            if !v[k].is_finite() {
+                return Err(err(source, Some(i + 1), format!("`{f}` is not finite")));
+            }
+        }
+        rows.push((i + 1, v));
+    }
+    Ok(rows)
+}
+
+/// The spacing of a grid axis, checked uniform.
+fn uniform(axis: &[f64], name: &str, source: &str) -> Result<f64> {
+    let h = (axis[axis.len() - 1] - axis[0]) / (axis.len() - 1) as f64;
+    for (k, w) in axis.windows(2).enumerate() {
+        // Text grids carry a few decimals: accept rounding up to 0.1 % of a step.
+        if ((w[1] - w[0]) - h).abs() > 1e-3 * h.abs() {
+            return Err(err(
+                source,
+                None,
+                format!(
+                    "non-uniform {name} spacing: step {} between {} and {} (expected {h})",
+                    w[1] - w[0],
+                    axis[k],
+                    axis[k + 1]
+                ),
+            ));
+        }
+    }
+    Ok(h)
+}
+
 /// Sorted distinct values with a tolerance relative to the spread.
 fn distinct(values: impl Iterator<Item = f64>, tol: f64) -> Vec<f64> {
     let mut v: Vec<f64> = values.collect();
@@ -71,31 +123,7 @@ impl Tabulated {
                 ),
             ));
         }
-        let mut rows: Vec<(usize, [f64; 3])> = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let content = line.split('#').next().unwrap_or("").trim();
-            if content.is_empty() || content.starts_with('@') {
-                continue;
-            }
-            let fields: Vec<&str> = content.split_whitespace().collect();
-            if fields.len() < 3 {
-                return Err(err(
-                    source,
-                    Some(i + 1),
-                    format!("expected `x y value`, found {} column(s)", fields.len()),
-                ));
-            }
-            let mut v = [0.0f64; 3];
-            for (k, f) in fields[..3].iter().enumerate() {
-                v[k] = f
-                    .parse()
-                    .map_err(|_| err(source, Some(i + 1), format!("`{f}` is not a number")))?;
-                if !v[k].is_finite() {
-                    return Err(err(source, Some(i + 1), format!("`{f}` is not finite")));
-                }
-            }
-            rows.push((i + 1, v));
-        }
+        let rows = grid_rows(text, source)?;
         if rows.len() < 4 {
             return Err(err(source, None, "fewer than 4 grid points"));
         }
@@ -144,26 +172,7 @@ impl Tabulated {
                 ),
             ));
         }
-        let uniform = |axis: &[f64], name: &str| -> Result<f64> {
-            let h = (axis[axis.len() - 1] - axis[0]) / (axis.len() - 1) as f64;
-            for (k, w) in axis.windows(2).enumerate() {
-                // Text grids carry a few decimals: accept rounding up to 0.1 % of a step.
-                if ((w[1] - w[0]) - h).abs() > 1e-3 * h.abs() {
-                    return Err(err(
-                        source,
-                        None,
-                        format!(
-                            "non-uniform {name} spacing: step {} between {} and {} (expected {h})",
-                            w[1] - w[0],
-                            axis[k],
-                            axis[k + 1]
-                        ),
-                    ));
-                }
-            }
-            Ok(h)
-        };
-        let (hx, hy) = (uniform(&xs, "x")?, uniform(&ys, "y")?);
+        let (hx, hy) = (uniform(&xs, "x", source)?, uniform(&ys, "y", source)?);
         let mut values = vec![f64::NAN; nx * ny];
         for &(line, [x, y, v]) in &rows {
             let i = ((x - xs[0]) / hx).round() as usize;
@@ -301,11 +310,6 @@ impl Tabulated {
     /// Tabulated value at node `(i, j)`.
     pub fn value(&self, i: usize, j: usize) -> f64 {
         self.values[j * self.nx + i]
-    }
-
-    /// Whether the grid wraps around.
-    pub fn is_periodic(&self) -> bool {
-        self.periodic
     }
 
     /// Node value with periodic wrapping or linear extrapolation by one ghost node.

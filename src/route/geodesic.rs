@@ -133,19 +133,7 @@ pub fn geodesic(
                     g.objective,
                     along.objective
                 );
-                let (steps, evaluations) =
-                    (g.steps + along.steps, g.evaluations + along.evaluations);
-                if along.objective < g.objective {
-                    g = Geodesic {
-                        steps,
-                        evaluations,
-                        ..along
-                    };
-                    from_mep = true;
-                } else {
-                    g.steps = steps;
-                    g.evaluations = evaluations;
-                }
+                (g, from_mep) = lower_objective(g, along);
                 "made".into()
             }
         },
@@ -183,6 +171,25 @@ pub fn geodesic(
         constraint_energy_evaluations: potential.calls(),
     };
     Ok((g.points, summary))
+}
+
+/// Of the geodesics from the straight line and from the minimum-energy path, the one of lower
+/// objective, with the two's steps and evaluations summed; and whether it is the second.
+fn lower_objective(line: Geodesic, along: Geodesic) -> (Geodesic, bool) {
+    let (steps, evaluations) = (
+        line.steps + along.steps,
+        line.evaluations + along.evaluations,
+    );
+    let from_mep = along.objective < line.objective;
+    let chosen = if from_mep { along } else { line };
+    (
+        Geodesic {
+            steps,
+            evaluations,
+            ..chosen
+        },
+        from_mep,
+    )
 }
 
 /// `route` (data units) as the geodesic's points `(λ, z…)` whose restraint centres follow

@@ -43,11 +43,6 @@ impl MolecularSystem {
         self.free_energy.get()
     }
 
-    /// Where the free-energy surface lives.
-    pub fn free_energy_path(&self) -> &Path {
-        self.free_energy.path()
-    }
-
     /// The relaxed potential-energy map `tps train` cached, if any.
     pub fn relaxed_map(&self) -> Result<Option<&Tabulated>> {
         self.relaxed_map.get()

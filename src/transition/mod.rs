@@ -366,18 +366,7 @@ impl<'a> Sampler<'a> {
             &self.reference.saddle,
         )?;
         let options = kit.options(request.keep_frames.min(config.paths));
-        let potential = self.representation.potential()?;
-        let guide = match &plan.guidance {
-            Guidance::Energy => Guide::Potential(potential),
-            Guidance::Score(s) => Guide::Score(s.as_ref()),
-        };
-        let dynamics = Dynamics {
-            guide,
-            kt: self.system.kt(),
-            normalisation: &self.normalisation,
-            route: &plan.points,
-            start: &self.endpoints.0,
-        };
+        let dynamics = self.dynamics(&plan)?;
         let paths =
             annealed_langevin_paths(&dynamics, &config, &options, request.seed, indices.clone())?;
         let langevin_seconds = t1.elapsed().as_secs_f64();
@@ -448,6 +437,21 @@ impl<'a> Sampler<'a> {
                 backmap: backmap_seconds,
             },
             evaluations,
+        })
+    }
+
+    /// The walkers' dynamics along `plan`'s route, moved by its guidance.
+    fn dynamics<'p>(&'p self, plan: &'p Plan) -> Result<Dynamics<'p>> {
+        let guide = match &plan.guidance {
+            Guidance::Energy => Guide::Potential(self.representation.potential()?),
+            Guidance::Score(s) => Guide::Score(s.as_ref()),
+        };
+        Ok(Dynamics {
+            guide,
+            kt: self.system.kt(),
+            normalisation: &self.normalisation,
+            route: &plan.points,
+            start: &self.endpoints.0,
         })
     }
 

@@ -4,14 +4,18 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use burn::tensor::Device;
 use tps::compute::{self, Backend, Precision};
-use tps::mm::{ForceField, Prmtop, Topology};
 
 /// The repository root.
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The engine's test helpers (the alanine dipeptide and the OpenMM fixture), shared.
+#[path = "../../crates/mm/tests/common/mod.rs"]
+mod engine;
+#[allow(unused_imports)] // each test binary uses some of them
+pub use engine::{aldp, fixture, fixture_frame, positions};
 
 /// The f64 CPU device (each integration-test binary is its own process, so the precision
 /// chosen here does not leak into other test files).
@@ -27,43 +31,6 @@ pub fn f64_autodiff() -> Device {
 /// Relative difference with an absolute floor.
 pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-12)
-}
-
-/// The shipped alanine dipeptide's topology and force field.
-pub fn aldp() -> (Topology, ForceField) {
-    let p = Prmtop::read(Path::new(&format!("{ROOT}/systems/aldp/aldp.prmtop"))).unwrap();
-    ForceField::from_prmtop(&p).unwrap()
-}
-
-/// The OpenMM fixture (tests/fixtures/aldp_energies.json).
-pub fn fixture() -> &'static serde_json::Value {
-    static DOC: OnceLock<serde_json::Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let text =
-            std::fs::read_to_string(format!("{ROOT}/tests/fixtures/aldp_energies.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    })
-}
-
-/// Positions (nm) of a fixture frame.
-pub fn positions(frame: &serde_json::Value) -> Vec<[f64; 3]> {
-    frame["positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| std::array::from_fn(|k| p[k].as_f64().unwrap()))
-        .collect()
-}
-
-/// Positions and OpenMM's total energy of the fixture frame with `label`.
-pub fn fixture_frame(label: &str) -> (Vec<[f64; 3]>, f64) {
-    let f = fixture()["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["label"] == label)
-        .unwrap();
-    (positions(f), f["energy"]["total"].as_f64().unwrap())
 }
 
 /// The `[molecule]` section of the shipped alanine dipeptide (absolute paths), with its

@@ -273,11 +273,6 @@ impl ForceField {
         }
     }
 
-    /// Whether implicit solvent is on.
-    pub fn has_solvation(&self) -> bool {
-        self.solvation.is_some()
-    }
-
     /// Energy and forces of the selected terms; `forces` is overwritten with `−∇E`.
     pub fn compute_terms(
         &self,

@@ -210,9 +210,4 @@ impl Metadynamics {
     pub fn grid_size(&self) -> usize {
         self.grid.n
     }
-
-    /// Bias (V, ∂V/∂s₀, ∂V/∂s₁) at a point of the two variables.
-    pub fn bias_at(&self, s0: f64, s1: f64) -> (f64, f64, f64) {
-        self.grid.at(s0, s1)
-    }
 }

@@ -125,7 +125,7 @@ fn forces_are_minus_the_gradient() {
 #[test]
 fn malformed_prmtop_reports_line_and_flag() {
     let text =
-        std::fs::read_to_string(format!("{}/systems/aldp/aldp.prmtop", common::ROOT)).unwrap();
+        std::fs::read_to_string(format!("{}/systems/aldp/aldp.prmtop", common::root())).unwrap();
     let broken = text.replacen(
         "%FLAG MASS\n%FORMAT(5E16.8)\n  1.20107800E+01",
         "%FLAG MASS\n%FORMAT(5E16.8)\n  1.2O107800E+01",
@@ -151,7 +151,7 @@ fn a_second_molecule_matches_openmm_too() {
     // minimum and 21 frames of 300-900 K dynamics.
     let p = Prmtop::read(std::path::Path::new(&format!(
         "{}/systems/glycine/glycine.prmtop",
-        common::ROOT
+        common::root()
     )))
     .unwrap();
     let (top, ff) = ForceField::from_prmtop(&p).unwrap();
@@ -159,7 +159,7 @@ fn a_second_molecule_matches_openmm_too() {
     assert_eq!(top.residue_names, ["ACE", "GLY", "NME"]);
     let text = std::fs::read_to_string(format!(
         "{}/tests/fixtures/glycine_energies.json",
-        common::ROOT
+        common::root()
     ))
     .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();

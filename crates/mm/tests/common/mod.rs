@@ -8,12 +8,19 @@ use std::sync::OnceLock;
 
 use tps_mm::{ForceField, Prmtop, Topology};
 
-/// The workspace root (the engine's fixtures are the application's: one OpenMM run serves both).
-pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+/// The workspace root (the engine's fixtures are the application's: one OpenMM run serves both;
+/// the application's tests include this module too, from the root).
+pub fn root() -> String {
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    match manifest.strip_suffix("/crates/mm") {
+        Some(root) => root.to_string(),
+        None => manifest.to_string(),
+    }
+}
 
 /// The shipped alanine dipeptide's topology and force field.
 pub fn aldp() -> (Topology, ForceField) {
-    let p = Prmtop::read(Path::new(&format!("{ROOT}/systems/aldp/aldp.prmtop"))).unwrap();
+    let p = Prmtop::read(Path::new(&format!("{}/systems/aldp/aldp.prmtop", root()))).unwrap();
     ForceField::from_prmtop(&p).unwrap()
 }
 
@@ -21,8 +28,8 @@ pub fn aldp() -> (Topology, ForceField) {
 pub fn fixture() -> &'static serde_json::Value {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        let text =
-            std::fs::read_to_string(format!("{ROOT}/tests/fixtures/aldp_energies.json")).unwrap();
+        let text = std::fs::read_to_string(format!("{}/tests/fixtures/aldp_energies.json", root()))
+            .unwrap();
         serde_json::from_str(&text).unwrap()
     })
 }
