@@ -119,7 +119,7 @@ fn fill_portable(x: &[f32], value: &mut [f32], slope: &mut [f32]) {
 
 /// `(x Φ(x), Φ(x) + x φ(x))` without branches or library calls; the limits at ±∞, NaN kept.
 #[inline(always)]
-pub fn gelu_and_slope(x: f64) -> (f64, f64) {
+fn gelu_and_slope(x: f64) -> (f64, f64) {
     const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
     let z = x * std::f64::consts::FRAC_1_SQRT_2;
     let a = z.abs();
