@@ -1,4 +1,4 @@
-"""The reference for `cargo bench --bench implicit`: energy + forces of the same prmtops and
+"""The reference for `cargo bench -p tps-mm --bench implicit`: energy + forces of the same prmtops and
 structures in OpenMM (NoCutoff, no constraints; implicitSolvent=OBC2 or vacuum) on the
 Reference platform and on the CPU platform with one thread, the best of several timed windows.
 
@@ -13,7 +13,7 @@ import openmm
 import openmm.app as app
 import openmm.unit as u
 
-HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures", "amber")
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "crates", "mm", "tests", "fixtures", "amber")
 
 
 def seconds_per_evaluation(prmtop, positions, implicit, platform, properties):

@@ -1,4 +1,4 @@
-"""The reference for `cargo bench --bench md`: Langevin steps per second of alanine dipeptide in
+"""The reference for `cargo bench -p tps-mm --bench md`: Langevin steps per second of alanine dipeptide in
 OpenMM (the same system as `systems/aldp/aldp.prmtop`: amber99sb-ildn, vacuum, no cutoff, no
 constraints, 300 K, 1/ps, 1 fs) on the Reference platform and on the CPU platform with one thread.
 `scripts/bench-md.sh` runs it next to the Rust bench so that the ratio comes from one window.

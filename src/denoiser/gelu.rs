@@ -20,6 +20,7 @@ use burn::backend::{Autodiff, DType, Flex, TensorMetadata};
 use burn::tensor::{Tensor, TensorData, activation};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
+use tps_mm::numeric::exp;
 
 /// `GELU(z)`, differentiable: the fused kernel where a gradient will flow back through it (f32
 /// on the CPU backend, tracked by autodiff: training), burn's elsewhere, so that sampling with a
@@ -167,17 +168,6 @@ const INV_FACTORIAL_ODD: [f64; 18] = {
     c
 };
 
-/// `1 / k!` for `k ≤ 13`, the Taylor coefficients of `exp`.
-const INV_FACTORIAL: [f64; 14] = {
-    let mut c = [1.0; 14];
-    let mut k = 1;
-    while k < 14 {
-        c[k] = c[k - 1] / k as f64;
-        k += 1;
-    }
-    c
-};
-
 /// Numerical Recipes' `erfcc` coefficients, lowest order first.
 const NR_ERFC: [f64; 10] = [
     -1.265_512_23,
@@ -191,27 +181,6 @@ const NR_ERFC: [f64; 10] = [
     -0.822_152_23,
     0.170_872_77,
 ];
-
-/// `exp(x)` to 10⁻¹⁵ relative for `x ≤ 0` (0 below −708), vectorisable: `x = n ln 2 + r`
-/// with `|r| ≤ ln 2 / 2`, a degree-13 Taylor polynomial in `r`, `2ⁿ` built in the exponent bits.
-#[inline(always)]
-fn exp(x: f64) -> f64 {
-    const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5 · 2⁵², rounds to an integer when added
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    let clamped = if x < -708.0 { -708.0 } else { x };
-    let shifted = clamped * std::f64::consts::LOG2_E + SHIFTER;
-    let n = shifted - SHIFTER;
-    let r = (clamped - n * LN2_HI) - n * LN2_LO;
-    let mut p = 0.0;
-    for c in INV_FACTORIAL.iter().rev() {
-        p = r.mul_add(p, *c);
-    }
-    // The low bits of `shifted` hold n; n + 1023 in the exponent field is 2ⁿ for n ≥ −1022.
-    let scale = f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52);
-    let e = p * scale;
-    if x < -708.0 { 0.0 } else { e }
-}
 
 #[cfg(test)]
 mod tests {
@@ -232,23 +201,6 @@ mod tests {
         }
         let ulp = (f32::from_bits(rounded.abs().to_bits() + 1) - rounded.abs()) as f64;
         ((got as f64 - want) / ulp).abs()
-    }
-
-    #[test]
-    fn exp_matches_std_to_the_last_bits() {
-        for i in 0..=100_000 {
-            let x = -745.0 * i as f64 / 100_000.0;
-            let want = x.exp();
-            let got = exp(x);
-            if want > 1e-307 {
-                assert!(
-                    ((got - want) / want).abs() < 1e-15,
-                    "exp({x}) = {got}, not {want}"
-                );
-            } else {
-                assert!(got <= 1e-307);
-            }
-        }
     }
 
     /// Every f32 in [−20, 20] at a stride of 61 bit patterns (≈ 34 million values): GELU within

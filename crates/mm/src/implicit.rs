@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::numeric;
 use super::units::COULOMB;
 
 /// Radii are reduced by this (nm) before the pair integrals.
@@ -25,6 +26,8 @@ const SURFACE_ENERGY: f64 = 2.25936;
 const PROBE: f64 = 0.14;
 /// Atoms above this count run the pair passes on all threads.
 const PARALLEL_ATOMS: usize = 256;
+/// Partners handled together in the pair loops: one AVX-512 vector of doubles.
+const LANES: usize = 8;
 
 /// The OBC2 generalized-Born solvation of a molecule.
 #[derive(Debug, Clone)]
@@ -37,41 +40,374 @@ pub struct Obc2 {
     scaled_radii: Vec<f64>,
 }
 
-/// The Hawkins–Cramer–Truhlar integral of atom j's descreening sphere (scaled radius `s`) over
-/// atom i's (offset radius `rho`) at distance `r`, and its derivative with respect to `r`.
-fn hct(r: f64, rho: f64, s: f64) -> (f64, f64) {
-    let upper = r + s;
-    if rho >= upper {
-        return (0.0, 0.0);
+/// An atom as the pair integrals see it: its offset radius `rho`, `1/rho`, and the scaled
+/// radius `s` of its descreening sphere.
+#[derive(Clone, Copy)]
+struct Sphere {
+    rho: f64,
+    inv_rho: f64,
+    s: f64,
+}
+
+/// Where the integral of one atom's descreening sphere (scaled radius `s`) over the other's
+/// (offset radius `rho`) runs at distance `r`: from `lower` (with `d lower/dr`) to `upper`.
+#[derive(Clone, Copy)]
+struct Bounds {
+    lower: f64,
+    dlower: f64,
+    upper: f64,
+}
+
+impl Bounds {
+    #[inline(always)]
+    fn new(r: f64, rho: f64, s: f64) -> Self {
+        let diff = r - s;
+        let overlapping = rho > diff.abs();
+        Self {
+            lower: if overlapping { rho } else { diff.abs() },
+            dlower: if overlapping {
+                0.0
+            } else {
+                1.0f64.copysign(diff)
+            },
+            upper: r + s,
+        }
     }
-    let (lower, dlower) = if rho > (r - s).abs() {
-        (rho, 0.0)
-    } else {
-        ((r - s).abs(), (r - s).signum())
-    };
-    let (il, iu, ir) = (1.0 / lower, 1.0 / upper, 1.0 / r);
+}
+
+/// The Hawkins–Cramer–Truhlar integrals of a pair at distance `r`, both ways (b's sphere over
+/// a, a's over b), each with its derivative with respect to `r`. Every case is computed and the
+/// right one selected, so that a loop over partners vectorises; the five reciprocals share one
+/// division and the two logarithms another (a division costs about ten multiplications).
+#[inline(always)]
+fn hct_pair(r: f64, a: Sphere, b: Sphere) -> [(f64, f64); 2] {
+    let (ab, ba) = (Bounds::new(r, a.rho, b.s), Bounds::new(r, b.rho, a.s));
+    let (p_ab, p_ba) = (ab.lower * ab.upper, ba.lower * ba.upper);
+    let q = 1.0 / (r * p_ab * p_ba);
+    let ir = p_ab * p_ba * q;
+    let (rq_ab, rq_ba) = (r * q * p_ba, r * q * p_ab);
+    let inverses = |w: Bounds, rq: f64| (w.upper * rq, w.lower * rq);
+    let (il_ab, iu_ab) = inverses(ab, rq_ab);
+    let (il_ba, iu_ba) = inverses(ba, rq_ba);
+    let (k_ab, f_ab) = numeric::ln_reduce(ab.lower * iu_ab);
+    let (k_ba, f_ba) = numeric::ln_reduce(ba.lower * iu_ba);
+    let (t_ab, t_ba) = (2.0 + f_ab, 2.0 + f_ba);
+    let q = 1.0 / (t_ab * t_ba);
+    let ln_ab = numeric::ln_finish(k_ab, f_ab, f_ab * t_ba * q);
+    let ln_ba = numeric::ln_finish(k_ba, f_ba, f_ba * t_ab * q);
+    [
+        hct(r, ir, a, b.s, ab, il_ab, iu_ab, ln_ab),
+        hct(r, ir, b, a.s, ba, il_ba, iu_ba, ln_ba),
+    ]
+}
+
+/// One way of [`hct_pair`], from the reciprocals `il = 1/lower`, `iu = 1/upper`, `ir = 1/r`
+/// and `ln = ln(lower/upper)`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn hct(r: f64, ir: f64, a: Sphere, s: f64, w: Bounds, il: f64, iu: f64, ln: f64) -> (f64, f64) {
     let (il2, iu2) = (il * il, iu * iu);
-    let ln = (lower * iu).ln();
     let s2 = s * s;
-    let mut h = il - iu + 0.25 * r * (iu2 - il2) + 0.5 * ir * ln + 0.25 * s2 * ir * (il2 - iu2);
-    let (dil, diu) = (-il2 * dlower, -iu2);
+    let h = il - iu + 0.25 * r * (iu2 - il2) + 0.5 * ir * ln + 0.25 * s2 * ir * (il2 - iu2);
+    let (dil, diu) = (-il2 * w.dlower, -iu2);
     let (dil2, diu2) = (2.0 * il * dil, 2.0 * iu * diu);
-    let dln = dlower * il - iu;
-    let mut dh = dil - diu + 0.25 * (iu2 - il2) + 0.25 * r * (diu2 - dil2) - 0.5 * ir * ir * ln
+    let dln = w.dlower * il - iu;
+    let dh = dil - diu + 0.25 * (iu2 - il2) + 0.25 * r * (diu2 - dil2) - 0.5 * ir * ir * ln
         + 0.5 * ir * dln
         - 0.25 * s2 * ir * ir * (il2 - iu2)
         + 0.25 * s2 * ir * (dil2 - diu2);
-    // Atom i wholly inside j's sphere.
-    if rho < s - r {
-        h += 2.0 * (1.0 / rho - il);
-        dh -= 2.0 * dil;
-    }
-    (h, dh)
+    // Atom a wholly inside the other's sphere.
+    let inside = a.rho < s - r;
+    let h = if inside {
+        h + 2.0 * (a.inv_rho - il)
+    } else {
+        h
+    };
+    let dh = if inside { dh - 2.0 * dil } else { dh };
+    // The other's sphere wholly inside a's: nothing to integrate.
+    let outside = a.rho >= w.upper;
+    (
+        if outside { 0.0 } else { h },
+        if outside { 0.0 } else { dh },
+    )
 }
 
-fn distance(x: &[[f64; 3]], i: usize, j: usize) -> ([f64; 3], f64) {
-    let d = [x[i][0] - x[j][0], x[i][1] - x[j][1], x[i][2] - x[j][2]];
-    (d, (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt())
+/// The atoms as columns, padded past the last atom by a whole vector of partners that
+/// contribute nothing (no charge, weight 0, far away), so the pair loops read contiguous,
+/// whole vectors.
+struct Columns {
+    n: usize,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
+    rho: Vec<f64>,
+    inv_rho: Vec<f64>,
+    s: Vec<f64>,
+    charge: Vec<f64>,
+    /// 1 for an atom, 0 for padding.
+    weight: Vec<f64>,
+}
+
+impl Columns {
+    fn new(gb: &Obc2, x: &[[f64; 3]]) -> Self {
+        let n = x.len();
+        let far = 100.0 + x.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+        let column = |real: &dyn Fn(usize) -> f64, pad: f64| -> Vec<f64> {
+            (0..n + LANES)
+                .map(|i| if i < n { real(i) } else { pad })
+                .collect()
+        };
+        Self {
+            n,
+            x: column(&|i| x[i][0], far),
+            y: column(&|i| x[i][1], far),
+            z: column(&|i| x[i][2], far),
+            rho: column(&|i| gb.offset_radii[i], 0.1),
+            inv_rho: column(&|i| 1.0 / gb.offset_radii[i], 10.0),
+            s: column(&|i| gb.scaled_radii[i], 0.1),
+            charge: column(&|i| gb.charges[i], 0.0),
+            weight: column(&|_| 1.0, 0.0),
+        }
+    }
+
+    fn sphere(&self, i: usize) -> Sphere {
+        Sphere {
+            rho: self.rho[i],
+            inv_rho: self.inv_rho[i],
+            s: self.s[i],
+        }
+    }
+
+    /// The partners `j0..j0 + LANES` as spheres, read as whole vectors (an index per lane
+    /// would be bounds-checked, and the loop would not vectorise).
+    #[inline(always)]
+    fn spheres(&self, j0: usize) -> [Sphere; LANES] {
+        let (rho, inv_rho, s) = (
+            lanes(&self.rho, j0),
+            lanes(&self.inv_rho, j0),
+            lanes(&self.s, j0),
+        );
+        std::array::from_fn(|l| Sphere {
+            rho: rho[l],
+            inv_rho: inv_rho[l],
+            s: s[l],
+        })
+    }
+
+    /// A per-atom vector as a column with `pad` after the atoms.
+    fn padded(&self, values: impl Iterator<Item = f64>, pad: f64) -> Vec<f64> {
+        let mut out: Vec<f64> = values.collect();
+        out.resize(self.n + LANES, pad);
+        out
+    }
+
+    /// Atom `i`'s offset from the partners `j0..j0 + LANES` and their distances squared.
+    #[inline(always)]
+    fn offsets(&self, i: usize, j0: usize) -> [[f64; LANES]; 4] {
+        let (x, y, z) = (lanes(&self.x, j0), lanes(&self.y, j0), lanes(&self.z, j0));
+        let mut out = [[0.0; LANES]; 4];
+        for l in 0..LANES {
+            let d = [self.x[i] - x[l], self.y[i] - y[l], self.z[i] - z[l]];
+            out[0][l] = d[0];
+            out[1][l] = d[1];
+            out[2][l] = d[2];
+            out[3][l] = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+        }
+        out
+    }
+}
+
+/// `LANES` values of a column from `j0`.
+#[inline(always)]
+fn lanes(column: &[f64], j0: usize) -> &[f64; LANES] {
+    column[j0..j0 + LANES].try_into().expect("padded column")
+}
+
+#[inline(always)]
+fn lanes_mut(column: &mut [f64], j0: usize) -> &mut [f64; LANES] {
+    (&mut column[j0..j0 + LANES])
+        .try_into()
+        .expect("padded column")
+}
+
+/// Lane partial sums added in a fixed order.
+#[inline(always)]
+fn total(l: [f64; LANES]) -> f64 {
+    ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}
+
+/// One block's sums over its pairs: a per-atom value, forces (as columns) and the energy.
+struct Sums {
+    atom: Vec<f64>,
+    force: [Vec<f64>; 3],
+    energy: f64,
+}
+
+impl Sums {
+    fn new(len: usize) -> Self {
+        Self {
+            atom: vec![0.0; len],
+            force: std::array::from_fn(|_| vec![0.0; len]),
+            energy: 0.0,
+        }
+    }
+
+    fn add(&mut self, other: Self) {
+        add_into(&mut self.atom, &other.atom);
+        for k in 0..3 {
+            add_into(&mut self.force[k], &other.force[k]);
+        }
+        self.energy += other.energy;
+    }
+}
+
+/// The Born radii and their inverses, as columns.
+struct Born {
+    radius: Vec<f64>,
+    inverse: Vec<f64>,
+}
+
+/// One of the three passes over the pairs.
+#[derive(Clone, Copy)]
+enum Pass<'a> {
+    /// Each atom's sum of pair integrals.
+    Integrals,
+    /// The pair energies, their direct forces and each atom's dE/dB, with the Born radii and
+    /// the prefactor `−k_C (1/ε_in − 1/ε_out)`.
+    Pairs { born: &'a Born, prefactor: f64 },
+    /// Forces through the Born radii: `chain` = dE/dB · dB/dI per atom (a column).
+    ThroughBorn { chain: &'a [f64] },
+}
+
+/// Atom `i` with its partners `j > i`, with the widest vectors the CPU has (every path gives
+/// the same bits: the fused multiply-adds are exactly rounded everywhere).
+fn visit(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the feature was detected on this CPU.
+            return unsafe { visit_avx512(pass, c, i, sums) };
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: as above.
+            return unsafe { visit_avx2(pass, c, i, sums) };
+        }
+    }
+    visit_portable(pass, c, i, sums)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn visit_avx512(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
+    visit_portable(pass, c, i, sums)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn visit_avx2(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
+    visit_portable(pass, c, i, sums)
+}
+
+#[inline(always)]
+fn visit_portable(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
+    match pass {
+        Pass::Integrals => integrals(c, i, sums),
+        Pass::Pairs { born, prefactor } => pairs(c, born, prefactor, i, sums),
+        Pass::ThroughBorn { chain } => through_born(c, chain, i, sums),
+    }
+}
+
+#[inline(always)]
+fn integrals(c: &Columns, i: usize, sums: &mut Sums) {
+    let a = c.sphere(i);
+    let mut own = [0.0; LANES];
+    for j0 in (i + 1..c.n).step_by(LANES) {
+        let [_, _, _, r2] = c.offsets(i, j0);
+        let (w, b) = (lanes(&c.weight, j0), c.spheres(j0));
+        let (mut mine, mut their) = ([0.0; LANES], [0.0; LANES]);
+        for l in 0..LANES {
+            let [(h_ab, _), (h_ba, _)] = hct_pair(r2[l].sqrt(), a, b[l]);
+            mine[l] = w[l] * h_ab;
+            their[l] = h_ba;
+        }
+        let theirs = lanes_mut(&mut sums.atom, j0);
+        for l in 0..LANES {
+            own[l] += mine[l];
+            theirs[l] += their[l];
+        }
+    }
+    sums.atom[i] += total(own);
+}
+
+#[inline(always)]
+fn pairs(c: &Columns, born: &Born, prefactor: f64, i: usize, sums: &mut Sums) {
+    let (bi, inv_bi, pq_i) = (born.radius[i], born.inverse[i], prefactor * c.charge[i]);
+    let (mut energy, mut own) = ([0.0; LANES], [0.0; LANES]);
+    let mut own_force = [[0.0; LANES]; 3];
+    for j0 in (i + 1..c.n).step_by(LANES) {
+        let [dx, dy, dz, r2] = c.offsets(i, j0);
+        let (bj, inv_bj) = (lanes(&born.radius, j0), lanes(&born.inverse, j0));
+        let qj = lanes(&c.charge, j0);
+        let (mut e, mut de_da, mut g) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for l in 0..LANES {
+            let a = bi * bj[l];
+            let dd = 0.25 * r2[l] * inv_bi * inv_bj[l];
+            let ex = numeric::exp(-dd);
+            let f2 = r2[l] + a * ex;
+            // 1/√f² and 1/f² from one division.
+            let inv_f = 1.0 / f2.sqrt();
+            e[l] = pq_i * qj[l] * inv_f;
+            let e_over_f2 = e[l] * inv_f * inv_f;
+            // dE/dA, times B_j for B_i and B_i for B_j.
+            de_da[l] = -0.5 * e_over_f2 * ex * (1.0 + dd);
+            // dE/dr / r.
+            g[l] = -e_over_f2 * (1.0 - 0.25 * ex);
+        }
+        let theirs = lanes_mut(&mut sums.atom, j0);
+        for l in 0..LANES {
+            energy[l] += e[l];
+            own[l] += de_da[l] * bj[l];
+            theirs[l] += de_da[l] * bi;
+        }
+        for (k, d) in [dx, dy, dz].iter().enumerate() {
+            let theirs = lanes_mut(&mut sums.force[k], j0);
+            for l in 0..LANES {
+                own_force[k][l] -= g[l] * d[l];
+                theirs[l] += g[l] * d[l];
+            }
+        }
+    }
+    sums.energy += total(energy);
+    sums.atom[i] += total(own);
+    for (column, own) in sums.force.iter_mut().zip(own_force) {
+        column[i] += total(own);
+    }
+}
+
+#[inline(always)]
+fn through_born(c: &Columns, chain: &[f64], i: usize, sums: &mut Sums) {
+    let (a, chain_i) = (c.sphere(i), chain[i]);
+    let mut own_force = [[0.0; LANES]; 3];
+    for j0 in (i + 1..c.n).step_by(LANES) {
+        let [dx, dy, dz, r2] = c.offsets(i, j0);
+        let (w, chain_j, b) = (lanes(&c.weight, j0), lanes(chain, j0), c.spheres(j0));
+        let mut g = [0.0; LANES];
+        for l in 0..LANES {
+            let r = r2[l].sqrt();
+            let [(_, dh_ab), (_, dh_ba)] = hct_pair(r, a, b[l]);
+            g[l] = w[l] * (chain_i * dh_ab + chain_j[l] * dh_ba) / r;
+        }
+        for (k, d) in [dx, dy, dz].iter().enumerate() {
+            let theirs = lanes_mut(&mut sums.force[k], j0);
+            for l in 0..LANES {
+                own_force[k][l] -= g[l] * d[l];
+                theirs[l] += g[l] * d[l];
+            }
+        }
+    }
+    for (column, own) in sums.force.iter_mut().zip(own_force) {
+        column[i] += total(own);
+    }
 }
 
 impl Obc2 {
@@ -90,54 +426,35 @@ impl Obc2 {
         }
     }
 
-    /// Visits every pair `i < j` once: `visit(i, acc)` handles atom `i` with its partners
-    /// `j > i`, accumulating into `acc`. The atoms are cut into fixed blocks of about equal
-    /// pair counts, each with its own accumulator from `init` (on all threads for large
-    /// molecules), summed by `merge` in block order: the same numbers on any number of
-    /// threads.
-    fn over_pairs<A: Send>(
-        &self,
-        init: impl Fn() -> A + Sync + Send,
-        visit: impl Fn(usize, &mut A) + Sync + Send,
-        merge: impl Fn(&mut A, A),
-    ) -> A {
-        let n = self.radii.len();
+    /// One pass over every pair `i < j`, each visited once. The atoms are cut into fixed
+    /// blocks of about equal pair counts, each with its own sums (on all threads for large
+    /// molecules), added in block order: the same numbers on any number of threads.
+    fn over_pairs(&self, c: &Columns, pass: Pass) -> Sums {
         let run = |block: &std::ops::Range<usize>| {
-            let mut acc = init();
+            let mut sums = Sums::new(c.n + LANES);
             for i in block.clone() {
-                visit(i, &mut acc);
+                visit(pass, c, i, &mut sums);
             }
-            acc
+            sums
         };
-        let parts: Vec<A> = if n >= PARALLEL_ATOMS {
-            blocks(n).par_iter().map(run).collect()
+        let parts: Vec<Sums> = if c.n >= PARALLEL_ATOMS {
+            blocks(c.n).par_iter().map(run).collect()
         } else {
-            vec![run(&(0..n))]
+            vec![run(&(0..c.n))]
         };
         let mut parts = parts.into_iter();
         let mut total = parts.next().expect("at least one block");
         for part in parts {
-            merge(&mut total, part);
+            total.add(part);
         }
         total
     }
 
     /// Born radii and `dB/dI` (the derivative with respect to the pair-integral sum).
-    fn born_radii(&self, x: &[[f64; 3]]) -> Vec<(f64, f64)> {
-        let n = self.radii.len();
-        let sums = self.over_pairs(
-            || vec![0.0; n],
-            |i, sums| {
-                let (rho_i, s_i) = (self.offset_radii[i], self.scaled_radii[i]);
-                for j in i + 1..n {
-                    let r = distance(x, i, j).1;
-                    sums[i] += hct(r, rho_i, self.scaled_radii[j]).0;
-                    sums[j] += hct(r, self.offset_radii[j], s_i).0;
-                }
-            },
-            |total, part| add_into(total, part),
-        );
-        sums.iter()
+    fn born_radii(&self, c: &Columns) -> Vec<(f64, f64)> {
+        let sums = self.over_pairs(c, Pass::Integrals).atom;
+        sums[..c.n]
+            .iter()
             .enumerate()
             .map(|(i, sum)| {
                 let rho = self.offset_radii[i];
@@ -154,8 +471,9 @@ impl Obc2 {
     /// Solvation energy (kJ/mol), adding its forces to `f`.
     pub fn energy_forces(&self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
         let n = self.radii.len();
-        let born = self.born_radii(x);
-        let p = -COULOMB * (1.0 / SOLUTE - 1.0 / SOLVENT);
+        let c = Columns::new(self, x);
+        let born = self.born_radii(&c);
+        let prefactor = -COULOMB * (1.0 / SOLUTE - 1.0 / SOLVENT);
         // Each atom's own term (Born self-energy and surface) and its dE/dB.
         let mut energy = 0.0;
         let mut de_db = vec![0.0; n];
@@ -166,65 +484,31 @@ impl Obc2 {
                 * SURFACE_ENERGY
                 * (self.radii[i] + PROBE).powi(2)
                 * (self.radii[i] / bi).powi(6);
-            energy += 0.5 * p * qi * qi / bi + surface;
-            de_db[i] = -0.5 * p * qi * qi / (bi * bi) - 6.0 * surface / bi;
+            energy += 0.5 * prefactor * qi * qi / bi + surface;
+            de_db[i] = -0.5 * prefactor * qi * qi / (bi * bi) - 6.0 * surface / bi;
         }
         // Pairs: energy, direct forces and each pair's dE/dB of both atoms.
-        let (pair_energy, pair_de_db, direct) = self.over_pairs(
-            || (0.0, vec![0.0; n], vec![[0.0; 3]; n]),
-            |i, (energy, de_db, force)| {
-                let (bi, qi) = (born[i].0, self.charges[i]);
-                for j in i + 1..n {
-                    let (d, r) = distance(x, i, j);
-                    let bj = born[j].0;
-                    let a = bi * bj;
-                    let dd = r * r / (4.0 * a);
-                    let ex = (-dd).exp();
-                    let f2 = r * r + a * ex;
-                    let e = p * qi * self.charges[j] / f2.sqrt();
-                    *energy += e;
-                    // dE/dA, times B_j for B_i and B_i for B_j.
-                    let de_da = -0.5 * e / f2 * ex * (1.0 + dd);
-                    de_db[i] += de_da * bj;
-                    de_db[j] += de_da * bi;
-                    let de_dr = -e / f2 * r * (1.0 - 0.25 * ex);
-                    for k in 0..3 {
-                        let fk = de_dr * d[k] / r;
-                        force[i][k] -= fk;
-                        force[j][k] += fk;
-                    }
-                }
-            },
-            |total, part| {
-                total.0 += part.0;
-                add_into(&mut total.1, part.1);
-                add_forces(&mut total.2, part.2);
+        let born_columns = Born {
+            radius: c.padded(born.iter().map(|b| b.0), 1.0),
+            inverse: c.padded(born.iter().map(|b| 1.0 / b.0), 1.0),
+        };
+        let pairs = self.over_pairs(
+            &c,
+            Pass::Pairs {
+                born: &born_columns,
+                prefactor,
             },
         );
-        energy += pair_energy;
-        add_into(&mut de_db, pair_de_db);
+        energy += pairs.energy;
+        add_into(&mut de_db, &pairs.atom[..n]);
         // Through the Born radii: dE/dr_ij = Σ over both atoms of dE/dB · dB/dI · dh/dr.
-        let chain: Vec<f64> = de_db.iter().zip(&born).map(|(d, b)| d * b.1).collect();
-        let through = self.over_pairs(
-            || vec![[0.0; 3]; n],
-            |i, force| {
-                let (rho_i, s_i) = (self.offset_radii[i], self.scaled_radii[i]);
-                for j in i + 1..n {
-                    let (d, r) = distance(x, i, j);
-                    let dh_ij = hct(r, rho_i, self.scaled_radii[j]).1;
-                    let dh_ji = hct(r, self.offset_radii[j], s_i).1;
-                    let de_dr = chain[i] * dh_ij + chain[j] * dh_ji;
-                    for k in 0..3 {
-                        let fk = de_dr * d[k] / r;
-                        force[i][k] -= fk;
-                        force[j][k] += fk;
-                    }
-                }
-            },
-            |total, part| add_forces(total, part),
-        );
-        add_forces(f, direct);
-        add_forces(f, through);
+        let chain = c.padded(de_db.iter().zip(&born).map(|(d, b)| d * b.1), 0.0);
+        let through = self.over_pairs(&c, Pass::ThroughBorn { chain: &chain });
+        for (i, fi) in f.iter_mut().enumerate() {
+            for (k, fik) in fi.iter_mut().enumerate() {
+                *fik += pairs.force[k][i] + through.force[k][i];
+            }
+        }
         energy
     }
 }
@@ -245,17 +529,9 @@ fn blocks(n: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-fn add_into(total: &mut [f64], part: Vec<f64>) {
+fn add_into(total: &mut [f64], part: &[f64]) {
     for (t, p) in total.iter_mut().zip(part) {
         *t += p;
-    }
-}
-
-fn add_forces(total: &mut [[f64; 3]], part: Vec<[f64; 3]>) {
-    for (t, p) in total.iter_mut().zip(part) {
-        for k in 0..3 {
-            t[k] += p[k];
-        }
     }
 }
 
@@ -263,22 +539,64 @@ fn add_forces(total: &mut [[f64; 3]], part: Vec<[f64; 3]>) {
 mod tests {
     use super::*;
 
+    /// The integral as written in the papers: branches, one division per reciprocal, std's `ln`.
+    fn hct_reference(r: f64, rho: f64, s: f64) -> f64 {
+        if rho >= r + s {
+            return 0.0;
+        }
+        let lower = if rho > (r - s).abs() {
+            rho
+        } else {
+            (r - s).abs()
+        };
+        let upper = r + s;
+        let (il, iu) = (1.0 / lower, 1.0 / upper);
+        let h = il - iu
+            + 0.25 * r * (iu * iu - il * il)
+            + 0.5 / r * (lower / upper).ln()
+            + 0.25 * s * s / r * (il * il - iu * iu);
+        if rho < s - r {
+            h + 2.0 * (1.0 / rho - il)
+        } else {
+            h
+        }
+    }
+
+    fn sphere(rho: f64, s: f64) -> Sphere {
+        Sphere {
+            rho,
+            inv_rho: 1.0 / rho,
+            s,
+        }
+    }
+
     #[test]
-    fn the_pair_integral_derivative_is_its_slope_in_every_branch() {
-        // Outside, overlapping, and i inside j's sphere.
-        for (r, rho, s) in [
-            (0.5, 0.15, 0.12),
-            (0.2, 0.15, 0.12),
-            (0.05, 0.06, 0.2),
-            (0.3, 0.1, 0.35),
+    fn the_pair_integrals_are_the_formula_and_their_derivatives_its_slope_in_every_branch() {
+        // Apart, overlapping, one inside the other's sphere, one's sphere inside the other.
+        for (r, a, b) in [
+            (0.5, (0.15, 0.12), (0.11, 0.09)),
+            (0.2, (0.15, 0.12), (0.14, 0.1)),
+            (0.05, (0.06, 0.2), (0.2, 0.05)),
+            (0.3, (0.1, 0.35), (0.35, 0.1)),
+            (0.02, (0.3, 0.01), (0.1, 0.25)),
+            (2.5, (0.18, 0.15), (0.12, 0.1)),
         ] {
-            let (_, dh) = hct(r, rho, s);
+            let (a, b) = (sphere(a.0, a.1), sphere(b.0, b.1));
+            let h = |r: f64| hct_pair(r, a, b);
+            let want = [hct_reference(r, a.rho, b.s), hct_reference(r, b.rho, a.s)];
             let d = 1e-7;
-            let fd = (hct(r + d, rho, s).0 - hct(r - d, rho, s).0) / (2.0 * d);
-            assert!(
-                (dh - fd).abs() < 1e-5 * fd.abs().max(1.0),
-                "{r}: {dh} vs {fd}"
-            );
+            for (way, want) in want.into_iter().enumerate() {
+                let (value, slope) = h(r)[way];
+                assert!(
+                    (value - want).abs() <= 1e-13 * want.abs().max(1.0),
+                    "{r} {way}: {value} vs {want}"
+                );
+                let fd = (h(r + d)[way].0 - h(r - d)[way].0) / (2.0 * d);
+                assert!(
+                    (slope - fd).abs() < 1e-5 * fd.abs().max(1.0),
+                    "{r} {way}: {slope} vs {fd}"
+                );
+            }
         }
     }
 

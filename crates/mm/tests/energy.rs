@@ -1,5 +1,5 @@
-//! The force field against OpenMM's Reference platform (tests/fixtures/aldp_energies.json,
-//! made by tests/fixtures/make_aldp_energies.py) and against finite differences.
+//! The force field against OpenMM's Reference platform (fixtures/aldp_energies.json,
+//! made by fixtures/make_aldp_energies.py) and against finite differences.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! What the engine's tests share: the workspace's alanine dipeptide and the OpenMM fixture made
-//! by `tests/fixtures/make_aldp_energies.py`.
+//! by `crates/mm/tests/fixtures/make_aldp_energies.py`.
 
 #![allow(dead_code)]
 
@@ -8,8 +8,7 @@ use std::sync::OnceLock;
 
 use tps_mm::{ForceField, Prmtop, Topology};
 
-/// The workspace root (the engine's fixtures are the application's: one OpenMM run serves both;
-/// the application's tests include this module too, from the root).
+/// The workspace root (the application's tests include this module too, from the root).
 pub fn root() -> String {
     let manifest = env!("CARGO_MANIFEST_DIR");
     match manifest.strip_suffix("/crates/mm") {
@@ -18,18 +17,22 @@ pub fn root() -> String {
     }
 }
 
+/// The engine's fixtures: OpenMM's energies and forces, the AMBER topologies they were made on.
+pub fn fixtures() -> String {
+    format!("{}/crates/mm/tests/fixtures", root())
+}
+
 /// The shipped alanine dipeptide's topology and force field.
 pub fn aldp() -> (Topology, ForceField) {
     let p = Prmtop::read(Path::new(&format!("{}/systems/aldp/aldp.prmtop", root()))).unwrap();
     ForceField::from_prmtop(&p).unwrap()
 }
 
-/// The OpenMM fixture (tests/fixtures/aldp_energies.json).
+/// The OpenMM fixture (crates/mm/tests/fixtures/aldp_energies.json).
 pub fn fixture() -> &'static serde_json::Value {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        let text = std::fs::read_to_string(format!("{}/tests/fixtures/aldp_energies.json", root()))
-            .unwrap();
+        let text = std::fs::read_to_string(format!("{}/aldp_energies.json", fixtures())).unwrap();
         serde_json::from_str(&text).unwrap()
     })
 }

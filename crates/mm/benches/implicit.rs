@@ -1,12 +1,12 @@
 //! Energy + forces with OBC2 implicit solvent against vacuum on the same topology: alanine
 //! dipeptide (22 atoms, ff14SB, mbondi2) and a 2,333-atom protein (ff14SB, mbondi2), at the
-//! structures of `tests/fixtures/amber/amber_energies.json`. `benches/openmm_implicit.py` is
+//! structures of `tests/fixtures/amber/amber_energies.json`. The workspace's `benches/openmm_implicit.py` is
 //! the OpenMM reference (`scripts/bench-md.sh` runs both in one window).
 
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tps::mm::{ForceField, Prmtop};
+use tps_mm::{ForceField, Prmtop};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/amber")).join(name)

@@ -5,12 +5,12 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use tps::mm::{ForceField, Langevin, MdConfig, Prmtop, State};
+use tps_mm::{ForceField, Langevin, MdConfig, Prmtop, State};
 
 fn bench(c: &mut Criterion) {
     let p = Prmtop::read(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/systems/aldp/aldp.prmtop"
+        "/../../systems/aldp/aldp.prmtop"
     )))
     .unwrap();
     let (top, ff) = ForceField::from_prmtop(&p).unwrap();
