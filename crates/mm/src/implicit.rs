@@ -26,6 +26,9 @@ const SURFACE_ENERGY: f64 = 2.25936;
 const PROBE: f64 = 0.14;
 /// Atoms above this count run the pair passes on all threads.
 const PARALLEL_ATOMS: usize = 256;
+/// Below this count (one block of pairs) the slopes of every pair integral are kept between the
+/// passes (at most ≈ 0.5 MB) rather than computed twice; above, memory stays linear in atoms.
+const KEEP_SLOPES_BELOW: usize = PARALLEL_ATOMS;
 /// Partners handled together in the pair loops: one AVX-512 vector of doubles.
 const LANES: usize = 8;
 
@@ -78,9 +81,10 @@ impl Bounds {
 /// The Hawkins–Cramer–Truhlar integrals of a pair at distance `r`, both ways (b's sphere over
 /// a, a's over b), each with its derivative with respect to `r`. Every case is computed and the
 /// right one selected, so that a loop over partners vectorises; the five reciprocals share one
-/// division and the two logarithms another (a division costs about ten multiplications).
+/// division and the two logarithms another (a division costs about ten multiplications). With
+/// them, `1/r`.
 #[inline(always)]
-fn hct_pair(r: f64, a: Sphere, b: Sphere) -> [(f64, f64); 2] {
+fn hct_pair(r: f64, a: Sphere, b: Sphere) -> ([(f64, f64); 2], f64) {
     let (ab, ba) = (Bounds::new(r, a.rho, b.s), Bounds::new(r, b.rho, a.s));
     let (p_ab, p_ba) = (ab.lower * ab.upper, ba.lower * ba.upper);
     let q = 1.0 / (r * p_ab * p_ba);
@@ -95,10 +99,20 @@ fn hct_pair(r: f64, a: Sphere, b: Sphere) -> [(f64, f64); 2] {
     let q = 1.0 / (t_ab * t_ba);
     let ln_ab = numeric::ln_finish(k_ab, f_ab, f_ab * t_ba * q);
     let ln_ba = numeric::ln_finish(k_ba, f_ba, f_ba * t_ab * q);
-    [
-        hct(r, ir, a, b.s, ab, il_ab, iu_ab, ln_ab),
-        hct(r, ir, b, a.s, ba, il_ba, iu_ba, ln_ba),
-    ]
+    (
+        [
+            hct(r, ir, a, b.s, ab, il_ab, iu_ab, ln_ab),
+            hct(r, ir, b, a.s, ba, il_ba, iu_ba, ln_ba),
+        ],
+        ir,
+    )
+}
+
+/// The two slopes of [`hct_pair`] over `r`: what the forces through the Born radii need.
+#[inline(always)]
+fn slopes_over_r(r: f64, a: Sphere, b: Sphere) -> [f64; 2] {
+    let ([(_, dh_ab), (_, dh_ba)], ir) = hct_pair(r, a, b);
+    [dh_ab * ir, dh_ba * ir]
 }
 
 /// One way of [`hct_pair`], from the reciprocals `il = 1/lower`, `iu = 1/upper`, `ir = 1/r`
@@ -146,6 +160,8 @@ struct Columns {
     charge: Vec<f64>,
     /// 1 for an atom, 0 for padding.
     weight: Vec<f64>,
+    /// How many chunks of `LANES` partners the rows before atom i hold; the total at `n`.
+    chunk_start: Vec<usize>,
 }
 
 impl Columns {
@@ -167,6 +183,13 @@ impl Columns {
             s: column(&|i| gb.scaled_radii[i], 0.1),
             charge: column(&|i| gb.charges[i], 0.0),
             weight: column(&|_| 1.0, 0.0),
+            chunk_start: (0..=n)
+                .scan(0, |start, i| {
+                    let here = *start;
+                    *start += (n.saturating_sub(i + 1)).div_ceil(LANES);
+                    Some(here)
+                })
+                .collect(),
         }
     }
 
@@ -241,14 +264,18 @@ struct Sums {
     atom: Vec<f64>,
     force: [Vec<f64>; 3],
     energy: f64,
+    /// Kept by the integrals' pass when asked: both slopes over `r` of every pair, two vectors
+    /// per chunk of partners (see [`Columns::chunk_start`]).
+    slopes: Vec<[f64; LANES]>,
 }
 
 impl Sums {
-    fn new(len: usize) -> Self {
+    fn new(len: usize, slope_chunks: usize) -> Self {
         Self {
             atom: vec![0.0; len],
             force: std::array::from_fn(|_| vec![0.0; len]),
             energy: 0.0,
+            slopes: vec![[0.0; LANES]; 2 * slope_chunks],
         }
     }
 
@@ -270,13 +297,17 @@ struct Born {
 /// One of the three passes over the pairs.
 #[derive(Clone, Copy)]
 enum Pass<'a> {
-    /// Each atom's sum of pair integrals.
-    Integrals,
+    /// Each atom's sum of pair integrals; with `keep_slopes`, the slopes kept too.
+    Integrals { keep_slopes: bool },
     /// The pair energies, their direct forces and each atom's dE/dB, with the Born radii and
     /// the prefactor `−k_C (1/ε_in − 1/ε_out)`.
     Pairs { born: &'a Born, prefactor: f64 },
-    /// Forces through the Born radii: `chain` = dE/dB · dB/dI per atom (a column).
-    ThroughBorn { chain: &'a [f64] },
+    /// Forces through the Born radii: `chain` = dE/dB · dB/dI per atom (a column), from the
+    /// slopes kept by the integrals' pass if given (the same numbers), else computed again.
+    ThroughBorn {
+        chain: &'a [f64],
+        slopes: Option<&'a [[f64; LANES]]>,
+    },
 }
 
 /// Atom `i` with its partners `j > i`, with the widest vectors the CPU has (every path gives
@@ -311,24 +342,32 @@ fn visit_avx2(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
 #[inline(always)]
 fn visit_portable(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
     match pass {
-        Pass::Integrals => integrals(c, i, sums),
+        Pass::Integrals { keep_slopes: false } => integrals::<false>(c, i, sums),
+        Pass::Integrals { keep_slopes: true } => integrals::<true>(c, i, sums),
         Pass::Pairs { born, prefactor } => pairs(c, born, prefactor, i, sums),
-        Pass::ThroughBorn { chain } => through_born(c, chain, i, sums),
+        Pass::ThroughBorn { chain, slopes } => through_born(c, chain, slopes, i, sums),
     }
 }
 
 #[inline(always)]
-fn integrals(c: &Columns, i: usize, sums: &mut Sums) {
+fn integrals<const KEEP_SLOPES: bool>(c: &Columns, i: usize, sums: &mut Sums) {
     let a = c.sphere(i);
     let mut own = [0.0; LANES];
-    for j0 in (i + 1..c.n).step_by(LANES) {
+    for (m, j0) in (i + 1..c.n).step_by(LANES).enumerate() {
         let [_, _, _, r2] = c.offsets(i, j0);
         let (w, b) = (lanes(&c.weight, j0), c.spheres(j0));
         let (mut mine, mut their) = ([0.0; LANES], [0.0; LANES]);
+        let (mut slope_ab, mut slope_ba) = ([0.0; LANES], [0.0; LANES]);
         for l in 0..LANES {
-            let [(h_ab, _), (h_ba, _)] = hct_pair(r2[l].sqrt(), a, b[l]);
+            let ([(h_ab, dh_ab), (h_ba, dh_ba)], ir) = hct_pair(r2[l].sqrt(), a, b[l]);
             mine[l] = w[l] * h_ab;
             their[l] = h_ba;
+            (slope_ab[l], slope_ba[l]) = (dh_ab * ir, dh_ba * ir);
+        }
+        if KEEP_SLOPES {
+            let k = 2 * (c.chunk_start[i] + m);
+            sums.slopes[k] = slope_ab;
+            sums.slopes[k + 1] = slope_ba;
         }
         let theirs = lanes_mut(&mut sums.atom, j0);
         for l in 0..LANES {
@@ -385,17 +424,31 @@ fn pairs(c: &Columns, born: &Born, prefactor: f64, i: usize, sums: &mut Sums) {
 }
 
 #[inline(always)]
-fn through_born(c: &Columns, chain: &[f64], i: usize, sums: &mut Sums) {
+fn through_born(
+    c: &Columns,
+    chain: &[f64],
+    slopes: Option<&[[f64; LANES]]>,
+    i: usize,
+    sums: &mut Sums,
+) {
     let (a, chain_i) = (c.sphere(i), chain[i]);
     let mut own_force = [[0.0; LANES]; 3];
-    for j0 in (i + 1..c.n).step_by(LANES) {
+    for (m, j0) in (i + 1..c.n).step_by(LANES).enumerate() {
         let [dx, dy, dz, r2] = c.offsets(i, j0);
-        let (w, chain_j, b) = (lanes(&c.weight, j0), lanes(chain, j0), c.spheres(j0));
+        let (w, chain_j) = (lanes(&c.weight, j0), lanes(chain, j0));
         let mut g = [0.0; LANES];
-        for l in 0..LANES {
-            let r = r2[l].sqrt();
-            let [(_, dh_ab), (_, dh_ba)] = hct_pair(r, a, b[l]);
-            g[l] = w[l] * (chain_i * dh_ab + chain_j[l] * dh_ba) / r;
+        if let Some(slopes) = slopes {
+            let k = 2 * (c.chunk_start[i] + m);
+            let (ab, ba) = (&slopes[k], &slopes[k + 1]);
+            for l in 0..LANES {
+                g[l] = w[l] * (chain_i * ab[l] + chain_j[l] * ba[l]);
+            }
+        } else {
+            let b = c.spheres(j0);
+            for l in 0..LANES {
+                let [ab, ba] = slopes_over_r(r2[l].sqrt(), a, b[l]);
+                g[l] = w[l] * (chain_i * ab + chain_j[l] * ba);
+            }
         }
         for (k, d) in [dx, dy, dz].iter().enumerate() {
             let theirs = lanes_mut(&mut sums.force[k], j0);
@@ -431,7 +484,8 @@ impl Obc2 {
     /// molecules), added in block order: the same numbers on any number of threads.
     fn over_pairs(&self, c: &Columns, pass: Pass) -> Sums {
         let run = |block: &std::ops::Range<usize>| {
-            let mut sums = Sums::new(c.n + LANES);
+            let kept = matches!(pass, Pass::Integrals { keep_slopes: true });
+            let mut sums = Sums::new(c.n + LANES, if kept { c.chunk_start[c.n] } else { 0 });
             for i in block.clone() {
                 visit(pass, c, i, &mut sums);
             }
@@ -450,10 +504,11 @@ impl Obc2 {
         total
     }
 
-    /// Born radii and `dB/dI` (the derivative with respect to the pair-integral sum).
-    fn born_radii(&self, c: &Columns) -> Vec<(f64, f64)> {
-        let sums = self.over_pairs(c, Pass::Integrals).atom;
-        sums[..c.n]
+    /// Born radii and `dB/dI` (the derivative with respect to the pair-integral sum), and the
+    /// pairs' slopes if kept.
+    fn born_radii(&self, c: &Columns, keep_slopes: bool) -> (Vec<(f64, f64)>, Vec<[f64; LANES]>) {
+        let Sums { atom, slopes, .. } = self.over_pairs(c, Pass::Integrals { keep_slopes });
+        let born = atom[..c.n]
             .iter()
             .enumerate()
             .map(|(i, sum)| {
@@ -465,14 +520,23 @@ impl Obc2 {
                     / self.radii[i];
                 (born, born * born * dpsi * 0.5 * rho)
             })
-            .collect()
+            .collect();
+        (born, slopes)
     }
 
     /// Solvation energy (kJ/mol), adding its forces to `f`.
     pub fn energy_forces(&self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
+        self.solvation(x, f, x.len() < KEEP_SLOPES_BELOW)
+    }
+
+    fn solvation(&self, x: &[[f64; 3]], f: &mut [[f64; 3]], keep_slopes: bool) -> f64 {
         let n = self.radii.len();
         let c = Columns::new(self, x);
-        let born = self.born_radii(&c);
+        debug_assert!(
+            !keep_slopes || n < PARALLEL_ATOMS,
+            "slopes kept in one block only"
+        );
+        let (born, slopes) = self.born_radii(&c, keep_slopes);
         let prefactor = -COULOMB * (1.0 / SOLUTE - 1.0 / SOLVENT);
         // Each atom's own term (Born self-energy and surface) and its dE/dB.
         let mut energy = 0.0;
@@ -503,7 +567,14 @@ impl Obc2 {
         add_into(&mut de_db, &pairs.atom[..n]);
         // Through the Born radii: dE/dr_ij = Σ over both atoms of dE/dB · dB/dI · dh/dr.
         let chain = c.padded(de_db.iter().zip(&born).map(|(d, b)| d * b.1), 0.0);
-        let through = self.over_pairs(&c, Pass::ThroughBorn { chain: &chain });
+        let slopes = keep_slopes.then_some(&slopes[..]);
+        let through = self.over_pairs(
+            &c,
+            Pass::ThroughBorn {
+                chain: &chain,
+                slopes,
+            },
+        );
         for (i, fi) in f.iter_mut().enumerate() {
             for (k, fik) in fi.iter_mut().enumerate() {
                 *fik += pairs.force[k][i] + through.force[k][i];
@@ -582,7 +653,7 @@ mod tests {
             (2.5, (0.18, 0.15), (0.12, 0.1)),
         ] {
             let (a, b) = (sphere(a.0, a.1), sphere(b.0, b.1));
-            let h = |r: f64| hct_pair(r, a, b);
+            let h = |r: f64| hct_pair(r, a, b).0;
             let want = [hct_reference(r, a.rho, b.s), hct_reference(r, b.rho, a.s)];
             let d = 1e-7;
             for (way, want) in want.into_iter().enumerate() {
@@ -597,6 +668,30 @@ mod tests {
                     "{r} {way}: {slope} vs {fd}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn kept_slopes_give_the_same_bits_as_slopes_computed_again() {
+        // 37 atoms: rows of every length modulo the lanes.
+        let n = 37;
+        let x: Vec<[f64; 3]> = (0..n)
+            .map(|i| {
+                let t = i as f64;
+                [0.11 * t, 0.3 * (0.9 * t).sin(), 0.25 * (0.6 * t).cos()]
+            })
+            .collect();
+        let charges: Vec<f64> = (0..n).map(|i| 0.4 * (1.7 * i as f64).sin()).collect();
+        let radii: Vec<f64> = (0..n).map(|i| 0.12 + 0.01 * (i % 6) as f64).collect();
+        let screen: Vec<f64> = (0..n).map(|i| 0.72 + 0.04 * (i % 4) as f64).collect();
+        let gb = Obc2::new(&charges, &radii, &screen);
+        let (mut kept, mut again) = (vec![[0.0; 3]; n], vec![[0.0; 3]; n]);
+        let e_kept = gb.solvation(&x, &mut kept, true);
+        let e_again = gb.solvation(&x, &mut again, false);
+        assert_eq!(e_kept.to_bits(), e_again.to_bits());
+        assert!(kept.iter().flatten().any(|v| v.abs() > 1.0));
+        for (a, b) in kept.iter().flatten().zip(again.iter().flatten()) {
+            assert_eq!(a.to_bits(), b.to_bits());
         }
     }
 
