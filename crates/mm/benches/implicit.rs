@@ -1,15 +1,18 @@
 //! Energy + forces with OBC2 implicit solvent against vacuum on the same topology: alanine
 //! dipeptide (22 atoms, ff14SB, mbondi2) and a 2,333-atom protein (ff14SB, mbondi2), at the
-//! structures of `tests/fixtures/amber/amber_energies.json`. The workspace's `benches/openmm_implicit.py` is
-//! the OpenMM reference (`scripts/bench-md.sh` runs both in one window).
+//! structures of `tests/fixtures/amber/amber_energies.json`. The workspace's
+//! `benches/openmm_implicit.py` is the OpenMM reference (`scripts/bench-md.sh` runs both in one window).
 
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tps_mm::{ForceField, Prmtop};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/amber")).join(name)
+    PathBuf::from(common::fixtures()).join("amber").join(name)
 }
 
 fn bench(c: &mut Criterion) {
@@ -26,12 +29,7 @@ fn bench(c: &mut Criterion) {
             .unwrap()
             .1
             .with_solvation(ForceField::obc2(&p, &top).unwrap());
-        let x: Vec<[f64; 3]> = doc["cases"][case]["frames"][0]["positions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| std::array::from_fn(|k| p[k].as_f64().unwrap()))
-            .collect();
+        let x = common::positions(&doc["cases"][case]["frames"][0]);
         let mut f = vec![[0.0; 3]; top.len()];
         group.bench_function(format!("{case}/vacuum"), |b| {
             b.iter(|| vacuum.compute(&x, &mut f).total())

@@ -1,31 +1,16 @@
 //! Alanine dipeptide (22 atoms, amber99sb-ildn, vacuum, no cutoff): energy + forces alone, and
 //! BAOAB Langevin steps for one walker and for two walkers on two threads.
 
-use std::path::Path;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use tps_mm::{ForceField, Langevin, MdConfig, Prmtop, State};
+use tps_mm::{Langevin, MdConfig, State};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn bench(c: &mut Criterion) {
-    let p = Prmtop::read(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../systems/aldp/aldp.prmtop"
-    )))
-    .unwrap();
-    let (top, ff) = ForceField::from_prmtop(&p).unwrap();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/aldp_energies.json"
-    ))
-    .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let x: Vec<[f64; 3]> = doc["frames"][0]["positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| std::array::from_fn(|k| p[k].as_f64().unwrap()))
-        .collect();
+    let (top, ff) = common::aldp();
+    let x = common::positions(&common::fixture()["frames"][0]);
     let mut f = vec![[0.0; 3]; top.len()];
     let mut group = c.benchmark_group("aldp");
     group.throughput(Throughput::Elements(1));
