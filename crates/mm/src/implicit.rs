@@ -163,10 +163,12 @@ struct Columns {
     weight: Vec<f64>,
     /// How many chunks of `LANES` partners the rows before atom i hold; the total at `n`.
     chunk_start: Vec<usize>,
+    /// The instructions the pair loops run with.
+    isa: Isa,
 }
 
 impl Columns {
-    fn new(gb: &Obc2, x: &[[f64; 3]]) -> Self {
+    fn new(gb: &Obc2, x: &[[f64; 3]], isa: Isa) -> Self {
         let n = x.len();
         let far = 100.0 + x.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
         let column = |real: &dyn Fn(usize) -> f64, pad: f64| -> Vec<f64> {
@@ -191,6 +193,7 @@ impl Columns {
                     Some(here)
                 })
                 .collect(),
+            isa,
         }
     }
 
@@ -311,21 +314,49 @@ enum Pass<'a> {
     },
 }
 
-/// Atom `i` with its partners `j > i`, with the widest vectors the CPU has (every path gives
-/// the same bits: the fused multiply-adds are exactly rounded everywhere).
-fn visit(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the feature was detected on this CPU.
-            return unsafe { visit_avx512(pass, c, i, sums) };
+/// The instructions the pair loops run with. Every one gives the same bits (the fused
+/// multiply-adds are exactly rounded everywhere; a test runs each this CPU has).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Isa {
+    Avx512,
+    Avx2Fma,
+    Portable,
+}
+
+impl Isa {
+    /// Those this CPU can run, widest first. Only these are ever made, which is what makes
+    /// [`visit`]'s calls sound.
+    fn available() -> Vec<Self> {
+        let mut out = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                out.push(Isa::Avx512);
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                out.push(Isa::Avx2Fma);
+            }
         }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: as above.
-            return unsafe { visit_avx2(pass, c, i, sums) };
-        }
+        out.push(Isa::Portable);
+        out
     }
-    visit_portable(pass, c, i, sums)
+
+    fn widest() -> Self {
+        Self::available()[0]
+    }
+}
+
+/// Atom `i` with its partners `j > i`, with the instructions `c.isa`.
+fn visit(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
+    match c.isa {
+        // SAFETY: an `Isa` other than `Portable` is made only where the CPU has it.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { visit_avx512(pass, c, i, sums) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { visit_avx2(pass, c, i, sums) },
+        _ => visit_portable(pass, c, i, sums),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -527,12 +558,12 @@ impl Obc2 {
 
     /// Solvation energy (kJ/mol), adding its forces to `f`.
     pub fn energy_forces(&self, x: &[[f64; 3]], f: &mut [[f64; 3]]) -> f64 {
-        self.solvation(x, f, x.len() < KEEP_SLOPES_BELOW)
+        self.solvation(x, f, x.len() < KEEP_SLOPES_BELOW, Isa::widest())
     }
 
-    fn solvation(&self, x: &[[f64; 3]], f: &mut [[f64; 3]], keep_slopes: bool) -> f64 {
+    fn solvation(&self, x: &[[f64; 3]], f: &mut [[f64; 3]], keep_slopes: bool, isa: Isa) -> f64 {
         let n = self.radii.len();
-        let c = Columns::new(self, x);
+        let c = Columns::new(self, x, isa);
         debug_assert!(
             !keep_slopes || n < PARALLEL_ATOMS,
             "slopes kept in one block only"
@@ -687,12 +718,44 @@ mod tests {
         let screen: Vec<f64> = (0..n).map(|i| 0.72 + 0.04 * (i % 4) as f64).collect();
         let gb = Obc2::new(&charges, &radii, &screen);
         let (mut kept, mut again) = (vec![[0.0; 3]; n], vec![[0.0; 3]; n]);
-        let e_kept = gb.solvation(&x, &mut kept, true);
-        let e_again = gb.solvation(&x, &mut again, false);
+        let e_kept = gb.solvation(&x, &mut kept, true, Isa::widest());
+        let e_again = gb.solvation(&x, &mut again, false, Isa::widest());
         assert_eq!(e_kept.to_bits(), e_again.to_bits());
         assert!(kept.iter().flatten().any(|v| v.abs() > 1.0));
         for (a, b) in kept.iter().flatten().zip(again.iter().flatten()) {
             assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bits() {
+        // 300 atoms: the pairs split into blocks over threads, the slopes computed twice.
+        let n = 300;
+        let x: Vec<[f64; 3]> = (0..n)
+            .map(|i| {
+                let t = i as f64;
+                [0.05 * t, 0.8 * (0.3 * t).sin(), 0.7 * (0.2 * t).cos()]
+            })
+            .collect();
+        let charges: Vec<f64> = (0..n).map(|i| 0.5 * (0.9 * i as f64).sin()).collect();
+        let radii: Vec<f64> = (0..n).map(|i| 0.12 + 0.01 * (i % 7) as f64).collect();
+        let screen: Vec<f64> = (0..n).map(|i| 0.72 + 0.05 * (i % 3) as f64).collect();
+        let gb = Obc2::new(&charges, &radii, &screen);
+        let run = |isa| {
+            let mut f = vec![[0.0; 3]; n];
+            let e = gb.solvation(&x, &mut f, false, isa);
+            (e, f)
+        };
+        let (e0, f0) = run(Isa::Portable);
+        assert!(e0.is_finite() && f0.iter().flatten().any(|v| v.abs() > 1.0));
+        let available = Isa::available();
+        eprintln!("instruction sets here: {available:?}");
+        for isa in available {
+            let (e, f) = run(isa);
+            assert_eq!(e.to_bits(), e0.to_bits(), "{isa:?}");
+            for (a, b) in f.iter().flatten().zip(f0.iter().flatten()) {
+                assert_eq!(a.to_bits(), b.to_bits(), "{isa:?}");
+            }
         }
     }
 
