@@ -341,8 +341,10 @@ impl Isa {
         out
     }
 
+    /// Detected once: every energy call asks.
     fn widest() -> Self {
-        Self::available()[0]
+        static WIDEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *WIDEST.get_or_init(|| Self::available()[0])
     }
 }
 
@@ -703,20 +705,26 @@ mod tests {
         }
     }
 
+    /// `n` charged atoms of varied radii along a coil 0.05 nm a step: every geometric case of
+    /// the pair integrals occurs.
+    fn coil(n: usize) -> (Obc2, Vec<[f64; 3]>) {
+        let x = (0..n)
+            .map(|i| {
+                let t = i as f64;
+                [0.05 * t, 0.8 * (0.3 * t).sin(), 0.7 * (0.2 * t).cos()]
+            })
+            .collect();
+        let charges: Vec<f64> = (0..n).map(|i| 0.5 * (0.9 * i as f64).sin()).collect();
+        let radii: Vec<f64> = (0..n).map(|i| 0.12 + 0.01 * (i % 7) as f64).collect();
+        let screen: Vec<f64> = (0..n).map(|i| 0.72 + 0.05 * (i % 3) as f64).collect();
+        (Obc2::new(&charges, &radii, &screen), x)
+    }
+
     #[test]
     fn kept_slopes_give_the_same_bits_as_slopes_computed_again() {
         // 37 atoms: rows of every length modulo the lanes.
         let n = 37;
-        let x: Vec<[f64; 3]> = (0..n)
-            .map(|i| {
-                let t = i as f64;
-                [0.11 * t, 0.3 * (0.9 * t).sin(), 0.25 * (0.6 * t).cos()]
-            })
-            .collect();
-        let charges: Vec<f64> = (0..n).map(|i| 0.4 * (1.7 * i as f64).sin()).collect();
-        let radii: Vec<f64> = (0..n).map(|i| 0.12 + 0.01 * (i % 6) as f64).collect();
-        let screen: Vec<f64> = (0..n).map(|i| 0.72 + 0.04 * (i % 4) as f64).collect();
-        let gb = Obc2::new(&charges, &radii, &screen);
+        let (gb, x) = coil(n);
         let (mut kept, mut again) = (vec![[0.0; 3]; n], vec![[0.0; 3]; n]);
         let e_kept = gb.solvation(&x, &mut kept, true, Isa::widest());
         let e_again = gb.solvation(&x, &mut again, false, Isa::widest());
@@ -731,16 +739,7 @@ mod tests {
     fn every_instruction_set_gives_the_same_bits() {
         // 300 atoms: the pairs split into blocks over threads, the slopes computed twice.
         let n = 300;
-        let x: Vec<[f64; 3]> = (0..n)
-            .map(|i| {
-                let t = i as f64;
-                [0.05 * t, 0.8 * (0.3 * t).sin(), 0.7 * (0.2 * t).cos()]
-            })
-            .collect();
-        let charges: Vec<f64> = (0..n).map(|i| 0.5 * (0.9 * i as f64).sin()).collect();
-        let radii: Vec<f64> = (0..n).map(|i| 0.12 + 0.01 * (i % 7) as f64).collect();
-        let screen: Vec<f64> = (0..n).map(|i| 0.72 + 0.05 * (i % 3) as f64).collect();
-        let gb = Obc2::new(&charges, &radii, &screen);
+        let (gb, x) = coil(n);
         let run = |isa| {
             let mut f = vec![[0.0; 3]; n];
             let e = gb.solvation(&x, &mut f, false, isa);
