@@ -612,19 +612,7 @@ fn molecular_surfaces(
     let md = file.md();
     progress.stage("metadynamics", md.steps);
     let cartesian = file.is_cartesian();
-    let mut run = simulation::run(
-        &molecular.molecule,
-        &md,
-        Some(metad),
-        md.steps,
-        seed,
-        cartesian,
-        |done, _| progress.set(done),
-    )?;
-    let grid = run
-        .free_energy
-        .take()
-        .expect("metadynamics makes a surface");
+    let (run, grid) = metadynamics(molecular, &md, metad, md.steps, seed, cartesian, progress)?;
     let (free_energy, summary) = metadynamics_surface(&grid, &file.named_states())?;
     if let (Some(false), Some(drift)) = (summary.converged, summary.drift) {
         tracing::warn!(
@@ -644,6 +632,33 @@ fn molecular_surfaces(
         },
         cartesian.then_some(run),
     ))
+}
+
+/// A well-tempered metadynamics run of `steps` per walker (its frames kept when
+/// `keep_frames`) and the free energy it deposited.
+fn metadynamics(
+    molecular: &MolecularSystem,
+    md: &crate::mm::MdConfig,
+    metad: &crate::mm::MetadynamicsConfig,
+    steps: u64,
+    seed: u64,
+    keep_frames: bool,
+    progress: &dyn Progress,
+) -> Result<(simulation::MdRun, simulation::FreeEnergyGrid)> {
+    let mut run = simulation::run(
+        &molecular.molecule,
+        md,
+        Some(metad),
+        steps,
+        seed,
+        keep_frames,
+        |done, _| progress.set(done),
+    )?;
+    let grid = run
+        .free_energy
+        .take()
+        .expect("metadynamics makes a surface");
+    Ok((run, grid))
 }
 
 /// The relaxed potential-energy map of a molecule, from the first state's basin.
@@ -840,19 +855,7 @@ fn check_surface(system: &System, seed: u64, progress: &dyn Progress) -> Result<
     }
     let check_seed = seed.wrapping_add(CHECK_SEED_OFFSET);
     progress.stage("independent metadynamics", steps);
-    let mut run = simulation::run(
-        &molecular.molecule,
-        &md,
-        Some(metad),
-        steps,
-        check_seed,
-        false,
-        |done, _| progress.set(done),
-    )?;
-    let grid = run
-        .free_energy
-        .take()
-        .expect("metadynamics makes a surface");
+    let (_, grid) = metadynamics(molecular, &md, metad, steps, check_seed, false, progress)?;
     let surface = Tabulated::periodic_angles(grid.values, grid.n);
     let names = system.file.coordinate_names();
     Ok(Some(surface.to_plumed(

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::mm::chfl;
+use crate::mm::{Term, chfl};
 use crate::systems::System;
 
 /// CSV text (`frame,bond,angle,torsion,cmap,lj,coulomb,solvation,total`, kJ/mol) and
@@ -19,22 +19,16 @@ pub fn run(system: &Path, trajectory: &Path) -> Result<(String, Vec<String>)> {
     })?;
     let m = &m.molecule;
     let structures = chfl::read(trajectory, &m.topology)?;
-    let mut out = String::from("frame,bond,angle,torsion,cmap,lj,coulomb,solvation,total\n");
+    let names = Term::ALL.map(Term::name).join(",");
+    let mut out = format!("frame,{names},total\n");
     let mut forces = vec![[0.0; 3]; m.topology.len()];
     for (k, x) in structures.frames.iter().enumerate() {
         let e = m.forcefield.compute(x, &mut forces);
-        let _ = writeln!(
-            out,
-            "{k},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
-            e.bond,
-            e.angle,
-            e.torsion,
-            e.cmap,
-            e.lj,
-            e.coulomb,
-            e.solvation,
-            e.total()
-        );
+        let _ = write!(out, "{k}");
+        for v in e.by_term().into_iter().chain([e.total()]) {
+            let _ = write!(out, ",{v:.6}");
+        }
+        out.push('\n');
     }
     Ok((out, structures.warnings))
 }

@@ -11,7 +11,7 @@ use super::write_json;
 use crate::atomic::Staged;
 use crate::barrier::grid_minimax;
 use crate::error::{Error, Result};
-use crate::mm::simulation;
+use crate::mm::{Term, simulation};
 use crate::output::colvar::Colvar;
 use crate::output::plot::{self, ColourScale, Curve, Marker};
 use crate::output::table;
@@ -166,38 +166,22 @@ fn write_series(
             colvar.to_text().as_bytes(),
         )?;
     }
-    let header = [
-        "time_ps",
-        "walker",
-        "bond",
-        "angle",
-        "torsion",
-        "cmap",
-        "lj",
-        "coulomb",
-        "solvation",
-        "total",
-        "kinetic_temperature_K",
-    ]
-    .map(String::from);
+    let header: Vec<String> = ["time_ps", "walker"]
+        .into_iter()
+        .chain(Term::ALL.map(Term::name))
+        .chain(["total", "kinetic_temperature_K"])
+        .map(String::from)
+        .collect();
     let rows: Vec<Vec<f64>> = run
         .energies
         .iter()
         .map(|r| {
             let e = &r.energies;
-            vec![
-                r.time_ps,
-                r.walker as f64,
-                e.bond,
-                e.angle,
-                e.torsion,
-                e.cmap,
-                e.lj,
-                e.coulomb,
-                e.solvation,
-                e.total(),
-                r.kinetic_temperature,
-            ]
+            [r.time_ps, r.walker as f64]
+                .into_iter()
+                .chain(e.by_term())
+                .chain([e.total(), r.kinetic_temperature])
+                .collect()
         })
         .collect();
     table::write_csv(&dir.join("energies.csv"), &header, &rows)

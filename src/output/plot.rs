@@ -226,9 +226,55 @@ pub fn map_with_curves(
     })
 }
 
-/// The chart of a map: data coordinates in f64 on both axes.
+/// A chart with data coordinates in f64 on both axes.
 type MapChart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A white figure's chart titled `title` over `x` × `y`, with room for axis labels.
+fn framed_chart<'a, 'b: 'a>(
+    root: &'a Area<'b>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> std::result::Result<MapChart<'a, 'b>, String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())
+}
+
+/// Horizontal reference lines across `x`, then the legend of every labelled series.
+fn references_and_legend<'a, 'b: 'a>(
+    chart: &mut MapChart<'a, 'b>,
+    references: &[Reference],
+    (x0, x1): (f64, f64),
+) -> std::result::Result<(), String> {
+    for r in references {
+        let style = ShapeStyle::from(&r.color).stroke_width(2);
+        let pts = vec![(x0, r.value), (x1, r.value)];
+        let series = if r.dashed {
+            chart.draw_series(DashedLineSeries::new(pts, 12, 6, style))
+        } else {
+            chart.draw_series(LineSeries::new(pts, style))
+        }
+        .map_err(|e| e.to_string())?;
+        series
+            .label(r.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .draw()
+        .map_err(|e| e.to_string())
+}
 
 /// Labelled points over a map.
 fn draw_markers(chart: &mut MapChart, markers: &[Marker]) -> std::result::Result<(), String> {
@@ -319,14 +365,7 @@ pub fn energy_profiles(
     });
     with_temporary(path, |tmp| {
         let root = BitMapBackend::new(tmp, (960, 600)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..1.0, (lo - pad)..(hi + pad))
-            .map_err(|e| e.to_string())?;
+        let mut chart = framed_chart(&root, title, 0.0..1.0, (lo - pad)..(hi + pad))?;
         chart
             .configure_mesh()
             .x_desc("progress along the path (annealing step / steps)")
@@ -357,27 +396,7 @@ pub fn energy_profiles(
                 .label(label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
-        for r in references {
-            let style = ShapeStyle::from(&r.color).stroke_width(2);
-            let pts = vec![(0.0, r.value), (1.0, r.value)];
-            let series = if r.dashed {
-                chart.draw_series(DashedLineSeries::new(pts, 12, 6, style))
-            } else {
-                chart.draw_series(LineSeries::new(pts, style))
-            }
-            .map_err(|e| e.to_string())?;
-            series
-                .label(r.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        references_and_legend(&mut chart, references, (0.0, 1.0))?;
         root.present().map_err(|e| e.to_string())
     })
 }
@@ -417,14 +436,7 @@ pub fn distributions(
     let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
     with_temporary(path, |tmp| {
         let root = BitMapBackend::new(tmp, (960, 600)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5..(n - 0.5), (lo - pad)..(hi + pad))
-            .map_err(|e| e.to_string())?;
+        let mut chart = framed_chart(&root, title, -0.5..(n - 0.5), (lo - pad)..(hi + pad))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -462,27 +474,7 @@ pub fn distributions(
                 ])
                 .map_err(|e| e.to_string())?;
         }
-        for r in references {
-            let style = ShapeStyle::from(&r.color).stroke_width(2);
-            let pts = vec![(-0.5, r.value), (n - 0.5, r.value)];
-            let series = if r.dashed {
-                chart.draw_series(DashedLineSeries::new(pts, 12, 6, style))
-            } else {
-                chart.draw_series(LineSeries::new(pts, style))
-            }
-            .map_err(|e| e.to_string())?;
-            series
-                .label(r.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        references_and_legend(&mut chart, references, (-0.5, n - 0.5))?;
         root.present().map_err(|e| e.to_string())
     })
 }

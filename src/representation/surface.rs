@@ -52,7 +52,7 @@ pub(super) fn surface_kit<'a>(
 }
 
 /// The reference route along the minimum-energy path in data space.
-pub(super) fn mep_route(
+fn mep_route(
     space: &dyn Potential,
     reference: &Reference,
     endpoints: (&[f64], &[f64]),

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::surface::{mep_route, surface_kit};
+use super::surface::{Surface, surface_kit};
 use super::{Finish, Finished, Kind, Kit, ReferenceCurve, Representation};
 use crate::error::Result;
 use crate::mm::align::kabsch_rmsd;
@@ -17,11 +17,12 @@ use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::systems::{MolecularSystem, System};
 
-/// A molecule's collective variables.
+/// A molecule's collective variables: its free-energy surface walked as a surface is (the
+/// same endpoints, potential and reference route), with a molecule behind it.
 pub struct Variables<'a> {
     system: &'a System,
     molecular: &'a MolecularSystem,
-    surface: &'a dyn Potential,
+    surface: Surface<'a>,
 }
 
 impl<'a> Variables<'a> {
@@ -30,7 +31,7 @@ impl<'a> Variables<'a> {
         Ok(Self {
             system,
             molecular,
-            surface: system.surface()?,
+            surface: Surface::new(system)?,
         })
     }
 }
@@ -41,12 +42,11 @@ impl Representation for Variables<'_> {
     }
 
     fn endpoints(&self, from: &str, to: &str) -> Result<(Vec<f64>, Vec<f64>)> {
-        let f = &self.system.file;
-        Ok((f.state(from)?.to_vec(), f.state(to)?.to_vec()))
+        self.surface.endpoints(from, to)
     }
 
     fn potential(&self) -> Result<&dyn Potential> {
-        Ok(self.surface)
+        self.surface.potential()
     }
 
     fn guide(&self) -> String {
@@ -61,7 +61,7 @@ impl Representation for Variables<'_> {
     }
 
     fn mep_is_route(&self) -> bool {
-        true
+        self.surface.mep_is_route()
     }
 
     fn reference_route(
@@ -69,7 +69,7 @@ impl Representation for Variables<'_> {
         reference: &Reference,
         endpoints: (&[f64], &[f64]),
     ) -> Result<ReferenceCurve> {
-        Ok(mep_route(self.surface, reference, endpoints))
+        self.surface.reference_route(reference, endpoints)
     }
 
     fn kit<'a>(
@@ -80,7 +80,12 @@ impl Representation for Variables<'_> {
         saddle: &'a [f64],
     ) -> Result<Kit<'a>> {
         let check = self.molecular.check_surface()?.map(|c| c as &dyn Potential);
-        Ok(surface_kit(self.surface, check, guided_by_energy, saddle))
+        Ok(surface_kit(
+            self.surface.potential()?,
+            check,
+            guided_by_energy,
+            saddle,
+        ))
     }
 
     fn finish(&self, paths: Vec<TransitionPath>, finish: &Finish) -> Result<Finished> {
@@ -107,11 +112,11 @@ impl Representation for Variables<'_> {
     }
 
     fn data_names(&self) -> Vec<String> {
-        self.system.file.coordinate_names()
+        self.surface.data_names()
     }
 
     fn variables_of(&self, x: &[f64]) -> Vec<f64> {
-        x.to_vec()
+        self.surface.variables_of(x)
     }
 
     fn frames_note(&self, config: &TransitionConfig) -> String {

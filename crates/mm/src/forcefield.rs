@@ -151,6 +151,11 @@ impl Energies {
         }
     }
 
+    /// Every term's energy in the order of [`Term::ALL`].
+    pub fn by_term(&self) -> [f64; 7] {
+        Term::ALL.map(|t| self.of(t))
+    }
+
     /// Sum of all terms.
     pub fn total(&self) -> f64 {
         self.bond + self.angle + self.torsion + self.cmap + self.lj + self.coulomb + self.solvation
@@ -177,6 +182,19 @@ pub enum Term {
 }
 
 impl Term {
+    /// Its name as a table's column.
+    pub fn name(self) -> &'static str {
+        match self {
+            Term::Bond => "bond",
+            Term::Angle => "angle",
+            Term::Torsion => "torsion",
+            Term::Cmap => "cmap",
+            Term::LennardJones => "lj",
+            Term::Coulomb => "coulomb",
+            Term::Solvation => "solvation",
+        }
+    }
+
     /// Every term.
     pub const ALL: [Term; 7] = [
         Term::Bond,
