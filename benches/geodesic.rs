@@ -7,8 +7,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute::{self, Precision};
-use tps::denoiser::MlpConfig;
 use tps::geometry::{Constraints, GeodesicConfig, GeodesicProblem};
+use tps::model::denoiser::MlpConfig;
 
 fn bench(c: &mut Criterion) {
     compute::keep_freed_memory(); // as `tps` does

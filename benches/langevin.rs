@@ -2,9 +2,9 @@
 //! setting), on Müller–Brown and on a tabulated periodic 89 × 89 surface (bicubic).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tps::denoiser::Normalisation;
-use tps::paths::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
+use tps::model::denoiser::Normalisation;
 use tps::potential::{MullerBrown, Potential, Tabulated};
+use tps::walkers::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
 
 fn torus() -> Tabulated {
     let n = 89;

@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use tps::compute::{self, Precision};
-use tps::denoiser::MlpConfig;
-use tps::training::{Trainer, TrainingConfig};
+use tps::model::denoiser::MlpConfig;
+use tps::model::training::{Trainer, TrainingConfig};
 
 fn bench(c: &mut Criterion) {
     compute::keep_freed_memory(); // as `tps` does

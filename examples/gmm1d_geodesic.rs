@@ -2,8 +2,8 @@
 //! modes seen at λ = 4, against the straight line. Run: `cargo run --release --example gmm1d_geodesic`.
 
 use tps::compute::{self, Backend, Precision};
-use tps::denoiser::GaussianMixture;
 use tps::geometry::{Constraints, GeodesicConfig, geodesic, geodesic::straight_line};
+use tps::model::denoiser::GaussianMixture;
 
 fn main() {
     // Errors read as the CLI's do.

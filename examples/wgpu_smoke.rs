@@ -9,10 +9,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::app::{self, ConstraintOptions};
 use tps::compute::{self, Backend, Precision};
-use tps::denoiser::MlpConfig;
 use tps::geometry::{Constraints, GeodesicConfig, GeodesicProblem};
+use tps::model::denoiser::MlpConfig;
+use tps::model::training::{TrainingConfig, train};
 use tps::progress::Silent;
-use tps::training::{TrainingConfig, train};
 
 fn geodesic(backend: Backend) -> tps::Result<(f64, Vec<f64>)> {
     let device = compute::device(backend, Precision::F32)?;

@@ -8,18 +8,18 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::compute::{self, Backend, Precision};
+use crate::data::replica_exchange;
 use crate::data::{self, Weighted, effective_samples, normalised_exp};
 use crate::error::{Error, Result};
-use crate::mm::simulation;
-use crate::model_file::{self, ModelMetadata, TiltRecord};
+use crate::model::file::{ModelMetadata, TiltRecord};
+use crate::model::training;
+use crate::molecule::simulation;
 use crate::potential::{Potential, Tabulated, Tilted, WellTempered};
 use crate::progress::Progress;
 use crate::provenance::sha256;
 use crate::reference::{FreeEnergySummary, free_energy_summary, metadynamics_surface, relaxed_map};
-use crate::sampling;
-use crate::systems::presentation::Surface;
-use crate::systems::{MolecularSystem, System};
-use crate::training;
+use crate::system::presentation::Surface;
+use crate::system::{MolecularSystem, System};
 
 /// Training samples and what they cost.
 struct Samples {
@@ -82,7 +82,7 @@ pub struct LearnReport {
     /// Mean weighted loss of the last 100 steps.
     pub final_loss: f64,
     /// The ensemble the model learnt.
-    pub ensemble: crate::training::Ensemble,
+    pub ensemble: crate::model::training::Ensemble,
 }
 
 /// Runs every stage for `system` with `seed` (the same seed gives the same model).
@@ -322,14 +322,14 @@ fn trained_model(
         }
     }
     let metadata = ModelMetadata {
-        format: model_file::FORMAT,
+        format: crate::model::file::FORMAT,
         system: file.name.clone(),
         kt: system.kt(),
         surface_sha256,
         architecture,
         normalisation: trained.normalisation.clone(),
         training: file.training.clone(),
-        data_sha256: model_file::data_hash(&samples.points),
+        data_sha256: crate::model::file::data_hash(&samples.points),
         data_samples: samples.points.len(),
         sampling_evaluations: samples.energy_evaluations,
         loss_history: trained.loss_history.clone(),
@@ -337,7 +337,7 @@ fn trained_model(
         provenance,
         tilt,
     };
-    let model = model_file::encode(&metadata, &trained.mlp)?;
+    let model = crate::model::file::encode(&metadata, &trained.mlp)?;
     Ok((model, final_loss))
 }
 
@@ -429,7 +429,7 @@ fn training_samples(
         None => {
             let s = &system.file.sampling;
             progress.stage("sampling", (s.chains * (s.burn_in + s.steps)) as u64);
-            let r = sampling::sample(
+            let r = replica_exchange::sample(
                 potential,
                 system.kt(),
                 &system.file.domain(),
@@ -563,7 +563,12 @@ fn state_populations(
         names
             .iter()
             .enumerate()
-            .map(|(k, n)| (k, crate::mm::cv::angle_distance(v, &system.file.states[*n])))
+            .map(|(k, n)| {
+                (
+                    k,
+                    crate::molecule::cv::angle_distance(v, &system.file.states[*n]),
+                )
+            })
             .min_by(|x, y| x.1.total_cmp(&y.1))
             .map_or(0, |(k, _)| k)
     };
@@ -638,8 +643,8 @@ fn molecular_surfaces(
 /// `keep_frames`) and the free energy it deposited.
 fn metadynamics(
     molecular: &MolecularSystem,
-    md: &crate::mm::MdConfig,
-    metad: &crate::mm::MetadynamicsConfig,
+    md: &crate::molecule::MdConfig,
+    metad: &crate::molecule::MetadynamicsConfig,
     steps: u64,
     seed: u64,
     keep_frames: bool,

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use tps::compute::{self, Backend, Precision};
-//! use tps::denoiser::GaussianMixture;
+//! use tps::model::denoiser::GaussianMixture;
 //! use tps::geometry::{GeodesicConfig, diffusion_edit_distance};
 //!
 //! // The exact denoiser of a two-mode mixture and the Diffusion Edit Distance between its
@@ -28,14 +28,14 @@
 //!    [`provenance`], [`atomic`] (outputs never half-written), [`toml_file`],
 //!    [`output`] (neutral file formats);
 //! 2. energies: [`potential`] (the `Potential` trait, analytic and tabulated surfaces),
-//!    [`mm`] (the engine re-exported, and a molecule from a system file, its structures to and
-//!    from files, MD runs with their records, back-mapping, the elastic band);
-//! 3. samples: [`sampling`] (replica exchange), [`data`] (simulations made elsewhere);
-//! 4. the diffusion model: [`schedule`] (noise in log-SNR), [`denoiser`]s, [`training`],
-//!    [`model_file`];
+//!    [`molecule`] (the engine re-exported, and a molecule from a system file, its structures
+//!    to and from files, MD runs with their records, back-mapping, the elastic band);
+//! 3. what the model learns from: [`data`] (replica exchange; simulations made elsewhere);
+//! 4. the diffusion model: [`schedule`] (noise in log-SNR), [`model`] (denoisers, training,
+//!    model files);
 //! 5. geometry and dynamics: [`geometry`] (spacetime parameters, curves, geodesics,
-//!    distances), [`barrier`] (grid minimax, string method), [`paths`] (annealed Langevin);
-//! 6. [`systems`]: the system file and a loaded system (surfaces, molecule, model);
+//!    distances), [`barrier`] (grid minimax, string method), [`walkers`] (annealed Langevin);
+//! 6. [`system`]: the system file and a loaded system (surfaces, molecule, model);
 //! 7. on a system: [`reference`](mod@reference) (what paths are judged against),
 //!    [`statistics`](mod@statistics) (paths judged against it), [`representation`]
 //!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned),
@@ -50,27 +50,24 @@ pub mod barrier;
 pub mod committor;
 pub mod compute;
 pub mod data;
-pub mod denoiser;
 pub mod error;
 pub mod geometry;
 pub mod learning;
-pub mod mm;
-pub mod model_file;
+pub mod model;
+pub mod molecule;
 pub mod output;
-pub mod paths;
 pub mod potential;
 pub mod progress;
 pub mod provenance;
 pub mod reference;
 pub mod representation;
 pub mod route;
-pub mod sampling;
 pub mod schedule;
 pub mod statistics;
-pub mod systems;
+pub mod system;
 pub mod toml_file;
-pub mod training;
 pub mod transition;
+pub mod walkers;
 
 pub use error::{Error, Result};
 pub use tps_mm::lbfgs;

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::barrier::{grid_minimax, minimum_energy_path};
 use crate::error::{Error, Result};
-use crate::mm::backmap::relaxed_energies;
+use crate::molecule::backmap::relaxed_energies;
 use crate::potential::{Counting, Potential, Tabulated};
-use crate::systems::{MolecularSystem, System};
+use crate::system::{MolecularSystem, System};
 
 /// The reference barrier between two states.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -216,7 +216,7 @@ pub const CONVERGED_DRIFT: f64 = 1.0;
 /// The surface of a metadynamics run and what it says about `states` (its drift judged against
 /// the run's surface at three quarters, where there is one).
 pub fn metadynamics_surface(
-    grid: &crate::mm::simulation::FreeEnergyGrid,
+    grid: &crate::molecule::simulation::FreeEnergyGrid,
     states: &[(String, Vec<f64>)],
 ) -> Result<(Tabulated, FreeEnergySummary)> {
     let surface = Tabulated::periodic_angles(grid.values.clone(), grid.n);

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::barrier::Basins;
-use crate::paths::TransitionPath;
 use crate::reference::Reference;
+use crate::walkers::TransitionPath;
 
 /// Statistics of the paths.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,9 +65,9 @@ pub const MAX_LAG: f64 = 0.5;
 /// during one relaxation time `2/(ds·e^λ/s²)` of a walker, over the geodesic.
 pub fn walker_lag(
     potential: &dyn crate::potential::Potential,
-    norm: &crate::denoiser::Normalisation,
+    norm: &crate::model::denoiser::Normalisation,
     geodesic: &[Vec<f64>],
-    config: &crate::paths::TransitionConfig,
+    config: &crate::walkers::TransitionConfig,
 ) -> Option<f64> {
     let s = norm.scale;
     geodesic

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use common::{ROOT, Sandbox, failed_with, json, ok, stdout};
 use tps::compute::Backend;
 use tps::geometry::{DivergenceConfig, kl_from_point};
-use tps::systems::System;
+use tps::system::System;
 
 const TINY: &str = r#"
 name = "mb_tiny"
@@ -106,8 +106,8 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     let other = sb.path("shared.tpsmodel");
     std::fs::write(&other, first).unwrap();
     let (a, b) = (
-        tps::model_file::read_metadata(&model).unwrap(),
-        tps::model_file::read_metadata(&other).unwrap(),
+        tps::model::file::read_metadata(&model).unwrap(),
+        tps::model::file::read_metadata(&other).unwrap(),
     );
     // Same seed, same model, trained in another process and directory (only the provenance's
     // paths and times differ).
@@ -604,11 +604,11 @@ impl tps::potential::Potential for CountingMb {
 fn the_learned_route_never_calls_the_energy() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
-    use tps::paths::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
     use tps::route::{Context, Guidance, RouteKind};
+    use tps::walkers::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
 
     let path = Path::new(ROOT).join("systems/muller_brown.toml");
-    let (file, _) = tps::systems::SystemFile::load(&path).unwrap();
+    let (file, _) = tps::system::SystemFile::load(&path).unwrap();
     let calls = Arc::new(AtomicU64::new(0));
     let system = System::with_potential(file, &path, Box::new(CountingMb(calls.clone()))).unwrap();
     let loaded = system.denoiser(Backend::Flex).unwrap();
@@ -646,7 +646,7 @@ fn the_learned_route_never_calls_the_energy() {
     let Guidance::Score(score) = &plan.guidance else {
         panic!("the learned route is driven by the model's score")
     };
-    let config = tps::paths::TransitionConfig {
+    let config = tps::walkers::TransitionConfig {
         paths: 3,
         steps_per_point: 32,
         ..system.file.transition.clone()

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr};
-use tps::mm::{Dihedrals, chfl};
+use tps::molecule::{Dihedrals, chfl};
 
 fn system(sb: &Sandbox, training: &str) -> std::path::PathBuf {
     let text = format!(
@@ -132,12 +132,13 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
             .collect();
         assert_eq!(frames.len(), rows.len());
         let last = rows.last().unwrap();
-        within += usize::from(tps::mm::cv::angle_distance(&last[1..3], &[1.05, -0.72]) <= 0.75);
+        within +=
+            usize::from(tps::molecule::cv::angle_distance(&last[1..3], &[1.05, -0.72]) <= 0.75);
         for (x, row) in frames.iter().zip(&rows) {
             // The DCD's dihedrals are the CSV's (float32 coordinates).
             let v = cv.values(x);
-            assert!(tps::mm::cv::angle_difference(v[0], row[3]).abs() < 1e-3);
-            assert!(tps::mm::cv::angle_difference(v[1], row[4]).abs() < 1e-3);
+            assert!(tps::molecule::cv::angle_difference(v[0], row[3]).abs() < 1e-3);
+            assert!(tps::molecule::cv::angle_difference(v[1], row[4]).abs() < 1e-3);
             for b in &ff.bonds {
                 let d: f64 = (0..3)
                     .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))
@@ -155,7 +156,7 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
         // Continuous: after superposition, no atom moves more than 0.05 nm between frames.
         let all: Vec<usize> = (0..22).collect();
         for w in frames.windows(2) {
-            let rmsd = tps::mm::align::kabsch_rmsd(&w[0], &w[1], &all);
+            let rmsd = tps::molecule::align::kabsch_rmsd(&w[0], &w[1], &all);
             assert!(rmsd < 0.05, "jump of {rmsd} nm between frames");
         }
     }

@@ -8,14 +8,14 @@ use common::{Sandbox, aldp, aldp_molecule, failed_with, fixture_frame, json, ok,
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute::{self, Backend};
-use tps::denoiser::Normalisation;
 use tps::geometry::spacetime::{self, Probes};
-use tps::mm::align::{flatten, unflatten};
-use tps::mm::{Dihedrals, ForceFieldPotential, Molecule, chfl};
-use tps::paths::{CentreFit, Restraint};
+use tps::model::denoiser::Normalisation;
+use tps::molecule::align::{flatten, unflatten};
+use tps::molecule::{Dihedrals, ForceFieldPotential, Molecule, chfl};
 use tps::potential::Potential;
 use tps::representation::cartesian::RigidFit;
-use tps::systems::System;
+use tps::system::System;
+use tps::walkers::{CentreFit, Restraint};
 
 fn molecule() -> Molecule {
     let (topology, forcefield) = aldp();
@@ -239,14 +239,14 @@ fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state(
         // 16 points × 32 steps, every 8th step and the last.
         assert_eq!(rows.len(), 16 * 32 / 8 + 1);
         assert!(
-            tps::mm::cv::angle_distance(&rows[0][1..3], &start) < 0.5,
+            tps::molecule::cv::angle_distance(&rows[0][1..3], &start) < 0.5,
             "path {k} starts at {:?}",
             &rows[0][1..3]
         );
         for (x, row) in frames.iter().zip(&rows) {
             let v = cv.values(x);
-            assert!(tps::mm::cv::angle_difference(v[0], row[1]).abs() < 1e-3);
-            assert!(tps::mm::cv::angle_difference(v[1], row[2]).abs() < 1e-3);
+            assert!(tps::molecule::cv::angle_difference(v[0], row[1]).abs() < 1e-3);
+            assert!(tps::molecule::cv::angle_difference(v[1], row[2]).abs() < 1e-3);
             for b in &ff.bonds {
                 let d: f64 = (0..3)
                     .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))
@@ -289,7 +289,7 @@ fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state(
         "{}",
         stdout(&o)
     );
-    let meta = tps::model_file::read_metadata(&sb.path("tiny_tilted.tpsmodel")).unwrap();
+    let meta = tps::model::file::read_metadata(&sb.path("tiny_tilted.tpsmodel")).unwrap();
     assert_eq!(
         meta.tilt.expect("tilt recorded").well_tempered.bias_factor,
         6.0

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok};
 use tps::data::{DataConfig, read};
-use tps::mm::cv::angle_difference;
+use tps::molecule::cv::angle_difference;
 use tps::potential::Potential;
-use tps::systems::System;
+use tps::system::System;
 
 const TAIL: &str = r#"
 [md]
@@ -183,7 +183,7 @@ fn tps_md_output_read_back_gives_the_same_samples_and_weights_and_trains() {
     let before = std::fs::read(sb.path("given_fes.dat")).unwrap();
     ok(&sb.tps(&["train", sys.to_str().unwrap()]));
     assert_eq!(std::fs::read(sb.path("given_fes.dat")).unwrap(), before);
-    let meta = tps::model_file::read_metadata(&sb.path("model.tpsmodel")).unwrap();
+    let meta = tps::model::file::read_metadata(&sb.path("model.tpsmodel")).unwrap();
     assert!(
         meta.provenance
             .inputs
@@ -227,7 +227,7 @@ fn tps_md_output_read_back_gives_the_same_samples_and_weights_and_trains() {
         .split(|c: char| !(c.is_ascii_digit() || c == '.'))
         .filter_map(|t| t.parse().ok())
         .collect();
-    let meta = tps::model_file::read_metadata(&sb.path("model.tpsmodel")).unwrap();
+    let meta = tps::model::file::read_metadata(&sb.path("model.tpsmodel")).unwrap();
     let tilt = meta.tilt.expect("tilt recorded");
     assert_eq!(tilt.well_tempered.bias_factor, 6.0);
     let raw: Vec<f64> = w

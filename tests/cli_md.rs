@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{ROOT, Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr, stdout};
-use tps::mm::chfl;
+use tps::molecule::chfl;
 
 /// A molecular system file with a short run: `md` lines replace the defaults' keys, `extra`
 /// is appended.
@@ -39,7 +39,7 @@ C7ax = [1.05, -0.72]
     sb.write("aldp.toml", &text)
 }
 
-fn bond_lengths(x: &[[f64; 3]], ff: &tps::mm::ForceField) -> Vec<(f64, f64, bool)> {
+fn bond_lengths(x: &[[f64; 3]], ff: &tps::molecule::ForceField) -> Vec<(f64, f64, bool)> {
     ff.bonds
         .iter()
         .map(|b| {

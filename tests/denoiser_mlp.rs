@@ -8,7 +8,7 @@ use common::f64_device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tps::compute;
-use tps::denoiser::{Denoiser, Mlp, MlpConfig, Network};
+use tps::model::denoiser::{Denoiser, Mlp, MlpConfig, Network};
 
 /// A small network of either kind with every parameter random (including the read-out, which
 /// `tps` initialises to zero).

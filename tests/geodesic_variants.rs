@@ -8,13 +8,13 @@ use common::{f64_autodiff, f64_device, rel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute;
-use tps::denoiser::{Denoiser, GaussianMixture};
 use tps::geometry::geodesic::straight_line;
 use tps::geometry::spacetime::{self, Probes};
 use tps::geometry::{
     AvoidRegion, Constraints, GeodesicConfig, GeodesicProblem, LowVariance, Optimiser,
     diffusion_edit_distance, geodesic, kl_from_point,
 };
+use tps::model::denoiser::{Denoiser, GaussianMixture};
 use tps::{Error, schedule};
 
 /// The paper's 1-D toy mixture.

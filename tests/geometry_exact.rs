@@ -8,13 +8,13 @@ use common::{f64_autodiff, f64_device, rel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tps::compute;
-use tps::denoiser::Normalisation;
-use tps::denoiser::{Denoiser, GaussianMixture, MlpConfig};
 use tps::geometry::spacetime::{self, Parameters, Probes};
 use tps::geometry::{
     AvoidRegion, Constraints, CurveGrid, EnergyAware, GeodesicConfig, GeodesicProblem, Landscape,
     LowVariance, SplineBasis,
 };
+use tps::model::denoiser::Normalisation;
+use tps::model::denoiser::{Denoiser, GaussianMixture, MlpConfig};
 use tps::potential::MullerBrown;
 use tps::schedule;
 
@@ -386,7 +386,7 @@ fn energy_gradient_matches_finite_differences_for_a_small_mlp() {
     for p in &mut params[n - 2..] {
         p.iter_mut().for_each(|v| *v = rng.random_range(-0.5..0.5));
     }
-    let mlp = tps::denoiser::Mlp::from_host(config, &params, &f64_device()).unwrap();
+    let mlp = tps::model::denoiser::Mlp::from_host(config, &params, &f64_device()).unwrap();
     check_gradient(
         &mlp,
         None,

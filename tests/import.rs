@@ -65,7 +65,7 @@ fn an_imported_checkpoint_computes_what_pytorch_computes() {
         ("--safetensors", "paper_net.safetensors"),
     ] {
         ok(&sb.tps(&["import", s, flag, &fixture(file)]));
-        let (meta, mlp) = tps::model_file::load(&sb.path("m/paper.tpsmodel"), &device).unwrap();
+        let (meta, mlp) = tps::model::file::load(&sb.path("m/paper.tpsmodel"), &device).unwrap();
         assert!(
             meta.provenance.inputs.keys().any(|k| k.ends_with(file)),
             "the checkpoint is the model's origin"

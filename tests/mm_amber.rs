@@ -8,14 +8,14 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{ROOT, Sandbox, failed_with, ok, stdout};
-use tps::mm::{ForceField, Prmtop};
+use tps::molecule::{ForceField, Prmtop};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(format!("{ROOT}/crates/mm/tests/fixtures/amber/{name}"))
 }
 
 /// The topology of an engine fixture's prmtop.
-fn topology(prmtop: &str) -> tps::mm::Topology {
+fn topology(prmtop: &str) -> tps::molecule::Topology {
     let p = Prmtop::read(&fixture(prmtop)).unwrap();
     ForceField::from_prmtop(&p).unwrap().0
 }
@@ -29,7 +29,7 @@ fn topologies_and_structures_from_other_tools_are_read_as_openmm_reads_them() {
     // A PDB OpenMM wrote (its names for the caps' methyls) read against LEaP's names for
     // them: the same atoms in the same order, accepted, the renaming noted.
     let leap = topology("aldp_leap_names.prmtop");
-    let openmm = tps::mm::chfl::read(&fixture("aldp_openmm_names.pdb"), &leap).unwrap();
+    let openmm = tps::molecule::chfl::read(&fixture("aldp_openmm_names.pdb"), &leap).unwrap();
     assert_eq!(openmm.renamed.len(), 6, "{:?}", openmm.renamed);
     assert!(
         openmm.renamed[0].contains("H1 for ACE1:HH31"),
@@ -37,7 +37,8 @@ fn topologies_and_structures_from_other_tools_are_read_as_openmm_reads_them() {
         openmm.renamed
     );
     let ours =
-        tps::mm::chfl::read(Path::new(&format!("{ROOT}/systems/aldp/aldp.pdb")), &with).unwrap();
+        tps::molecule::chfl::read(Path::new(&format!("{ROOT}/systems/aldp/aldp.pdb")), &with)
+            .unwrap();
     for (a, b) in openmm.frames[0].iter().zip(&ours.frames[0]) {
         assert!((0..3).all(|k| (a[k] - b[k]).abs() < 1e-4));
     }

@@ -254,14 +254,14 @@ fn surfaces_are_read_where_used_and_tied_to_their_molecule() {
     let foreign = std::fs::read_to_string(format!("{ROOT}/models/aldp_fes_relaxed.dat"))
         .unwrap()
         .lines()
-        .filter(|l| !l.starts_with(tps::systems::surfaces::ORIGIN))
+        .filter(|l| !l.starts_with(tps::system::surfaces::ORIGIN))
         .collect::<Vec<_>>()
         .join("\n");
     sb.write(
         "fes_relaxed.dat",
         &format!(
             "{}{}\n{foreign}\n",
-            tps::systems::surfaces::ORIGIN,
+            tps::system::surfaces::ORIGIN,
             "0".repeat(64)
         ),
     );

@@ -7,13 +7,13 @@ mod common;
 use std::path::Path;
 
 use tps::geometry::Constraints;
-use tps::mm::neb::{NebConfig, nudged_elastic_band};
-use tps::paths::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
+use tps::molecule::neb::{NebConfig, nudged_elastic_band};
 use tps::potential::{MixturePotential, MullerBrown, Potential};
 use tps::route::RouteKind;
 use tps::schedule;
-use tps::systems::{System, SystemFile};
+use tps::system::{System, SystemFile};
 use tps::transition::{Request, Sampler};
+use tps::walkers::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
 
 /// Two equal Gaussians on the x axis: by symmetry the minimum-energy path is the straight
 /// segment between the states.

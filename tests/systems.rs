@@ -4,7 +4,7 @@ use std::path::Path;
 
 use tps::barrier::{grid_minimax, minimum_energy_path};
 use tps::potential::{MullerBrown, Potential, Tabulated};
-use tps::systems::SystemFile;
+use tps::system::SystemFile;
 
 fn grad(p: &dyn Potential, x: &[f64]) -> Vec<f64> {
     let mut g = vec![0.0; x.len()];
@@ -263,7 +263,7 @@ fn replica_exchange_samples_the_boltzmann_distribution_of_a_double_well() {
             4.0 * (x[0] * x[0] - 1.0).powi(2) + x[1] * x[1]
         }
     }
-    let config = tps::sampling::SamplingConfig {
+    let config = tps::data::replica_exchange::SamplingConfig {
         chains: 8,
         replicas: 4,
         max_temperature: 6.0,
@@ -273,7 +273,7 @@ fn replica_exchange_samples_the_boltzmann_distribution_of_a_double_well() {
         swap_every: 5,
     };
     // Start every walker in the right-hand well to check that barriers are crossed.
-    let s = tps::sampling::sample(
+    let s = tps::data::replica_exchange::sample(
         &DoubleWell,
         1.0,
         &[[0.5, 1.5], [-0.5, 0.5]],

@@ -7,10 +7,10 @@ mod common;
 
 use common::{Sandbox, failed_with, ok};
 use tps::compute::Backend;
-use tps::paths::BatchScore;
 use tps::potential::{Potential, Tabulated};
 use tps::route::learned::ModelScore;
-use tps::systems::System;
+use tps::system::System;
+use tps::walkers::BatchScore;
 
 /// `U = h (x² − 1)² + x/2 + k y²/2`: two wells near x = ±1 (the left one 1 kT lower), a pass
 /// near the origin 8 kT above the wells, kT = 1.
@@ -173,11 +173,11 @@ impl Potential for Counting {
 fn the_learned_route_on_a_tilted_model_never_calls_the_energy(path: &str) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
-    use tps::paths::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
     use tps::route::{Context, Guidance, RouteKind};
+    use tps::walkers::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
 
     let path = std::path::Path::new(path);
-    let (file, _) = tps::systems::SystemFile::load(path).unwrap();
+    let (file, _) = tps::system::SystemFile::load(path).unwrap();
     let calls = Arc::new(AtomicU64::new(0));
     let system = System::with_potential(file, path, Box::new(Counting(calls.clone()))).unwrap();
     let loaded = system.denoiser(Backend::Flex).unwrap();
@@ -210,7 +210,7 @@ fn the_learned_route_on_a_tilted_model_never_calls_the_energy(path: &str) {
     let Guidance::Score(score) = &plan.guidance else {
         panic!("the learned route is driven by the model's score")
     };
-    let config = tps::paths::TransitionConfig {
+    let config = tps::walkers::TransitionConfig {
         paths: 2,
         steps_per_point: 16,
         ..system.file.transition.clone()
@@ -329,7 +329,7 @@ fn a_tilt_is_recorded_checked_and_refused_where_it_cannot_apply() {
     let text = std::fs::read_to_string(&tilted).unwrap();
     std::fs::write(&tilted, text.replace("steps = 1500", "steps = 50")).unwrap();
     ok(&sb.tps(&["train", &tilted, "--seed", "2"]));
-    let meta = tps::model_file::read_metadata(&sb.path("tilted.tpsmodel")).unwrap();
+    let meta = tps::model::file::read_metadata(&sb.path("tilted.tpsmodel")).unwrap();
     let record = meta.tilt.expect("a tilted model records its tilt");
     assert_eq!(record.well_tempered.bias_factor, 4.0);
     assert_eq!(record.well_tempered.cap, Some(20.0));

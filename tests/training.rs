@@ -7,11 +7,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use tps::compute::{self, Backend, Precision};
-use tps::denoiser::{Denoiser, GaussianMixture, MlpConfig};
-use tps::model_file::{self, Expected, ModelMetadata};
+use tps::model::denoiser::{Denoiser, GaussianMixture, MlpConfig};
+use tps::model::file::{Expected, ModelMetadata};
+use tps::model::training::{TrainingConfig, train};
 use tps::provenance::Provenance;
 use tps::schedule;
-use tps::training::{TrainingConfig, train};
 
 fn device() -> Device {
     compute::device(Backend::Flex, Precision::F32).unwrap()
@@ -126,16 +126,16 @@ fn same_seed_same_model_and_another_seed_another() {
     assert_ne!(a.mlp.to_host(), c.mlp.to_host());
 }
 
-fn metadata(trained: &tps::training::Trained, data: &[Vec<f64>]) -> ModelMetadata {
+fn metadata(trained: &tps::model::training::Trained, data: &[Vec<f64>]) -> ModelMetadata {
     ModelMetadata {
-        format: model_file::FORMAT,
+        format: tps::model::file::FORMAT,
         system: "two-gaussians".into(),
         kt: 1.0,
         surface_sha256: Some("abc".into()),
         architecture: small(),
         normalisation: trained.normalisation.clone(),
         training: tiny_training(),
-        data_sha256: model_file::data_hash(data),
+        data_sha256: tps::model::file::data_hash(data),
         data_samples: data.len(),
         sampling_evaluations: 0,
         loss_history: trained.loss_history.clone(),
@@ -165,10 +165,10 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
     .unwrap();
     let dir = std::env::temp_dir().join(format!("tps-model-test-{}", std::process::id()));
     let path = dir.join("two.tpsmodel");
-    model_file::save(&path, &metadata(&trained, &data), &trained.mlp).unwrap();
-    let (meta, mlp) = model_file::load(&path, &dev).unwrap();
+    tps::model::file::save(&path, &metadata(&trained, &data), &trained.mlp).unwrap();
+    let (meta, mlp) = tps::model::file::load(&path, &dev).unwrap();
     assert_eq!(meta.normalisation, trained.normalisation);
-    assert_eq!(meta.data_sha256, model_file::data_hash(&data));
+    assert_eq!(meta.data_sha256, tps::model::file::data_hash(&data));
     assert_eq!(mlp.to_host(), trained.mlp.to_host());
     let arch = small();
     let expected = Expected {
@@ -244,7 +244,9 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
     bytes[last] ^= 0x40;
     let corrupt = dir.join("corrupt.tpsmodel");
     std::fs::write(&corrupt, &bytes).unwrap();
-    let err = model_file::load(&corrupt, &dev).unwrap_err().to_string();
+    let err = tps::model::file::load(&corrupt, &dev)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("corrupt") && err.contains("corrupt.tpsmodel"),
         "{err}"
@@ -252,19 +254,19 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
     // Truncated and foreign files.
     std::fs::write(&corrupt, &bytes[..40]).unwrap();
     assert!(
-        model_file::load(&corrupt, &dev)
+        tps::model::file::load(&corrupt, &dev)
             .unwrap_err()
             .to_string()
             .contains("corrupt")
     );
     std::fs::write(&corrupt, b"hello").unwrap();
     assert!(
-        model_file::load(&corrupt, &dev)
+        tps::model::file::load(&corrupt, &dev)
             .unwrap_err()
             .to_string()
             .contains("not a tps model")
     );
-    let missing = model_file::load(&dir.join("none.tpsmodel"), &dev).unwrap_err();
+    let missing = tps::model::file::load(&dir.join("none.tpsmodel"), &dev).unwrap_err();
     assert!(missing.to_string().contains("tps train"), "{missing}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -298,7 +300,7 @@ fn a_diverging_run_is_an_error_not_a_model() {
 /// an untracked forward (sampling) is burn's, bit for bit.
 #[test]
 fn gelu_under_autodiff_is_the_fused_kernel() {
-    use tps::denoiser::gelu;
+    use tps::model::denoiser::gelu;
     let xs = [-6.0f32, -0.75, -0.0, 1.3, 3.0, -2.0];
     let (mut value, mut slope) = ([0.0f32; 6], [0.0f32; 6]);
     gelu::fill(&xs, &mut value, &mut slope);

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{ROOT as root, aldp};
-use tps::mm::{Dihedrals, chfl};
+use tps::molecule::{Dihedrals, chfl};
 
 #[test]
 fn dcd_dihedrals_agree_with_mdtraj() {
@@ -32,11 +32,11 @@ fn dcd_dihedrals_agree_with_mdtraj() {
             unreachable!()
         };
         assert!(
-            tps::mm::cv::angle_difference(a, phi[k].as_f64().unwrap()).abs() < 1e-5,
+            tps::molecule::cv::angle_difference(a, phi[k].as_f64().unwrap()).abs() < 1e-5,
             "frame {k} φ"
         );
         assert!(
-            tps::mm::cv::angle_difference(b, psi[k].as_f64().unwrap()).abs() < 1e-5,
+            tps::molecule::cv::angle_difference(b, psi[k].as_f64().unwrap()).abs() < 1e-5,
             "frame {k} ψ"
         );
     }

@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::{RELAXED_MAP_GRID, Reference, reference, relaxed_map};
-use crate::systems::System;
-use crate::systems::presentation::Surface;
+use crate::system::System;
+use crate::system::presentation::Surface;
 
 /// `barrier.json`.
 #[derive(Debug, Clone, Serialize)]

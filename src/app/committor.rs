@@ -13,11 +13,11 @@ use super::write_json;
 use crate::atomic::Staged;
 use crate::committor::{Committor, Histogram, Judge, ShotSettings, variables};
 use crate::error::{Error, Result};
-use crate::mm::chfl;
+use crate::molecule::chfl;
 use crate::output::{plot, table};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
-use crate::systems::System;
+use crate::system::System;
 use crate::transition::Shard;
 
 /// Which frames of a run are shot from.

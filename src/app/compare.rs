@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
 use crate::route::RouteKind;
-use crate::systems::System;
+use crate::system::System;
 use crate::transition::Sampler;
 use crate::transition::compare::{self, RouteRow};
 

@@ -6,7 +6,7 @@ use super::parse_point;
 use crate::compute::Backend;
 use crate::error::{Error, Result};
 use crate::geometry::diffusion_edit_distance;
-use crate::systems::System;
+use crate::system::System;
 
 /// DiffED between `a` and `b` (data coordinates, comma-separated) at `lambda_max` (default:
 /// the system's `transition.lambda_max`). On periodic coordinates `b` is taken at its image

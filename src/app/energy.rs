@@ -4,8 +4,8 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::mm::{Term, chfl};
-use crate::systems::System;
+use crate::molecule::{Term, chfl};
+use crate::system::System;
 
 /// CSV text (`frame,bond,angle,torsion,cmap,lj,coulomb,solvation,total`, kJ/mol) and
 /// warnings about the trajectory.

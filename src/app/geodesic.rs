@@ -16,7 +16,7 @@ use crate::output::table;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::route::geodesic::{GeodesicSummary, MepStart, geodesic};
-use crate::systems::System;
+use crate::system::System;
 
 /// Result of `tps geodesic`.
 #[derive(Debug, Clone, Serialize)]

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::compute::{self, Backend, Precision};
-use crate::denoiser::checkpoint::{read_pytorch, read_safetensors};
-use crate::denoiser::{Mlp, Normalisation};
 use crate::error::Result;
-use crate::model_file::{self, ModelMetadata};
-use crate::systems::System;
-use crate::training::TrainingConfig;
+use crate::model::denoiser::checkpoint::{read_pytorch, read_safetensors};
+use crate::model::denoiser::{Mlp, Normalisation};
+use crate::model::file::ModelMetadata;
+use crate::model::training::TrainingConfig;
+use crate::system::System;
 
 /// The checkpoint's format.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub fn run(path: &Path, checkpoint: &Checkpoint) -> Result<PathBuf> {
     let target = system.file.model_path();
     super::check_writable(target.parent().unwrap_or(Path::new(".")))?;
     let metadata = ModelMetadata {
-        format: model_file::FORMAT,
+        format: crate::model::file::FORMAT,
         system: system.file.name.clone(),
         kt: system.kt(),
         surface_sha256: system.surface_sha256()?,
@@ -60,6 +60,6 @@ pub fn run(path: &Path, checkpoint: &Checkpoint) -> Result<PathBuf> {
         provenance: system.provenance(None).with_input(file)?,
         tilt: None,
     };
-    model_file::save(&target, &metadata, &mlp)?;
+    crate::model::file::save(&target, &metadata, &mlp)?;
     Ok(target)
 }

@@ -11,7 +11,7 @@ use super::write_json;
 use crate::atomic::Staged;
 use crate::barrier::grid_minimax;
 use crate::error::{Error, Result};
-use crate::mm::{Term, simulation};
+use crate::molecule::{Term, simulation};
 use crate::output::colvar::Colvar;
 use crate::output::plot::{self, ColourScale, Curve, Marker};
 use crate::output::table;
@@ -19,8 +19,8 @@ use crate::potential::{Potential, Tabulated};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::{FreeEnergySummary, metadynamics_surface};
-use crate::systems::System;
-use crate::systems::presentation::Surface;
+use crate::system::System;
+use crate::system::presentation::Surface;
 
 /// What `tps md` did.
 #[derive(Debug, Clone, Serialize)]

@@ -11,7 +11,7 @@ use crate::atomic::Staged;
 use crate::error::{Error, Result};
 use crate::representation::cartesian::CartesianSummary;
 use crate::representation::variables::AllAtomSummary;
-use crate::systems::System;
+use crate::system::System;
 use crate::transition::compare::Beside;
 use crate::transition::{MeanStd, PathStatistics};
 

@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::geometry::{AvoidRegion, Constraints, EnergyAware, LowVariance};
 use crate::progress::Progress;
-use crate::systems::System;
+use crate::system::System;
 
 /// Writes the reference minimum-energy path (its points in the variables `names`, then the
 /// energy) as `mep.csv` in `dir`.
@@ -271,22 +271,22 @@ pub fn recorded_system(provenance: &crate::provenance::Provenance, whose: &str) 
     Ok(system)
 }
 
-/// Checks a `--paths` override: at least 1, at most [`crate::paths::MAX_PATHS`].
+/// Checks a `--paths` override: at least 1, at most [`crate::walkers::MAX_PATHS`].
 pub fn check_paths_flag(paths: Option<usize>) -> Result<()> {
     match paths {
         Some(0) => Err(crate::error::Error::Invalid(
             "--paths must be at least 1".into(),
         )),
-        Some(p) if p > crate::paths::MAX_PATHS => Err(crate::error::Error::Invalid(format!(
+        Some(p) if p > crate::walkers::MAX_PATHS => Err(crate::error::Error::Invalid(format!(
             "--paths {p} is more than {} (split a larger run with --shard K/N)",
-            crate::paths::MAX_PATHS
+            crate::walkers::MAX_PATHS
         ))),
         _ => Ok(()),
     }
 }
 
 /// Fails now, before any work, unless `from` and `to` are two different states of `file`.
-pub fn check_states(file: &crate::systems::SystemFile, from: &str, to: &str) -> Result<()> {
+pub fn check_states(file: &crate::system::SystemFile, from: &str, to: &str) -> Result<()> {
     file.state(from)?;
     file.state(to)?;
     if from == to {

@@ -10,7 +10,7 @@ use super::md::MdReport;
 use super::sample::Summary;
 use super::train::TrainReport;
 use crate::learning::{FramesEstimate, REGION_RADIUS};
-use crate::mm::simulation::MIN_HILLS_TO_JUDGE;
+use crate::molecule::simulation::MIN_HILLS_TO_JUDGE;
 use crate::reference::FreeEnergySummary;
 use crate::route::RouteFile;
 
@@ -140,7 +140,7 @@ impl Display for TrainReport {
                 out,
                 "\nlearnt free energy (the model's score integrated{}) against {}: RMS {:.2} over \
                  the {} cells below the highest pass + {} kT ({:.1} above the minimum){}",
-                if l.ensemble == crate::training::Ensemble::Boltzmann {
+                if l.ensemble == crate::model::training::Ensemble::Boltzmann {
                     ""
                 } else {
                     ", its tilt added back"

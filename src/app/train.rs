@@ -14,7 +14,7 @@ use crate::learning::{self, LearnReport};
 use crate::progress::Progress;
 use crate::reference::FreeEnergySummary;
 use crate::route::learned::{LearntFidelity, learnt_fidelity};
-use crate::systems::System;
+use crate::system::System;
 
 /// What `tps train` did.
 #[derive(Debug, Clone, Serialize)]

@@ -7,9 +7,9 @@ use super::{
     BasinCores, Committor, MoleculeShooter, Shooter, SurfaceShooter, committors as shoot_all,
 };
 use crate::error::{Error, Result};
-use crate::mm::Solvent;
+use crate::molecule::Solvent;
 use crate::potential::Potential;
-use crate::systems::System;
+use crate::system::System;
 
 /// Shots per frame unless asked otherwise.
 pub const DEFAULT_SHOTS: usize = 200;

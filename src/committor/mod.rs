@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::barrier::Basins;
-use crate::mm::{Langevin, MdConfig, Molecule, State};
+use crate::molecule::{Langevin, MdConfig, Molecule, State};
 use crate::potential::Potential;
 
 /// Where a shot ended.

@@ -1,4 +1,5 @@
-//! Samples from simulations made elsewhere (OpenMM, GROMACS, PLUMED, or `tps md`): trajectories
+//! What the model learns from: Boltzmann samples of a surface by [`replica_exchange`], and
+//! samples from simulations made elsewhere (OpenMM, GROMACS, PLUMED, or `tps md`): trajectories
 //! of the system's molecule, reduced to its collective variables, weighted by a PLUMED COLVAR
 //! bias for enhanced-sampling runs.
 //!
@@ -15,10 +16,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::mm::{Molecule, chfl};
+use crate::molecule::{Molecule, chfl};
 use crate::toml_file::{Checks, anchor};
 
 mod records;
+pub mod replica_exchange;
 pub mod surface;
 
 /// The `[data]` section (paths relative to the system file).

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::mm::Molecule;
+use crate::molecule::Molecule;
 use crate::output::colvar::Colvar;
 
 /// The bias of every frame, and how many records had no frame.
@@ -167,7 +167,7 @@ pub fn bias_of(
             .map(|&r| recorded[r])
             .zip(values)
             .enumerate()
-            .find(|(_, (r, v))| crate::mm::cv::angle_difference(*r, v[k]).abs() > tolerance)
+            .find(|(_, (r, v))| crate::molecule::cv::angle_difference(*r, v[k]).abs() > tolerance)
         {
             return Err(Error::Invalid(format!(
                 "{}: the record of frame {i} has {name} = {r:.4}, but frame {i} of {} has \

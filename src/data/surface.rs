@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::Weighted;
-use crate::mm::cv::angle_distance;
+use crate::molecule::cv::angle_distance;
 
 /// Kernel width (rad) of the bias regression: a quadratic fit's error grows as its fourth
 /// power, so it can be narrow and still smooth.

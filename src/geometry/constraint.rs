@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::spacetime::{Parameters, Probes};
 use super::spline::CurveGrid;
 use crate::compute;
-use crate::denoiser::{Denoiser, Normalisation};
 use crate::error::{Error, Result};
+use crate::model::denoiser::{Denoiser, Normalisation};
 use crate::potential::Potential;
 use crate::schedule;
 

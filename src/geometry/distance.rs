@@ -5,8 +5,8 @@ use burn::tensor::Device;
 
 use super::constraint::Constraints;
 use super::geodesic::{Geodesic, GeodesicConfig, geodesic};
-use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
+use crate::model::denoiser::Denoiser;
 
 /// DiffED between `a` and `b` at log-SNR `lambda_max`, with the geodesic that realises it.
 /// DiffED is the length of the plain geodesic: `config`'s constraints are not used.

@@ -11,8 +11,8 @@ use super::optimiser::{self, Evaluated, Optimiser, Settings};
 use super::spacetime::{self, ChordParts, Clipping, DivergenceConfig, Parameters, Probes};
 use super::spline::CurveGrid;
 use crate::compute;
-use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
+use crate::model::denoiser::Denoiser;
 use crate::toml_file::Checks;
 
 /// Curves with at least this many points are evaluated in two halves on two threads.

@@ -10,7 +10,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::compute;
-use crate::denoiser::Denoiser;
+use crate::model::denoiser::Denoiser;
 use crate::schedule;
 
 /// How the divergence of the denoiser is computed.

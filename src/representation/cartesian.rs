@@ -9,15 +9,15 @@ use serde::{Deserialize, Serialize};
 use super::variables::AllAtom;
 use super::{Finish, Finished, Kind, Kit, ModelFrame, ReferenceCurve, Representation};
 use crate::error::Result;
-use crate::mm::align::{Superposition, flatten, kabsch_rmsd, unflatten};
-use crate::mm::neb::{self, NebConfig};
-use crate::mm::simulation;
-use crate::mm::{Dihedrals, Molecule};
-use crate::paths::{CentreFit, Judge, Observer, TransitionConfig, TransitionPath};
+use crate::molecule::align::{Superposition, flatten, kabsch_rmsd, unflatten};
+use crate::molecule::neb::{self, NebConfig};
+use crate::molecule::simulation;
+use crate::molecule::{Dihedrals, Molecule};
 use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::statistics::MeanStd;
-use crate::systems::{MolecularSystem, System};
+use crate::system::{MolecularSystem, System};
+use crate::walkers::{CentreFit, Judge, Observer, TransitionConfig, TransitionPath};
 
 /// A molecule's Cartesian coordinates, superposed on heavy atoms onto the structure of
 /// `molecule.coordinates` (the model's frame).
@@ -173,7 +173,7 @@ impl Representation for Cartesian<'_> {
         Some(self)
     }
 
-    fn collective_variables(&self) -> Option<&crate::mm::Dihedrals> {
+    fn collective_variables(&self) -> Option<&crate::molecule::Dihedrals> {
         Some(&self.molecular.molecule.cv)
     }
 

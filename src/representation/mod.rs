@@ -18,13 +18,13 @@ use serde::Serialize;
 
 use crate::barrier::Basins;
 use crate::error::Result;
-use crate::paths::{
-    CentreFit, Judge, Near, Observer, PathOptions, TransitionConfig, TransitionPath,
-};
 use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::statistics::PathStatistics;
-use crate::systems::System;
+use crate::system::System;
+use crate::walkers::{
+    CentreFit, Judge, Near, Observer, PathOptions, TransitionConfig, TransitionPath,
+};
 
 /// Which representation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -168,7 +168,7 @@ pub trait Representation: Sync {
 
     /// The variables as functions of the data, where the data are atoms (a tilt over the
     /// variables reaches the atoms through them); `None` where the data are the variables.
-    fn collective_variables(&self) -> Option<&crate::mm::Dihedrals> {
+    fn collective_variables(&self) -> Option<&crate::molecule::Dihedrals> {
         None
     }
 
@@ -191,7 +191,7 @@ pub trait Representation: Sync {
 /// The model's frame of a data point, and the way back for vectors.
 pub trait ModelFrame: Sync {
     /// `x` in the model's frame, and the rotation that took it there.
-    fn to_model(&self, x: &[f64]) -> (Vec<f64>, crate::mm::align::Superposition);
+    fn to_model(&self, x: &[f64]) -> (Vec<f64>, crate::molecule::align::Superposition);
 }
 
 impl System {

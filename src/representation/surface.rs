@@ -3,10 +3,10 @@
 
 use super::{Finish, Finished, Kind, Kit, PROFILES, ReferenceCurve, Representation, route_through};
 use crate::error::Result;
-use crate::paths::{Near, SurfaceJudge, TransitionConfig, TransitionPath};
 use crate::potential::Potential;
 use crate::reference::Reference;
-use crate::systems::System;
+use crate::system::System;
+use crate::walkers::{Near, SurfaceJudge, TransitionConfig, TransitionPath};
 
 /// A surface's own coordinates.
 pub struct Surface<'a> {
@@ -38,7 +38,7 @@ pub(super) fn surface_kit<'a>(
         Some(s) => Some(s),
     };
     Kit {
-        judge: judge.map(|s| Box::new(SurfaceJudge(s)) as Box<dyn crate::paths::Judge>),
+        judge: judge.map(|s| Box::new(SurfaceJudge(s)) as Box<dyn crate::walkers::Judge>),
         observer: None,
         fit: None,
         stride: 1,

@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use super::surface::{Surface, surface_kit};
 use super::{Finish, Finished, Kind, Kit, ReferenceCurve, Representation};
 use crate::error::Result;
-use crate::mm::align::kabsch_rmsd;
-use crate::mm::backmap::backmap;
-use crate::mm::cv::angle_distance;
-use crate::paths::{TransitionConfig, TransitionPath};
+use crate::molecule::align::kabsch_rmsd;
+use crate::molecule::backmap::backmap;
+use crate::molecule::cv::angle_distance;
 use crate::potential::Potential;
 use crate::reference::Reference;
-use crate::systems::{MolecularSystem, System};
+use crate::system::{MolecularSystem, System};
+use crate::walkers::{TransitionConfig, TransitionPath};
 
 /// A molecule's collective variables: its free-energy surface walked as a surface is (the
 /// same endpoints, potential and reference route), with a molecule behind it.
@@ -250,7 +250,7 @@ fn all_atom(
         .flat_map(|(_, rows)| rows.iter())
         .map(|r| {
             (0..d)
-                .map(|k| crate::mm::cv::angle_difference(r[1 + d + k], r[1 + k]).abs())
+                .map(|k| crate::molecule::cv::angle_difference(r[1 + d + k], r[1 + k]).abs())
                 .fold(0.0, f64::max)
         })
         .fold(0.0, f64::max);

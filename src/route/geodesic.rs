@@ -12,7 +12,7 @@ use crate::geometry::{
 };
 use crate::potential::{Counting, Potential};
 use crate::representation::route_through;
-use crate::systems::{LoadedDenoiser, System};
+use crate::system::{LoadedDenoiser, System};
 
 /// Geodesic facts.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,18 +14,18 @@ use super::geodesic::{MepStart, geodesic};
 use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary, along_curve};
 use crate::barrier::grid_minimax;
 use crate::compute;
-use crate::denoiser::{Denoiser, Normalisation};
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
-use crate::mm::Dihedrals;
-use crate::paths::{BatchScore, restraint_centres};
+use crate::model::denoiser::{Denoiser, Normalisation};
+use crate::molecule::Dihedrals;
 use crate::potential::Potential;
 use crate::potential::Tabulated;
 use crate::reference::mep_on;
 use crate::representation::ModelFrame;
 use crate::representation::route_through;
 use crate::schedule;
-use crate::systems::{LoadedDenoiser, System};
+use crate::system::{LoadedDenoiser, System};
+use crate::walkers::{BatchScore, restraint_centres};
 
 /// The model's score of the data at one noise level, for batches of walkers.
 pub struct ModelScore<'a> {

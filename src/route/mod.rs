@@ -21,16 +21,16 @@ use serde::{Deserialize, Serialize};
 pub use geodesic::{GeodesicSummary, geodesic};
 pub use learned::ModelScore;
 
-use crate::denoiser::Normalisation;
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
-use crate::paths::BatchScore;
+use crate::model::denoiser::Normalisation;
 use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::representation::{ReferenceCurve, Representation};
-use crate::systems::{LoadedDenoiser, System};
+use crate::system::{LoadedDenoiser, System};
+use crate::walkers::BatchScore;
 
-pub use crate::paths::RouteKind;
+pub use crate::walkers::RouteKind;
 
 /// The implementation of the route of `kind`.
 pub fn implementation(kind: RouteKind) -> Box<dyn Route> {

@@ -20,12 +20,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::barrier::Basins;
-use crate::denoiser::Normalisation;
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
-use crate::paths::{
-    Dynamics, Guide, TransitionConfig, TransitionPath, annealed_langevin_paths, restraint_centres,
-};
+use crate::model::denoiser::Normalisation;
 use crate::reference::{Reference, reference_on};
 use crate::representation::{
     Finish, Finished, ReferenceCurve, Representation,
@@ -33,7 +30,10 @@ use crate::representation::{
     variables::{AllAtom, AllAtomSummary},
 };
 use crate::route::{Context, Guidance, Plan, RouteFile, RouteKind, RouteSummary};
-use crate::systems::{LoadedDenoiser, ScoringSurface, System};
+use crate::system::{LoadedDenoiser, ScoringSurface, System};
+use crate::walkers::{
+    Dynamics, Guide, TransitionConfig, TransitionPath, annealed_langevin_paths, restraint_centres,
+};
 
 /// One run: a route, a seed, how many paths and which to keep.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use super::{Request, Sampler};
 use crate::error::{Error, Result};
 use crate::provenance::sha256;
 use crate::route::{RouteFile, RouteKind};
-use crate::systems::{LoadedDenoiser, System};
+use crate::system::{LoadedDenoiser, System};
 
 /// The file's name in a route directory.
 pub const FILE: &str = "route.json";

@@ -12,7 +12,7 @@ use crate::output::plot::{self, Curve, Marker};
 use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::representation::Kind;
-use crate::systems::System;
+use crate::system::System;
 use crate::transition::{Sampled, Sampler};
 
 /// Paths drawn on the surface.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::output::{table, trajectory};
-use crate::systems::System;
+use crate::system::System;
 use crate::transition::{Sampled, Sampler};
 
 /// Writes `route.csv`, `mep.csv`, `paths.csv`, `topology.pdb` and the trajectories into

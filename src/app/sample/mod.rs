@@ -15,7 +15,7 @@ use super::{ConstraintOptions, write_json};
 use crate::atomic::Staged;
 use crate::compute::Backend;
 use crate::error::Result;
-use crate::model_file::ModelMetadata;
+use crate::model::file::ModelMetadata;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
@@ -23,7 +23,7 @@ use crate::representation::Kind;
 use crate::representation::cartesian::CartesianSummary;
 use crate::representation::variables::AllAtomSummary;
 use crate::route::{RouteFile, RouteKind, RouteSummary};
-use crate::systems::{LoadedDenoiser, System, SystemFile};
+use crate::system::{LoadedDenoiser, System, SystemFile};
 use crate::transition::compare::{self, Beside};
 use crate::transition::planned;
 use crate::transition::{self, MeanStd, PathStatistics, Request, Sampled, Sampler, Shard};
@@ -115,7 +115,7 @@ impl SampleOptions {
     }
 
     /// The run these options ask for, on a system file.
-    pub fn request(&self, file: &crate::systems::SystemFile) -> Result<Request> {
+    pub fn request(&self, file: &crate::system::SystemFile) -> Result<Request> {
         let route = self.route.unwrap_or(file.transition.route);
         Ok(Request {
             route,

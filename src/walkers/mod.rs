@@ -23,8 +23,8 @@ use rayon::prelude::*;
 pub use route_kind::RouteKind;
 use serde::Serialize;
 
-use crate::denoiser::Normalisation;
 use crate::error::{Error, Result};
+use crate::model::denoiser::Normalisation;
 use crate::potential::Potential;
 use crate::toml_file::Checks;
 

@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::compute;
-use crate::denoiser::{Denoiser, Mlp, MlpConfig, Network, Normalisation};
 use crate::error::{Error, Result};
+use crate::model::denoiser::{Denoiser, Mlp, MlpConfig, Network, Normalisation};
 use crate::schedule::{self, LAMBDA_MAX, LAMBDA_MIN};
 use crate::toml_file::Checks;
 pub use lambda_sampler::LambdaSampler;

@@ -10,8 +10,8 @@ pub use tps_mm::{
 
 pub mod backmap;
 pub mod chfl;
-pub mod molecule;
 pub mod neb;
+pub mod section;
 pub mod simulation;
 
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
@@ -19,6 +19,6 @@ pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};
 pub use forcefield::{Energies, ForceField, Term};
 pub use metadynamics::MetadynamicsConfig;
 pub use minimise::Minimised;
-pub use molecule::{ForceFieldPotential, Molecule, MoleculeConfig, Representation, Solvent};
 pub use prmtop::Prmtop;
+pub use section::{ForceFieldPotential, Molecule, MoleculeConfig, Representation, Solvent};
 pub use topology::{AtomSpec, Topology};

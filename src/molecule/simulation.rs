@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::dynamics::{Langevin, MdConfig, State};
 use super::forcefield::Energies;
 use super::metadynamics::{Metadynamics, MetadynamicsConfig};
-use super::molecule::Molecule;
+use super::section::Molecule;
 use crate::error::{Error, Result};
 
 /// A metadynamics run's convergence is judged (its surface at three quarters against its end)

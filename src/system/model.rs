@@ -7,9 +7,9 @@ use burn::tensor::Device;
 
 use super::System;
 use crate::compute::{self, Backend, Precision};
-use crate::denoiser::{Denoiser, Mlp, Normalisation};
 use crate::error::Result;
-use crate::model_file::{self, Expected, ModelMetadata};
+use crate::model::denoiser::{Denoiser, Mlp, Normalisation};
+use crate::model::file::{Expected, ModelMetadata};
 use crate::potential::Tabulated;
 use crate::provenance::sha256_file;
 
@@ -72,7 +72,7 @@ impl System {
         }
         let device = compute::device(backend, Precision::F32)?;
         let path = self.file.model_path();
-        let (meta, mlp): (_, Mlp) = model_file::load(&path, &device)?;
+        let (meta, mlp): (_, Mlp) = crate::model::file::load(&path, &device)?;
         let model_sha256 = sha256_file(&path)?;
         self.record_input(&path, &model_sha256);
         let surface = self.surface_sha256()?;

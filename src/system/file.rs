@@ -10,14 +10,14 @@ use serde::Deserialize;
 
 use crate::barrier::BarrierConfig;
 use crate::data::DataConfig;
-use crate::denoiser::{MlpConfig, Network};
+use crate::data::replica_exchange::SamplingConfig;
 use crate::error::{Error, Result};
 use crate::geometry::GeodesicConfig;
-use crate::mm::{MdConfig, MetadynamicsConfig, MoleculeConfig};
-use crate::paths::TransitionConfig;
-use crate::sampling::SamplingConfig;
+use crate::model::denoiser::{MlpConfig, Network};
+use crate::model::training::TrainingConfig;
+use crate::molecule::{MdConfig, MetadynamicsConfig, MoleculeConfig};
 use crate::toml_file::{self, Checks, anchor};
-use crate::training::TrainingConfig;
+use crate::walkers::TransitionConfig;
 
 /// Which energy surface (systems without a `[molecule]`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -411,7 +411,7 @@ impl SystemFile {
     pub fn is_cartesian(&self) -> bool {
         self.molecule
             .as_ref()
-            .is_some_and(|m| m.representation == crate::mm::Representation::Cartesian)
+            .is_some_and(|m| m.representation == crate::molecule::Representation::Cartesian)
     }
 
     /// The named states with their points, in name order.

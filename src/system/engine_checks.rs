@@ -2,7 +2,7 @@
 //! named: what the physics allows for dynamics and metadynamics.
 
 use crate::error::Result;
-use crate::mm::{MdConfig, MetadynamicsConfig};
+use crate::molecule::{MdConfig, MetadynamicsConfig};
 use crate::toml_file::Checks;
 
 /// Checks every value of `[md]`-like settings (`section` prefixes the field names).

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::atomic;
-use crate::denoiser::Normalisation;
-use crate::denoiser::{Mlp, MlpConfig};
 use crate::error::{Error, Result};
+use crate::model::denoiser::Normalisation;
+use crate::model::denoiser::{Mlp, MlpConfig};
+use crate::model::training::TrainingConfig;
 use crate::potential::{Tabulated, WellTempered};
 use crate::provenance::Provenance;
-use crate::training::TrainingConfig;
 
 const MAGIC: &[u8; 8] = b"TPSMODEL";
 /// Version of the file layout (2: kT, surface hash and provenance recorded).

@@ -18,10 +18,10 @@ use burn::tensor::Device;
 pub use file::{ModelSection, PotentialSpec, SystemFile};
 pub use model::LoadedDenoiser;
 
-use crate::denoiser::GaussianMixture;
 use crate::error::{Error, Result};
-use crate::mm::Molecule;
-use crate::mm::backmap::basin_minimum;
+use crate::model::denoiser::GaussianMixture;
+use crate::molecule::Molecule;
+use crate::molecule::backmap::basin_minimum;
 use crate::potential::{MixturePotential, MullerBrown, Potential, Tabulated};
 use surfaces::LazySurface;
 
@@ -65,7 +65,7 @@ impl MolecularSystem {
     /// share it, so the model's frame is the same.
     pub fn cartesian(&self, x: &[[f64; 3]]) -> Vec<f64> {
         let m = &self.molecule;
-        crate::mm::align::flatten(&crate::mm::align::align(
+        crate::molecule::align::flatten(&crate::molecule::align::align(
             x,
             &m.positions,
             &m.topology.heavy_atoms(),
@@ -181,12 +181,13 @@ impl System {
                 ),
             ));
         }
-        let cartesian_field =
-            match (&molecule, file.is_cartesian()) {
-                (Some(m), true) => Some(Box::new(crate::mm::ForceFieldPotential::new(&m.molecule))
-                    as Box<dyn Potential>),
-                _ => None,
-            };
+        let cartesian_field = match (&molecule, file.is_cartesian()) {
+            (Some(m), true) => Some(
+                Box::new(crate::molecule::ForceFieldPotential::new(&m.molecule))
+                    as Box<dyn Potential>,
+            ),
+            _ => None,
+        };
         Ok(Self {
             file,
             path: path.to_path_buf(),
@@ -274,7 +275,7 @@ impl System {
     }
 
     /// The network architecture for this system's data.
-    pub fn model_config(&self) -> crate::denoiser::MlpConfig {
+    pub fn model_config(&self) -> crate::model::denoiser::MlpConfig {
         self.file.model_config(self.data_dim())
     }
 
@@ -397,7 +398,7 @@ impl System {
                         .map(|v| v * v)
                         .sum::<f64>()
                         .sqrt(),
-                    None => crate::mm::cv::angle_distance(x, s),
+                    None => crate::molecule::cv::angle_distance(x, s),
                 };
                 (name.as_str(), d)
             })
