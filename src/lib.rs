@@ -38,21 +38,19 @@
 //! 6. [`system`]: the system file and a loaded system (surfaces, molecule, model);
 //! 7. on a system: [`reference`](mod@reference) (what paths are judged against),
 //!    [`statistics`](mod@statistics) (paths judged against it), [`representation`]
-//!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned),
-//!    [`transition`] (paths between two states, scored), [`committor`] (where unbiased
-//!    dynamics from a frame commit: the judge of transition states), [`learning`] (what `tps
-//!    train` computes);
-//! 8. [`app`]: the commands.
+//!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned);
+//! 8. [`workflows`]: what a command computes, start to finish — learning (`tps train`),
+//!    transition (paths between two states by every route, scored), committor (the judge of
+//!    transition states);
+//! 9. [`app`]: the commands.
 
 pub mod app;
 pub mod atomic;
 pub mod barrier;
-pub mod committor;
 pub mod compute;
 pub mod data;
 pub mod error;
 pub mod geometry;
-pub mod learning;
 pub mod model;
 pub mod molecule;
 pub mod output;
@@ -66,8 +64,8 @@ pub mod schedule;
 pub mod statistics;
 pub mod system;
 pub mod toml_file;
-pub mod transition;
 pub mod walkers;
+pub mod workflows;
 
 pub use error::{Error, Result};
 pub use tps_mm::lbfgs;

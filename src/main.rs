@@ -117,7 +117,7 @@ impl SampleArgs {
         let shard = self
             .shard
             .as_deref()
-            .map(|k| tps::transition::Shard::parse(k).map_err(|e| e.about("--shard")))
+            .map(|k| tps::workflows::transition::Shard::parse(k).map_err(|e| e.about("--shard")))
             .transpose()?;
         Ok(app::sample::SampleOptions {
             shard,
@@ -138,20 +138,20 @@ impl SampleArgs {
 #[derive(Args)]
 struct ShotArgs {
     /// Shots per frame.
-    #[arg(long, default_value_t = tps::committor::DEFAULT_SHOTS)]
+    #[arg(long, default_value_t = tps::workflows::committor::DEFAULT_SHOTS)]
     shots: usize,
     /// Longest shot: ps for molecules (default 2); walker time (steps × ds) for surfaces
     /// (default 200,000 steps).
     #[arg(long)]
     max_time: Option<f64>,
     /// A state's core: its basin within this many kT of its minimum.
-    #[arg(long, default_value_t = tps::committor::DEFAULT_CORE_KT)]
+    #[arg(long, default_value_t = tps::workflows::committor::DEFAULT_CORE_KT)]
     core: f64,
 }
 
 impl ShotArgs {
-    fn settings(&self) -> tps::committor::ShotSettings {
-        tps::committor::ShotSettings {
+    fn settings(&self) -> tps::workflows::committor::ShotSettings {
+        tps::workflows::committor::ShotSettings {
             shots: self.shots,
             core_kt: self.core,
             max_time: self.max_time,
@@ -357,7 +357,9 @@ impl CommittorArgs {
             shard: self
                 .shard
                 .as_deref()
-                .map(|k| tps::transition::Shard::parse(k).map_err(|e| e.about("--shard")))
+                .map(|k| {
+                    tps::workflows::transition::Shard::parse(k).map_err(|e| e.about("--shard"))
+                })
                 .transpose()?,
         })
     }

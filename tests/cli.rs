@@ -912,7 +912,7 @@ fn planned_routes_are_followed_as_planned(sb: &Sandbox, system: &str) {
         (vec![], "0 point(s)"),
     ] {
         let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
-        v["points_sha256"] = tps::transition::planned::points_sha256(&points).into();
+        v["points_sha256"] = tps::workflows::transition::planned::points_sha256(&points).into();
         v["points"] = serde_json::to_value(&points).unwrap();
         std::fs::write(&file, v.to_string()).unwrap();
         failed_with(&sample(&["--seed", "5"]), &["route.json", "points", needle]);

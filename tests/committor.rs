@@ -1,7 +1,7 @@
 //! `tps committor` end to end: on a finished run's frames and on a user's, the same seed giving
 //! the same numbers, the run left as it was, and every input that cannot give a committor
 //! refused with a clear error (the shooting and its statistics against the closed form are
-//! unit tests of `tps::committor`).
+//! unit tests of `tps::workflows::committor`).
 
 mod common;
 

@@ -12,8 +12,8 @@ use tps::potential::{MixturePotential, MullerBrown, Potential};
 use tps::route::RouteKind;
 use tps::schedule;
 use tps::system::{System, SystemFile};
-use tps::transition::{Request, Sampler};
 use tps::walkers::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
+use tps::workflows::transition::{Request, Sampler};
 
 /// Two equal Gaussians on the x axis: by symmetry the minimum-energy path is the straight
 /// segment between the states.
@@ -137,7 +137,7 @@ fn every_route_runs_on_one_sampler_and_compare_rows_are_single_runs() {
         shard: None,
         planned: None,
     };
-    let rows = tps::transition::compare::compare(
+    let rows = tps::workflows::transition::compare::compare(
         &sampler,
         &RouteKind::ALL,
         &[2, 3],

@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 use super::sample::Summary;
 use super::write_json;
 use crate::atomic::Staged;
-use crate::committor::{Committor, Histogram, Judge, ShotSettings, variables};
 use crate::error::{Error, Result};
 use crate::molecule::chfl;
 use crate::output::{plot, table};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::system::System;
-use crate::transition::Shard;
+use crate::workflows::committor::{Committor, Histogram, Judge, ShotSettings, variables};
+use crate::workflows::transition::Shard;
 
 /// Which frames of a run are shot from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

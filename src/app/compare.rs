@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::sample::SampleOptions;
 use super::write_json;
 use crate::atomic::Staged;
-use crate::committor::{Judge, ShotSettings};
 use crate::error::{Error, Result};
 use crate::output::plot::{self, Group};
 use crate::output::table;
@@ -20,8 +19,9 @@ use crate::provenance::Provenance;
 use crate::reference::Reference;
 use crate::route::RouteKind;
 use crate::system::System;
-use crate::transition::Sampler;
-use crate::transition::compare::{self, RouteRow};
+use crate::workflows::committor::{Judge, ShotSettings};
+use crate::workflows::transition::Sampler;
+use crate::workflows::transition::compare::{self, RouteRow};
 
 /// Options of `tps compare`: those of `tps sample` (its route ignored) with routes and seeds.
 #[derive(Debug, Clone)]
@@ -283,7 +283,7 @@ fn judge_of<'a>(system: &'a System, options: &CompareOptions) -> Result<Option<J
 fn other_rows(
     other: &System,
     options: &CompareOptions,
-    base: &crate::transition::Request,
+    base: &crate::workflows::transition::Request,
     progress: &dyn Progress,
 ) -> Result<Vec<RouteRow>> {
     let o = &options.sample;

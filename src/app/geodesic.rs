@@ -206,17 +206,26 @@ pub fn plan_route(
             .join(&file.name)
             .join(format!("route-{}-{}", options.from, options.to)),
     )?;
-    let sampler =
-        crate::transition::Sampler::new(&system, Some(&loaded), &options.from, &options.to)?;
+    let sampler = crate::workflows::transition::Sampler::new(
+        &system,
+        Some(&loaded),
+        &options.from,
+        &options.to,
+    )?;
     progress.stage(
         &format!("{} route", request.route),
         file.geodesic.steps as u64,
     );
-    let route = crate::transition::planned::plan(&sampler, &loaded, &request, &mut |step, _| {
-        progress.set(step as u64)
-    })?;
+    let route = crate::workflows::transition::planned::plan(
+        &sampler,
+        &loaded,
+        &request,
+        &mut |step, _| progress.set(step as u64),
+    )?;
     write_json(
-        &staged.path().join(crate::transition::planned::FILE),
+        &staged
+            .path()
+            .join(crate::workflows::transition::planned::FILE),
         &route,
     )?;
     Ok((route, staged.publish()?))

@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 use crate::representation::cartesian::CartesianSummary;
 use crate::representation::variables::AllAtomSummary;
 use crate::system::System;
-use crate::transition::compare::Beside;
-use crate::transition::{MeanStd, PathStatistics};
+use crate::workflows::transition::compare::Beside;
+use crate::workflows::transition::{MeanStd, PathStatistics};
 
 /// A shard read back.
 struct Part {

@@ -9,10 +9,10 @@ use super::geodesic::GeodesicReport;
 use super::md::MdReport;
 use super::sample::Summary;
 use super::train::TrainReport;
-use crate::learning::{FramesEstimate, REGION_RADIUS};
 use crate::molecule::simulation::MIN_HILLS_TO_JUDGE;
 use crate::reference::FreeEnergySummary;
 use crate::route::RouteFile;
+use crate::workflows::learning::{FramesEstimate, REGION_RADIUS};
 
 /// ` unit` for a non-empty unit (surfaces of analytic systems have none).
 fn unit(u: &str) -> String {

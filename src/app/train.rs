@@ -10,11 +10,11 @@ use super::check_writable;
 use crate::atomic;
 use crate::compute::Backend;
 use crate::error::Result;
-use crate::learning::{self, LearnReport};
 use crate::progress::Progress;
 use crate::reference::FreeEnergySummary;
 use crate::route::learned::{LearntFidelity, learnt_fidelity};
 use crate::system::System;
+use crate::workflows::learning::{self, LearnReport};
 
 /// What `tps train` did.
 #[derive(Debug, Clone, Serialize)]

@@ -13,7 +13,7 @@ use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::representation::Kind;
 use crate::system::System;
-use crate::transition::{Sampled, Sampler};
+use crate::workflows::transition::{Sampled, Sampler};
 
 /// Paths drawn on the surface.
 pub const DRAWN: usize = 16;

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::Result;
 use crate::output::{table, trajectory};
 use crate::system::System;
-use crate::transition::{Sampled, Sampler};
+use crate::workflows::transition::{Sampled, Sampler};
 
 /// Writes `route.csv`, `mep.csv`, `paths.csv`, `topology.pdb` and the trajectories into
 /// `dir`; returns the names written.

@@ -24,9 +24,11 @@ use crate::representation::cartesian::CartesianSummary;
 use crate::representation::variables::AllAtomSummary;
 use crate::route::{RouteFile, RouteKind, RouteSummary};
 use crate::system::{LoadedDenoiser, System, SystemFile};
-use crate::transition::compare::{self, Beside};
-use crate::transition::planned;
-use crate::transition::{self, MeanStd, PathStatistics, Request, Sampled, Sampler, Shard};
+use crate::workflows::transition::compare::{self, Beside};
+use crate::workflows::transition::planned;
+use crate::workflows::transition::{
+    self, MeanStd, PathStatistics, Request, Sampled, Sampler, Shard,
+};
 
 /// Options of `tps sample` beyond the system file.
 #[derive(Debug, Clone)]

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{MeanStd, PathStatistics, Request, Sampled, Sampler};
-use crate::committor::{Committor, Histogram, Judge};
 use crate::error::Result;
 use crate::route::RouteKind;
+use crate::workflows::committor::{Committor, Histogram, Judge};
 
 /// The model-free route run beside another, on the same seed and paths.
 #[derive(Debug, Clone, Serialize, Deserialize)]
