@@ -10,15 +10,17 @@ pub use tps_mm::{
 
 pub mod backmap;
 pub mod chfl;
+pub mod load;
+pub mod md_sections;
 pub mod neb;
-pub mod section;
 pub mod simulation;
 
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
-pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};
+pub use dynamics::{BOLTZMANN, Bias, Constraints, Langevin, LangevinParams, State};
 pub use forcefield::{Energies, ForceField, Term};
-pub use metadynamics::MetadynamicsConfig;
+pub use load::{ForceFieldPotential, Molecule, MoleculeConfig, Representation, Solvent};
+pub use md_sections::{MdConfig, MetadynamicsConfig};
+pub use metadynamics::MetadynamicsParams;
 pub use minimise::Minimised;
 pub use prmtop::Prmtop;
-pub use section::{ForceFieldPotential, Molecule, MoleculeConfig, Representation, Solvent};
 pub use topology::{AtomSpec, Topology};

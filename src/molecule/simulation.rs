@@ -7,10 +7,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::dynamics::{Langevin, MdConfig, State};
+use super::dynamics::{Langevin, State};
 use super::forcefield::Energies;
-use super::metadynamics::{Metadynamics, MetadynamicsConfig};
-use super::section::Molecule;
+use super::load::Molecule;
+use super::md_sections::{MdConfig, MetadynamicsConfig};
+use super::metadynamics::Metadynamics;
 use crate::error::{Error, Result};
 
 /// A metadynamics run's convergence is judged (its surface at three quarters against its end)
@@ -96,7 +97,8 @@ pub fn run(
     let ff = &molecule.forcefield;
     let strain = start_strain(molecule);
     let mut walkers = thermalised_walkers(molecule, md, seed);
-    let mut meta = metadynamics.map(|c| Metadynamics::new(molecule.cv.clone(), md, c));
+    let mut meta =
+        metadynamics.map(|c| Metadynamics::new(molecule.cv.clone(), md.temperature, &c.params()));
     let pace = meta.as_ref().map_or(u64::MAX, Metadynamics::pace);
     let mut out = MdRun {
         frames: vec![Vec::new(); walkers.len()],
@@ -178,7 +180,8 @@ fn thermalised_walkers(molecule: &Molecule, md: &MdConfig, seed: u64) -> Vec<(La
     (0..md.walkers)
         .map(|w| {
             let mut integrator = Langevin::for_molecule(
-                md,
+                &md.langevin(),
+                md.constraints,
                 &molecule.forcefield,
                 &molecule.topology.masses,
                 seed.wrapping_mul(1000).wrapping_add(w as u64),

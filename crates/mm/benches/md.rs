@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use tps_mm::{Langevin, MdConfig, State};
+use tps_mm::{Langevin, LangevinParams, State};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -17,9 +17,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("energy_and_forces", |b| {
         b.iter(|| ff.compute(&x, &mut f).total())
     });
-    let config = MdConfig {
+    let config = LangevinParams {
+        temperature: 300.0,
+        friction: 1.0,
         timestep: 0.002,
-        ..MdConfig::default()
     };
     let mut integrator = Langevin::new(&config, &top.masses, 0);
     let mut state = State {

@@ -42,41 +42,18 @@ pub enum Constraints {
     HBonds,
 }
 
-/// The `[md]` section: Langevin dynamics of a molecule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MdConfig {
+/// What Langevin dynamics needs to know: the bath and the step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LangevinParams {
     /// Kelvin.
     pub temperature: f64,
     /// Collision rate, 1/ps.
     pub friction: f64,
-    /// Time step, ps (1 fs without constraints, 2 fs with `constraints = "h-bonds"`).
+    /// Time step, ps.
     pub timestep: f64,
-    /// Rigid bonds.
-    pub constraints: Constraints,
-    /// Steps per walker.
-    pub steps: u64,
-    /// Independent walkers (run in parallel; they share a metadynamics bias).
-    pub walkers: usize,
-    /// Steps between trajectory frames and CV records.
-    pub report_every: u64,
 }
 
-impl Default for MdConfig {
-    fn default() -> Self {
-        Self {
-            temperature: 300.0,
-            friction: 1.0,
-            timestep: 0.001,
-            constraints: Constraints::None,
-            steps: 100_000,
-            walkers: 2,
-            report_every: 500,
-        }
-    }
-}
-
-impl MdConfig {
+impl LangevinParams {
     /// Thermal energy k_B T, kJ/mol.
     pub fn kt(&self) -> f64 {
         BOLTZMANN * self.temperature
@@ -107,11 +84,11 @@ const CONSTRAINT_TOLERANCE: f64 = 1e-10;
 
 impl Langevin {
     /// An integrator for atoms of `masses`, seeded, without constraints.
-    pub fn new(config: &MdConfig, masses: &[f64], seed: u64) -> Self {
-        let kt = BOLTZMANN * config.temperature;
-        let c1 = (-config.friction * config.timestep).exp();
+    pub fn new(params: &LangevinParams, masses: &[f64], seed: u64) -> Self {
+        let kt = params.kt();
+        let c1 = (-params.friction * params.timestep).exp();
         Self {
-            dt: config.timestep,
+            dt: params.timestep,
             c1,
             inv_mass: masses.iter().map(|m| 1.0 / m).collect(),
             noise: masses
@@ -130,11 +107,17 @@ impl Langevin {
         }
     }
 
-    /// The integrator for a molecule with `config`'s settings, its constraints included: the
-    /// one place where `md.constraints` takes effect.
-    pub fn for_molecule(config: &MdConfig, ff: &ForceField, masses: &[f64], seed: u64) -> Self {
-        let mut integrator = Self::new(config, masses, seed);
-        if config.constraints == Constraints::HBonds {
+    /// The integrator for a molecule of force field `ff` with `constraints` on its bonds: the
+    /// one place where they take effect.
+    pub fn for_molecule(
+        params: &LangevinParams,
+        constraints: Constraints,
+        ff: &ForceField,
+        masses: &[f64],
+        seed: u64,
+    ) -> Self {
+        let mut integrator = Self::new(params, masses, seed);
+        if constraints == Constraints::HBonds {
             integrator.constraints = ff
                 .bonds
                 .iter()

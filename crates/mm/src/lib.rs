@@ -1,7 +1,7 @@
 #![warn(missing_docs)]
 //! `tps-mm`: the molecular-mechanics engine of `tps`, usable by any program. It takes plain
-//! values and config structs (serde-deserialisable, checked by whoever reads them) and knows
-//! nothing of files other than AMBER topologies, of TOML, tensors or command lines.
+//! values and parameter structs (checked by whoever makes them: no input file of its own) and
+//! knows nothing of files other than AMBER topologies, of TOML, tensors or command lines.
 //!
 //! * [`prmtop`], [`topology`], [`amber`]: AMBER topologies read as OpenMM reads them, and the
 //!   force field built from them;
@@ -55,10 +55,10 @@ pub mod units;
 mod vector;
 
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
-pub use dynamics::{Bias, Constraints, Langevin, MdConfig, State};
+pub use dynamics::{Bias, Constraints, Langevin, LangevinParams, State};
 pub use error::{Error, Result};
 pub use forcefield::{Energies, ForceField, Term};
-pub use metadynamics::MetadynamicsConfig;
+pub use metadynamics::MetadynamicsParams;
 pub use minimise::{Minimised, minimise};
 pub use prmtop::Prmtop;
 pub use topology::{AtomSpec, Topology};

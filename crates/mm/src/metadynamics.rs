@@ -4,17 +4,15 @@
 //! with its analytic derivatives.
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::cv::{Dihedrals, angle_difference};
 use super::dihedral::add_dihedral_force;
-use super::dynamics::{BOLTZMANN, Bias, Langevin, MdConfig, State};
+use super::dynamics::{BOLTZMANN, Bias, Langevin, State};
 use super::forcefield::ForceField;
 
-/// The `[metadynamics]` section.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MetadynamicsConfig {
+/// Well-tempered metadynamics' parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetadynamicsParams {
     /// Initial hill height, kJ/mol.
     pub height: f64,
     /// Hill width, rad.
@@ -25,22 +23,6 @@ pub struct MetadynamicsConfig {
     pub bias_factor: f64,
     /// Grid points per angle.
     pub grid: usize,
-    /// Steps per walker of the independent run `tps train` makes for scoring (its own seed);
-    /// default half of `md.steps`, 0 for none.
-    pub check_steps: Option<u64>,
-}
-
-impl Default for MetadynamicsConfig {
-    fn default() -> Self {
-        Self {
-            height: 1.2,
-            width: 0.35,
-            pace: 500,
-            bias_factor: 6.0,
-            grid: 96,
-            check_steps: None,
-        }
-    }
 }
 
 /// The bias grid: value and derivatives at `(−π + i h, −π + j h)`.
@@ -128,7 +110,7 @@ impl Bias for Biased<'_> {
 
 /// A running well-tempered metadynamics: the shared bias and what was deposited.
 pub struct Metadynamics {
-    config: MetadynamicsConfig,
+    config: MetadynamicsParams,
     cv: Dihedrals,
     grid: BiasGrid,
     temperature: f64,
@@ -138,16 +120,15 @@ pub struct Metadynamics {
 }
 
 impl Metadynamics {
-    /// An empty bias on two collective variables for walkers at the temperature and time step
-    /// of `md`.
-    pub fn new(cv: Dihedrals, md: &MdConfig, config: &MetadynamicsConfig) -> Self {
+    /// An empty bias on two collective variables for walkers at `temperature` (K).
+    pub fn new(cv: Dihedrals, temperature: f64, config: &MetadynamicsParams) -> Self {
         assert_eq!(cv.len(), 2, "metadynamics runs on two collective variables");
         Self {
             config: *config,
             cv,
             grid: BiasGrid::new(config.grid),
-            temperature: md.temperature,
-            delta_t: (config.bias_factor - 1.0) * md.temperature,
+            temperature,
+            delta_t: (config.bias_factor - 1.0) * temperature,
             hills: 0,
         }
     }

@@ -5,15 +5,14 @@ mod common;
 use common::{aldp as load, fixture_frame as frame};
 use tps_mm::cv::angle_difference;
 use tps_mm::dynamics::Bias;
-use tps_mm::metadynamics::MetadynamicsConfig;
-use tps_mm::{Dihedrals, Langevin, MdConfig, State, minimise};
+use tps_mm::metadynamics::MetadynamicsParams;
+use tps_mm::{Dihedrals, Langevin, LangevinParams, State, minimise};
 
-fn langevin(temperature: f64, friction: f64, timestep: f64) -> MdConfig {
-    MdConfig {
+fn langevin(temperature: f64, friction: f64, timestep: f64) -> LangevinParams {
+    LangevinParams {
         temperature,
         friction,
         timestep,
-        ..MdConfig::default()
     }
 }
 
@@ -138,9 +137,12 @@ fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
     let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
     let (x, _) = frame("minimum C7eq");
     let md = langevin(300.0, 1.0, 0.001);
-    let config = MetadynamicsConfig {
+    let config = MetadynamicsParams {
+        height: 1.2,
+        width: 0.35,
         pace: 200,
-        ..MetadynamicsConfig::default()
+        bias_factor: 6.0,
+        grid: 96,
     };
     let mut walkers: Vec<(Langevin, State)> = (0..2)
         .map(|w| {
@@ -153,7 +155,7 @@ fn metadynamics_fills_the_start_basin_and_reports_a_free_energy_grid() {
             (integrator, state)
         })
         .collect();
-    let mut run = tps_mm::metadynamics::Metadynamics::new(cv, &md, &config);
+    let mut run = tps_mm::metadynamics::Metadynamics::new(cv, md.temperature, &config);
     for _ in 0..100 {
         run.advance(&ff, &mut walkers, config.pace);
         run.deposit(&walkers);
@@ -197,11 +199,8 @@ fn constrained_temperature(dt: f64) -> (f64, f64) {
         .collect();
     assert_eq!(rigid.len(), 12);
     let config = langevin(300.0, 5.0, dt);
-    let config = MdConfig {
-        constraints: tps_mm::Constraints::HBonds,
-        ..config
-    };
-    let mut integrator = Langevin::for_molecule(&config, &ff, &top.masses, 3);
+    let mut integrator =
+        Langevin::for_molecule(&config, tps_mm::Constraints::HBonds, &ff, &top.masses, 3);
     assert_eq!(integrator.constraint_count(), rigid.len());
     let mut state = State {
         positions: x,

@@ -168,8 +168,13 @@ impl Shooter for MoleculeShooter<'_> {
             positions: start.chunks(3).map(|c| [c[0], c[1], c[2]]).collect(),
             velocities: vec![[0.0; 3]; m.topology.len()],
         };
-        let mut integrator =
-            Langevin::for_molecule(&self.md, &m.forcefield, &m.topology.masses, rng.random());
+        let mut integrator = Langevin::for_molecule(
+            &self.md.langevin(),
+            self.md.constraints,
+            &m.forcefield,
+            &m.topology.masses,
+            rng.random(),
+        );
         integrator.thermalise(&mut state);
         let mut step = 0;
         loop {
