@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::numeric;
+use super::numeric::{self, Isa, Width};
 use super::units::COULOMB;
 
 /// Radii are reduced by this (nm) before the pair integrals.
@@ -314,49 +314,15 @@ enum Pass<'a> {
     },
 }
 
-/// The instructions the pair loops run with. Every one gives the same bits (the fused
-/// multiply-adds are exactly rounded everywhere; a test runs each this CPU has).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Isa {
-    Avx512,
-    Avx2Fma,
-    Portable,
-}
-
-impl Isa {
-    /// Those this CPU can run, widest first. Only these are ever made, which is what makes
-    /// [`visit`]'s calls sound.
-    fn available() -> Vec<Self> {
-        let mut out = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx512f") {
-                out.push(Isa::Avx512);
-            }
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                out.push(Isa::Avx2Fma);
-            }
-        }
-        out.push(Isa::Portable);
-        out
-    }
-
-    /// Detected once: every energy call asks.
-    fn widest() -> Self {
-        static WIDEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
-        *WIDEST.get_or_init(|| Self::available()[0])
-    }
-}
-
 /// Atom `i` with its partners `j > i`, with the instructions `c.isa`.
 fn visit(pass: Pass, c: &Columns, i: usize, sums: &mut Sums) {
-    match c.isa {
-        // SAFETY: an `Isa` other than `Portable` is made only where the CPU has it.
+    match c.isa.width() {
+        // SAFETY: an `Isa` is made only by detecting what this CPU runs.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { visit_avx512(pass, c, i, sums) },
+        Width::Avx512 => unsafe { visit_avx512(pass, c, i, sums) },
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { visit_avx2(pass, c, i, sums) },
+        Width::Avx2Fma => unsafe { visit_avx2(pass, c, i, sums) },
         _ => visit_portable(pass, c, i, sums),
     }
 }
@@ -745,7 +711,7 @@ mod tests {
             let e = gb.solvation(&x, &mut f, false, isa);
             (e, f)
         };
-        let (e0, f0) = run(Isa::Portable);
+        let (e0, f0) = run(Isa::PORTABLE);
         assert!(e0.is_finite() && f0.iter().flatten().any(|v| v.abs() > 1.0));
         let available = Isa::available();
         eprintln!("instruction sets here: {available:?}");

@@ -1,6 +1,56 @@
-//! Small numerical helpers shared with `tps`: a stable log-sum-exp, and `exp` and `ln` written
-//! as branch-free polynomials with fused multiply-adds and no library call, so that loops over
-//! them vectorise (the OBC2 pair loops, `tps`'s GELU).
+//! Small numerical helpers shared with `tps`: a stable log-sum-exp, `exp` and `ln` written as
+//! branch-free polynomials with fused multiply-adds and no library call, so that loops over
+//! them vectorise (the OBC2 pair loops, `tps`'s GELU), and the instruction sets those loops
+//! are compiled for, detected once.
+
+/// How wide the vectors of an [`Isa`] are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// AVX-512 (eight f64).
+    Avx512,
+    /// AVX2 with fused multiply-add (four f64).
+    Avx2Fma,
+    /// Whatever the build targets.
+    Portable,
+}
+
+/// An instruction set this CPU runs. Made only by detection (or as [`Isa::PORTABLE`]), so
+/// code that dispatches on its [`Width`] to `#[target_feature]` functions is sound. Loops
+/// written with `mul_add` give the same bits on every width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Isa(Width);
+
+impl Isa {
+    /// The build's own instructions, available everywhere.
+    pub const PORTABLE: Isa = Isa(Width::Portable);
+
+    /// Those this CPU can run, widest first.
+    pub fn available() -> Vec<Self> {
+        let mut out = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                out.push(Isa(Width::Avx512));
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                out.push(Isa(Width::Avx2Fma));
+            }
+        }
+        out.push(Self::PORTABLE);
+        out
+    }
+
+    /// The widest this CPU runs, detected once: hot calls ask every time.
+    pub fn widest() -> Self {
+        static WIDEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *WIDEST.get_or_init(|| Self::available()[0])
+    }
+
+    /// Its vector width.
+    pub fn width(self) -> Width {
+        self.0
+    }
+}
 
 /// `log Σ exp(t_i)` without overflow.
 pub fn log_sum_exp(terms: &[f64]) -> f64 {

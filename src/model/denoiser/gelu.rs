@@ -20,7 +20,7 @@ use burn::backend::{Autodiff, DType, Flex, TensorMetadata};
 use burn::tensor::{Tensor, TensorData, activation};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
-use tps_mm::numeric::exp;
+use tps_mm::numeric::{Isa, Width, exp};
 
 /// `GELU(z)`, differentiable: the fused kernel where a gradient will flow back through it (f32
 /// on the CPU backend, tracked by autodiff: training), burn's elsewhere, so that sampling with a
@@ -83,18 +83,19 @@ fn value_and_slope(z: &FlexTensor) -> (FlexTensor, FlexTensor) {
 
 /// Writes `GELU(x)` and its slope for every element, with the widest vectors the CPU has.
 pub fn fill(x: &[f32], value: &mut [f32], slope: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the features were detected on this CPU.
-            return unsafe { fill_avx512(x, value, slope) };
-        }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: as above.
-            return unsafe { fill_avx2(x, value, slope) };
-        }
+    fill_with(Isa::widest(), x, value, slope)
+}
+
+fn fill_with(isa: Isa, x: &[f32], value: &mut [f32], slope: &mut [f32]) {
+    match isa.width() {
+        // SAFETY: an `Isa` is made only by detecting what this CPU runs.
+        #[cfg(target_arch = "x86_64")]
+        Width::Avx512 => unsafe { fill_avx512(x, value, slope) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Width::Avx2Fma => unsafe { fill_avx2(x, value, slope) },
+        _ => fill_portable(x, value, slope),
     }
-    fill_portable(x, value, slope)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -202,27 +203,16 @@ mod tests {
             1e-30,
             -1e-30,
         ]);
-        type Fill = fn(&[f32], &mut [f32], &mut [f32]);
-        let run = |path: Fill| {
+        let run = |isa: Isa| {
             let (mut v, mut s) = (vec![0.0f32; xs.len()], vec![0.0f32; xs.len()]);
-            path(&xs, &mut v, &mut s);
+            fill_with(isa, &xs, &mut v, &mut s);
             (v, s)
         };
-        let plain = run(fill_portable);
-        let mut paths: Vec<(&str, Fill)> = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx512f") {
-                // SAFETY: detected on this CPU.
-                paths.push(("avx512", |x, v, s| unsafe { fill_avx512(x, v, s) }));
-            }
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                // SAFETY: detected on this CPU.
-                paths.push(("avx2", |x, v, s| unsafe { fill_avx2(x, v, s) }));
-            }
-        }
-        for (name, path) in paths {
-            let (v, s) = run(path);
+        let plain = run(Isa::PORTABLE);
+        let paths = Isa::available();
+        for isa in paths {
+            let name = format!("{:?}", isa.width());
+            let (v, s) = run(isa);
             for k in 0..xs.len() {
                 assert_eq!(
                     v[k].to_bits(),
