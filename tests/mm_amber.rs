@@ -7,11 +7,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ROOT, Sandbox, failed_with, ok, stdout};
+use common::{ROOT, Sandbox, failed_with, fixtures, ok, stdout};
 use tps::molecule::{ForceField, Prmtop};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(format!("{ROOT}/crates/mm/tests/fixtures/amber/{name}"))
+    PathBuf::from(format!("{}/amber/{name}", fixtures()))
 }
 
 /// The topology of an engine fixture's prmtop.

@@ -15,7 +15,7 @@ pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 #[path = "../../crates/mm/tests/common/mod.rs"]
 mod engine;
 #[allow(unused_imports)] // each test binary uses some of them
-pub use engine::{aldp, fixture, fixture_frame, positions};
+pub use engine::{aldp, fixture, fixture_frame, fixtures, positions};
 
 /// The f64 CPU device (each integration-test binary is its own process, so the precision
 /// chosen here does not leak into other test files).
