@@ -12,7 +12,7 @@ use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::{RELAXED_MAP_GRID, Reference, reference, relaxed_map};
 use crate::system::System;
-use crate::system::presentation::Surface;
+use crate::system::presentation::SurfaceKind;
 
 /// `barrier.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +56,7 @@ pub fn run(
     let reference = reference(&system, from, to, relaxed.as_ref())?;
     super::write_mep(staged.path(), &system.file.coordinate_names(), &reference)?;
     if let Some(map) = &relaxed {
-        let text = system.surface_text(map, Surface::RelaxedMap);
+        let text = system.surface_text(map, SurfaceKind::RelaxedMap);
         crate::atomic::write(&staged.path().join("relaxed_map.dat"), text.as_bytes())?;
     }
     let report = BarrierReport {

@@ -20,7 +20,7 @@ use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::{FreeEnergySummary, metadynamics_surface};
 use crate::system::System;
-use crate::system::presentation::Surface;
+use crate::system::presentation::SurfaceKind;
 
 /// What `tps md` did.
 #[derive(Debug, Clone, Serialize)]
@@ -95,7 +95,7 @@ pub fn run(
     let mut hills = None;
     if let Some(grid) = &run.free_energy {
         let (surface, summary) = metadynamics_surface(grid, &file.named_states())?;
-        let text = system.surface_text(&surface, Surface::FreeEnergy);
+        let text = system.surface_text(&surface, SurfaceKind::FreeEnergy);
         crate::atomic::write(&dir.join("fes.dat"), text.as_bytes())?;
         fes_plot(&dir.join("fes.png"), &system, &surface, &summary)?;
         free_energy = Some(summary);

@@ -36,7 +36,7 @@ pub struct MoleculeConfig {
     /// What the diffusion model and the paths work on: the collective variables, or every
     /// atom's Cartesian coordinates (the variables then only name the states and report).
     #[serde(default)]
-    pub representation: Representation,
+    pub representation: Coordinates,
     /// The solvent: `vacuum`, or `obc2` (generalized Born from the prmtop's radii).
     #[serde(default)]
     pub solvent: Solvent,
@@ -57,7 +57,7 @@ pub enum Solvent {
 /// The coordinates the model learns and the paths move in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Representation {
+pub enum Coordinates {
     /// The collective variables (the paper's setting).
     #[default]
     Dihedrals,

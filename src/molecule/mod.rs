@@ -18,7 +18,7 @@ pub mod simulation;
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
 pub use dynamics::{BOLTZMANN, Bias, Constraints, Langevin, LangevinParams, State};
 pub use forcefield::{Energies, ForceField, Term};
-pub use load::{ForceFieldPotential, Molecule, MoleculeConfig, Representation, Solvent};
+pub use load::{Coordinates, ForceFieldPotential, Molecule, MoleculeConfig, Solvent};
 pub use md_sections::{MdConfig, MetadynamicsConfig};
 pub use metadynamics::MetadynamicsParams;
 pub use minimise::Minimised;

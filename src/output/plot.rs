@@ -250,7 +250,7 @@ fn framed_chart<'a, 'b: 'a>(
 /// Horizontal reference lines across `x`, then the legend of every labelled series.
 fn references_and_legend<'a, 'b: 'a>(
     chart: &mut MapChart<'a, 'b>,
-    references: &[Reference],
+    references: &[Line],
     (x0, x1): (f64, f64),
 ) -> std::result::Result<(), String> {
     for r in references {
@@ -315,7 +315,7 @@ fn draw_markers(chart: &mut MapChart, markers: &[Marker]) -> std::result::Result
 }
 
 /// A horizontal reference line of an energy-profile plot.
-pub struct Reference {
+pub struct Line {
     /// Legend entry (empty: none).
     pub label: String,
     /// The value.
@@ -333,7 +333,7 @@ pub fn energy_profiles(
     title: &str,
     y_label: &str,
     profiles: &[Vec<f64>],
-    references: &[Reference],
+    references: &[Line],
 ) -> Result<()> {
     let finite = profiles.iter().flatten().copied().filter(|v| v.is_finite());
     let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -418,7 +418,7 @@ pub fn distributions(
     title: &str,
     y_label: &str,
     groups: &[Group],
-    references: &[Reference],
+    references: &[Line],
 ) -> Result<()> {
     let finite = groups
         .iter()

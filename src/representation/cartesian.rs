@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::variables::AllAtom;
-use super::{Finish, Finished, Kind, Kit, ModelFrame, ReferenceCurve, Representation};
+use super::{Finish, Finished, Kit, ModelFrame, ReferenceCurve, Representation};
 use crate::error::Result;
 use crate::molecule::align::{Superposition, flatten, kabsch_rmsd, unflatten};
 use crate::molecule::neb::{self, NebConfig};
@@ -60,10 +60,6 @@ impl ModelFrame for Cartesian<'_> {
 }
 
 impl Representation for Cartesian<'_> {
-    fn kind(&self) -> Kind {
-        Kind::Cartesian
-    }
-
     fn endpoints(&self, from: &str, to: &str) -> Result<(Vec<f64>, Vec<f64>)> {
         let f = &self.system.file;
         let m = self.molecular;
@@ -194,6 +190,17 @@ impl Representation for Cartesian<'_> {
              of physical time; the walkers move every atom and the files hold every {}-th \
              step (no back-mapping)",
             config.steps_per_point, config.backmap_every
+        )
+    }
+
+    fn drawn_every(&self) -> usize {
+        1
+    }
+
+    fn dependent_score_note(&self, scoring: &str) -> String {
+        format!(
+            "the paths are scored on {scoring}, estimated from the run that gave the model its \
+             training data: not an independent estimate"
         )
     }
 }

@@ -14,8 +14,6 @@ pub mod cartesian;
 pub mod surface;
 pub mod variables;
 
-use serde::Serialize;
-
 use crate::barrier::Basins;
 use crate::error::Result;
 use crate::potential::Potential;
@@ -25,18 +23,6 @@ use crate::system::System;
 use crate::walkers::{
     CentreFit, Judge, Near, Observer, PathOptions, TransitionConfig, TransitionPath,
 };
-
-/// Which representation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A surface's own coordinates.
-    Surface,
-    /// A molecule's collective variables.
-    Variables,
-    /// A molecule's Cartesian coordinates.
-    Cartesian,
-}
 
 /// The route a reference (model-free) method takes between the endpoints, data units.
 #[derive(Debug, Clone)]
@@ -123,9 +109,6 @@ pub struct Finished {
 
 /// A representation of a system.
 pub trait Representation: Sync {
-    /// Which one.
-    fn kind(&self) -> Kind;
-
     /// The walkers' start and the target point, data units.
     fn endpoints(&self, from: &str, to: &str) -> Result<(Vec<f64>, Vec<f64>)>;
 
@@ -186,6 +169,20 @@ pub trait Representation: Sync {
 
     /// What one written frame is.
     fn frames_note(&self, config: &TransitionConfig) -> String;
+
+    /// Every how many kept frames a path is drawn on the map (the walkers of some kinds keep
+    /// only every `backmap_every`-th frame already).
+    fn drawn_every(&self) -> usize {
+        8
+    }
+
+    /// What a score on `scoring` is worth when it is not independent of the paths.
+    fn dependent_score_note(&self, scoring: &str) -> String {
+        format!(
+            "the paths are scored on {scoring}, which also guided them: the score is not \
+             independent"
+        )
+    }
 }
 
 /// The model's frame of a data point, and the way back for vectors.

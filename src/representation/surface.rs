@@ -1,7 +1,7 @@
 //! A surface itself: the model learns its coordinates, the walkers move on it, and the
 //! frames are judged on it — exact, so the score has no estimation error.
 
-use super::{Finish, Finished, Kind, Kit, PROFILES, ReferenceCurve, Representation, route_through};
+use super::{Finish, Finished, Kit, PROFILES, ReferenceCurve, Representation, route_through};
 use crate::error::Result;
 use crate::potential::Potential;
 use crate::reference::Reference;
@@ -69,10 +69,6 @@ fn mep_route(
 }
 
 impl Representation for Surface<'_> {
-    fn kind(&self) -> Kind {
-        Kind::Surface
-    }
-
     fn endpoints(&self, from: &str, to: &str) -> Result<(Vec<f64>, Vec<f64>)> {
         let f = &self.system.file;
         Ok((f.state(from)?.to_vec(), f.state(to)?.to_vec()))

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::surface::{Surface, surface_kit};
-use super::{Finish, Finished, Kind, Kit, ReferenceCurve, Representation};
+use super::{Finish, Finished, Kit, ReferenceCurve, Representation};
 use crate::error::Result;
 use crate::molecule::align::kabsch_rmsd;
 use crate::molecule::backmap::backmap;
@@ -37,10 +37,6 @@ impl<'a> Variables<'a> {
 }
 
 impl Representation for Variables<'_> {
-    fn kind(&self) -> Kind {
-        Kind::Variables
-    }
-
     fn endpoints(&self, from: &str, to: &str) -> Result<(Vec<f64>, Vec<f64>)> {
         self.surface.endpoints(from, to)
     }

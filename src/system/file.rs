@@ -411,7 +411,7 @@ impl SystemFile {
     pub fn is_cartesian(&self) -> bool {
         self.molecule
             .as_ref()
-            .is_some_and(|m| m.representation == crate::molecule::Representation::Cartesian)
+            .is_some_and(|m| m.representation == crate::molecule::Coordinates::Cartesian)
     }
 
     /// The named states with their points, in name order.

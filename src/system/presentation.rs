@@ -8,7 +8,7 @@ use crate::potential::Tabulated;
 
 /// What a surface file of a molecule holds.
 #[derive(Debug, Clone, Copy)]
-pub enum Surface {
+pub enum SurfaceKind {
     /// Free energy from metadynamics (kJ/mol).
     FreeEnergy,
     /// Relaxed potential energy from restrained minimisations (kJ/mol).
@@ -25,6 +25,24 @@ impl System {
             "kJ/mol"
         } else {
             ""
+        }
+    }
+
+    /// What the surface's values are: a molecule's free energy, or a surface's energy.
+    pub fn energy_name(&self) -> &'static str {
+        if self.molecule.is_some() {
+            "free energy"
+        } else {
+            "energy"
+        }
+    }
+
+    /// The label of an axis in the surface's values, with their unit.
+    pub fn energy_axis(&self) -> String {
+        if self.molecule.is_some() {
+            "free energy (kJ/mol)".to_string()
+        } else {
+            format!("energy (kT = {})", self.kt())
         }
     }
 
@@ -72,14 +90,14 @@ impl System {
 
     /// A surface grid as the text of its file (PLUMED's grid format, named after the system's
     /// collective variables).
-    pub fn surface_text(&self, grid: &Tabulated, surface: Surface) -> String {
+    pub fn surface_text(&self, grid: &Tabulated, surface: SurfaceKind) -> String {
         let names = self.file.coordinate_names();
         let (field, what) = match surface {
-            Surface::FreeEnergy => (
+            SurfaceKind::FreeEnergy => (
                 "file.free",
                 "free energy in kJ/mol, well-tempered metadynamics",
             ),
-            Surface::RelaxedMap => (
+            SurfaceKind::RelaxedMap => (
                 "relaxed.energy",
                 "relaxed potential energy in kJ/mol, restrained minimisation",
             ),

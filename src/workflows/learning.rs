@@ -18,7 +18,7 @@ use crate::potential::{Potential, Tabulated, Tilted, WellTempered};
 use crate::progress::Progress;
 use crate::provenance::sha256;
 use crate::reference::{FreeEnergySummary, free_energy_summary, metadynamics_surface, relaxed_map};
-use crate::system::presentation::Surface;
+use crate::system::presentation::SurfaceKind;
 use crate::system::{MolecularSystem, System};
 
 /// Training samples and what they cost.
@@ -625,7 +625,7 @@ fn molecular_surfaces(
              {drift:.2} kJ/mol over the last quarter of the run; raise md.steps"
         );
     }
-    let free_energy_text = system.surface_text(&free_energy, Surface::FreeEnergy);
+    let free_energy_text = system.surface_text(&free_energy, SurfaceKind::FreeEnergy);
     let relaxed_map_text = relaxed_surface(system, molecular, progress);
     Ok((
         Surfaces {
@@ -680,7 +680,7 @@ fn relaxed_surface(
         .expect("checked: two states");
     progress.stage("relaxed map", crate::reference::RELAXED_MAP_GRID as u64);
     let relaxed = relaxed_map(molecular, first, at, &|| progress.add(1));
-    system.surface_text(&relaxed, Surface::RelaxedMap)
+    system.surface_text(&relaxed, SurfaceKind::RelaxedMap)
 }
 
 /// Grid points per variable of a free-energy surface estimated from data (PLUMED's and
@@ -748,7 +748,7 @@ fn data_surfaces(
             let early = Tabulated::periodic_angles(early.values, DATA_GRID);
             let summary = free_energy_summary(&grid, Some(&early), &states)?;
             let estimate = frames_estimate(data, &surface, &summary, &states, kt, progress)?;
-            let text = system.surface_text(&grid, Surface::FreeEnergy);
+            let text = system.surface_text(&grid, SurfaceKind::FreeEnergy);
             (grid, Some(text), summary, Some(estimate))
         };
     let relaxed_map_text = relaxed_surface(system, molecular, progress);

@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::output::plot::{self, Curve, Marker};
 use crate::potential::Potential;
 use crate::reference::Reference;
-use crate::representation::Kind;
 use crate::system::System;
 use crate::workflows::transition::{Sampled, Sampler};
 
@@ -34,11 +33,7 @@ impl Drawing {
     /// The drawing of one run (or shard).
     pub fn of(sampler: &Sampler, sampled: &Sampled) -> Self {
         let representation = sampler.representation();
-        let every = if representation.kind() == Kind::Cartesian {
-            1
-        } else {
-            8
-        };
+        let every = representation.drawn_every();
         let two = |v: &[f64]| [v[0], v.get(1).copied().unwrap_or(0.0)];
         Self {
             paths: sampled
@@ -167,8 +162,8 @@ pub fn surface(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
 
 /// The reference barrier as horizontal lines of a plot: the MEP saddle and, where there is
 /// one, the grid minimax bound.
-pub fn reference_lines(r: &Reference, unit: &str) -> Vec<plot::Reference> {
-    let mut lines = vec![plot::Reference {
+pub fn reference_lines(r: &Reference, unit: &str) -> Vec<plot::Line> {
+    let mut lines = vec![plot::Line {
         label: format!("MEP saddle {:.2} {unit}", r.saddle_energy)
             .trim_end()
             .into(),
@@ -177,7 +172,7 @@ pub fn reference_lines(r: &Reference, unit: &str) -> Vec<plot::Reference> {
         dashed: false,
     }];
     if let Some(m) = r.minimax {
-        lines.push(plot::Reference {
+        lines.push(plot::Line {
             label: format!("grid minimax bound {m:.2} {unit}")
                 .trim_end()
                 .into(),
@@ -193,19 +188,15 @@ pub fn reference_lines(r: &Reference, unit: &str) -> Vec<plot::Reference> {
 pub fn profiles(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
     let system = c.system;
     let refs = reference_lines(c.reference, system.energy_unit());
-    let what = if system.molecule.is_some() {
-        "free energy"
-    } else {
-        "energy"
-    };
     plot::energy_profiles(
         path,
-        &format!("{what} along {} of {} paths", d.profiles.len(), c.title.3),
-        &if system.molecule.is_some() {
-            "free energy (kJ/mol)".to_string()
-        } else {
-            format!("energy (kT = {})", system.kt())
-        },
+        &format!(
+            "{} along {} of {} paths",
+            system.energy_name(),
+            d.profiles.len(),
+            c.title.3
+        ),
+        &system.energy_axis(),
         &d.profiles,
         &refs,
     )

@@ -19,7 +19,6 @@ use crate::model::file::ModelMetadata;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::reference::Reference;
-use crate::representation::Kind;
 use crate::representation::cartesian::CartesianSummary;
 use crate::representation::variables::AllAtomSummary;
 use crate::route::{RouteFile, RouteKind, RouteSummary};
@@ -441,18 +440,11 @@ fn notes(written: usize, paths: usize, sampler: &Sampler, beside: Option<&Beside
     }
     let scoring = sampler.scoring();
     if !scoring.independent {
-        notes.push(match sampler.representation().kind() {
-            Kind::Cartesian => format!(
-                "the paths are scored on {}, estimated from the run that gave the model its \
-                 training data: not an independent estimate",
-                scoring.description
-            ),
-            _ => format!(
-                "the paths are scored on {}, which also guided them: the score is not \
-                 independent",
-                scoring.description
-            ),
-        });
+        notes.push(
+            sampler
+                .representation()
+                .dependent_score_note(&scoring.description),
+        );
     }
     if let Some(b) = beside {
         notes.push(b.verdict.clone());
