@@ -12,7 +12,6 @@ use super::sample::Summary;
 use super::write_json;
 use crate::atomic::Staged;
 use crate::error::{Error, Result};
-use crate::molecule::chfl;
 use crate::output::{plot, table};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
@@ -233,7 +232,7 @@ fn run_frames(dir: &Path) -> Result<Frames> {
     }
     let mut frames = Vec::new();
     for (k, file) in files {
-        for (f, x) in read_frames(&system, &file)?.into_iter().enumerate() {
+        for (f, x) in system.read_frames(&file)?.into_iter().enumerate() {
             frames.push((k, f, x));
         }
     }
@@ -252,63 +251,6 @@ fn run_frames(dir: &Path) -> Result<Frames> {
         frames,
         saddle: Some(saddle),
     })
-}
-
-/// The frames of `file`: a molecule's structures (checked against its topology, nm), or a
-/// surface's points (a DCD of pseudo-atoms as `tps sample` writes, or a CSV with a header).
-fn read_frames(system: &System, file: &Path) -> Result<Vec<Vec<f64>>> {
-    if let Some(m) = &system.molecule {
-        let s = chfl::read(file, &m.molecule.topology)?;
-        if let Some(w) = s.warnings.first() {
-            return Err(Error::Invalid(w.clone()));
-        }
-        return Ok(s
-            .frames
-            .into_iter()
-            .map(|f| f.into_iter().flatten().collect())
-            .collect());
-    }
-    let dim = system.file.dim();
-    let is_csv = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let points: Vec<Vec<f64>> = if is_csv {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-        text.lines()
-            .skip(1)
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(k, l)| {
-                let v: Vec<f64> = l
-                    .split(',')
-                    .map(|c| c.trim().parse::<f64>())
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|_| {
-                        Error::parse(file, format!("line {}: `{l}` is not numbers", k + 2))
-                    })?;
-                if v.len() != dim || v.iter().any(|x| !x.is_finite()) {
-                    return Err(Error::parse(
-                        file,
-                        format!(
-                            "line {}: {} number(s); expected {dim} finite",
-                            k + 2,
-                            v.len()
-                        ),
-                    ));
-                }
-                Ok(v)
-            })
-            .collect::<Result<_>>()?
-    } else {
-        crate::output::trajectory::read_positions(file)?
-            .into_iter()
-            .map(|p| p[..dim.min(p.len())].to_vec())
-            .collect()
-    };
-    if points.is_empty() {
-        return Err(Error::parse(file, "holds no frame"));
-    }
-    Ok(points)
 }
 
 /// Runs `tps committor`; returns the report and the output directory.
@@ -412,7 +354,8 @@ impl CommittorOptions {
         };
         let system = System::load(system)?;
         super::check_states(&system.file, from, to)?;
-        let frames = read_frames(&system, file)?
+        let frames = system
+            .read_frames(file)?
             .into_iter()
             .enumerate()
             .map(|(f, x)| (0, f, x))

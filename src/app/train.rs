@@ -50,13 +50,7 @@ pub fn run(
     // cannot be written.
     crate::compute::device(backend, crate::compute::Precision::F32)?;
     let model_path = file.model_path();
-    let mut targets = vec![model_path.clone()];
-    if let Some(m) = &file.molecule {
-        targets.push(m.free_energy.clone());
-        targets.push(m.relaxed_map_file());
-        targets.push(m.check_surface());
-    }
-    for t in &targets {
+    for t in &file.training_outputs() {
         check_writable(t.parent().unwrap_or(Path::new(".")))?;
         if t.exists() && !t.is_file() {
             return Err(crate::error::Error::Invalid(format!(

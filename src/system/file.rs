@@ -475,6 +475,19 @@ impl SystemFile {
         self.model.path.clone().expect("anchored on load")
     }
 
+    /// Every file `tps train` writes: the model and, for a molecule, its surfaces.
+    pub fn training_outputs(&self) -> Vec<PathBuf> {
+        let mut out = vec![self.model_path()];
+        if let Some(m) = &self.molecule {
+            out.extend([
+                m.free_energy.clone(),
+                m.relaxed_map_file(),
+                m.check_surface(),
+            ]);
+        }
+        out
+    }
+
     /// Coordinates of a named state, or an error listing the known ones.
     pub fn state(&self, name: &str) -> Result<&[f64]> {
         self.states.get(name).map(Vec::as_slice).ok_or_else(|| {

@@ -5,6 +5,7 @@
 
 mod engine_checks;
 pub mod file;
+mod frames;
 pub mod model;
 pub mod presentation;
 pub mod surfaces;
@@ -94,6 +95,8 @@ pub struct ScoringSurface<'a> {
     pub description: String,
     /// Whether it is exact or estimated independently of the surface that guides.
     pub independent: bool,
+    /// Whether it is the very surface that guides (its reference is the guide's).
+    pub guides: bool,
     /// The file it was read from, if any.
     pub file: Option<PathBuf>,
 }
@@ -300,6 +303,15 @@ impl System {
         }
     }
 
+    /// A molecule's relaxed potential-energy map, where `tps train` made it (`None` for a
+    /// surface).
+    pub fn relaxed_map(&self) -> Result<Option<&Tabulated>> {
+        match &self.molecule {
+            Some(m) => m.relaxed_map(),
+            None => Ok(None),
+        }
+    }
+
     /// The surface paths are scored on, in the system's coordinates: an independent estimate
     /// where one exists (a molecule's second free-energy surface), else the system's own.
     pub fn scoring_surface(&self) -> Result<ScoringSurface<'_>> {
@@ -313,6 +325,7 @@ impl System {
                         config.check_surface().display()
                     ),
                     independent: true,
+                    guides: false,
                     file: Some(config.check_surface()),
                 },
                 None => ScoringSurface {
@@ -324,6 +337,7 @@ impl System {
                         config.check_surface().display()
                     ),
                     independent: false,
+                    guides: true,
                     file: Some(config.free_energy.clone()),
                 },
             },
@@ -337,6 +351,7 @@ impl System {
                     _ => "the analytic surface itself (exact)".into(),
                 },
                 independent: true,
+                guides: true,
                 file: None,
             },
         })

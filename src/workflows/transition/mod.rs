@@ -217,13 +217,10 @@ impl<'a> Sampler<'a> {
         let representation = system.representation()?;
         let endpoints = representation.endpoints(from, to)?;
         let t = Instant::now();
-        let relaxed = match &system.molecule {
-            Some(m) => m.relaxed_map()?,
-            None => None,
-        };
+        let relaxed = system.relaxed_map()?;
         let reference = reference_on(system.surface()?, system, from, to, relaxed)?;
         let scoring = system.scoring_surface()?;
-        let scoring_reference = if scoring.independent && system.molecule.is_some() {
+        let scoring_reference = if !scoring.guides {
             Some(reference_on(scoring.surface, system, from, to, relaxed)?)
         } else {
             None
