@@ -16,7 +16,7 @@ use crate::output::{plot, table};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::system::System;
-use crate::workflows::committor::{Committor, Histogram, Judge, ShotSettings, variables};
+use crate::workflows::committor::{Committor, Histogram, ShotJudge, ShotSettings, variables};
 use crate::workflows::transition::Shard;
 
 /// Which frames of a run are shot from.
@@ -263,7 +263,7 @@ pub fn run(
     let frames = options.frames()?;
     let select = options.selection()?;
     let system = &frames.system;
-    let judge = Judge::new(system, &frames.from, &frames.to, options.settings)?;
+    let judge = ShotJudge::new(system, &frames.from, &frames.to, options.settings)?;
     let surface = judge.scoring();
     let all = pick(&frames, select, system, surface);
     let range = options.shard.map_or(0..all.len(), |s| s.range(all.len()));

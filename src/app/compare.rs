@@ -19,7 +19,7 @@ use crate::provenance::Provenance;
 use crate::reference::Reference;
 use crate::route::RouteKind;
 use crate::system::System;
-use crate::workflows::committor::{Judge, ShotSettings};
+use crate::workflows::committor::{ShotJudge, ShotSettings};
 use crate::workflows::transition::Sampler;
 use crate::workflows::transition::compare::{self, RouteRow};
 
@@ -270,11 +270,11 @@ fn same_values(a: &dyn Potential, b: &dyn Potential, domain: &[[f64; 2]]) -> boo
 }
 
 /// The committor's judge of `system`'s routes, when `--committor` asks for one.
-fn judge_of<'a>(system: &'a System, options: &CompareOptions) -> Result<Option<Judge<'a>>> {
+fn judge_of<'a>(system: &'a System, options: &CompareOptions) -> Result<Option<ShotJudge<'a>>> {
     let o = &options.sample;
     options
         .committor
-        .map(|settings| Judge::new(system, &o.from, &o.to, settings))
+        .map(|settings| ShotJudge::new(system, &o.from, &o.to, settings))
         .transpose()
 }
 

@@ -451,7 +451,7 @@ fn draw(
     let mep: Vec<Vec<f64>> = read_mep(&parts[0].dir.join("mep.csv"))?;
     let scoring = system.scoring_surface()?;
     let route = merged.route.route.to_string();
-    let context = figures::Context {
+    let context = figures::FigureContext {
         system,
         surface: scoring.surface,
         mep: &mep,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BOLTZMANN, Constraints, LangevinParams, MetadynamicsParams};
+use super::{BOLTZMANN, LangevinParams, MetadynamicsParams, RigidBonds};
 
 /// The `[md]` section: Langevin dynamics of a molecule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,7 +16,7 @@ pub struct MdConfig {
     /// Time step, ps (1 fs without constraints, 2 fs with `constraints = "h-bonds"`).
     pub timestep: f64,
     /// Rigid bonds.
-    pub constraints: Constraints,
+    pub constraints: RigidBonds,
     /// Steps per walker.
     pub steps: u64,
     /// Independent walkers (run in parallel; they share a metadynamics bias).
@@ -31,7 +31,7 @@ impl Default for MdConfig {
             temperature: 300.0,
             friction: 1.0,
             timestep: 0.001,
-            constraints: Constraints::None,
+            constraints: RigidBonds::None,
             steps: 100_000,
             walkers: 2,
             report_every: 500,

@@ -221,12 +221,12 @@ fn route_in_model_space(
 }
 
 /// The energy-aware spacetime geodesic: the default route.
-pub struct EnergyAware;
+pub struct EnergyAwareGeodesic;
 
 /// The paper's plain geodesic: no constraint.
 pub struct Plain;
 
-impl Route for EnergyAware {
+impl Route for EnergyAwareGeodesic {
     fn kind(&self) -> RouteKind {
         RouteKind::Geodesic
     }

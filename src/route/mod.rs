@@ -35,7 +35,7 @@ pub use crate::walkers::RouteKind;
 /// The implementation of the route of `kind`.
 pub fn implementation(kind: RouteKind) -> Box<dyn Route> {
     match kind {
-        RouteKind::Geodesic => Box::new(geodesic::EnergyAware),
+        RouteKind::Geodesic => Box::new(geodesic::EnergyAwareGeodesic),
         RouteKind::Plain => Box::new(geodesic::Plain),
         RouteKind::Reference => Box::new(reference::ReferenceRoute),
         RouteKind::Learned => Box::new(learned::Learned),

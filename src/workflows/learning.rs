@@ -22,7 +22,7 @@ use crate::system::presentation::SurfaceKind;
 use crate::system::{MolecularSystem, System};
 
 /// Training samples and what they cost.
-struct Samples {
+struct TrainingSamples {
     points: Vec<Vec<f64>>,
     energy_evaluations: u64,
     swap_acceptance: Vec<f64>,
@@ -289,7 +289,7 @@ fn reweight_to_tilt(
 /// (surface hash and tilt as given), and its final loss (mean of the last 100 steps).
 fn trained_model(
     system: &System,
-    samples: &Samples,
+    samples: &TrainingSamples,
     seed: u64,
     backend: Backend,
     progress: &dyn Progress,
@@ -419,9 +419,9 @@ fn training_samples(
     potential: &dyn Potential,
     seed: u64,
     progress: &dyn Progress,
-) -> Samples {
+) -> TrainingSamples {
     match external {
-        Some(w) => Samples {
+        Some(w) => TrainingSamples {
             points: data::resample(w, w.points.len(), seed),
             energy_evaluations: 0,
             swap_acceptance: Vec::new(),
@@ -437,7 +437,7 @@ fn training_samples(
                 seed,
                 &|n| progress.add(n),
             );
-            Samples {
+            TrainingSamples {
                 points: r.points,
                 energy_evaluations: r.energy_evaluations,
                 swap_acceptance: r.swap_acceptance,

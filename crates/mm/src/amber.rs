@@ -285,11 +285,11 @@ impl LennardJones {
 
 /// Torsions, the scaled 1-4 pairs they define, and those pairs' atoms (excluded from the
 /// regular pairs).
-type Dihedrals = (Vec<Torsion>, Vec<Pair>, HashSet<(usize, usize)>);
+type DihedralTerms = (Vec<Torsion>, Vec<Pair>, HashSet<(usize, usize)>);
 
 /// Torsions and the scaled 1-4 pairs they define (each pair once, with the first dihedral's
 /// `SCEE`/`SCNB`, as OpenMM does).
-fn torsions(ix: &Indices, charges: &[f64], lj: &LennardJones) -> Result<Dihedrals> {
+fn torsions(ix: &Indices, charges: &[f64], lj: &LennardJones) -> Result<DihedralTerms> {
     let p = ix.p;
     let (k, n, phase) = (
         p.floats("DIHEDRAL_FORCE_CONSTANT")?,

@@ -34,7 +34,7 @@ pub struct State {
 /// Which bonds are rigid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Constraints {
+pub enum RigidBonds {
     /// Every bond flexible (1 fs steps).
     #[default]
     None,
@@ -111,13 +111,13 @@ impl Langevin {
     /// one place where they take effect.
     pub fn for_molecule(
         params: &LangevinParams,
-        constraints: Constraints,
+        constraints: RigidBonds,
         ff: &ForceField,
         masses: &[f64],
         seed: u64,
     ) -> Self {
         let mut integrator = Self::new(params, masses, seed);
-        if constraints == Constraints::HBonds {
+        if constraints == RigidBonds::HBonds {
             integrator.constraints = ff
                 .bonds
                 .iter()

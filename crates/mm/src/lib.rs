@@ -55,7 +55,7 @@ pub mod units;
 mod vector;
 
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
-pub use dynamics::{Bias, Constraints, Langevin, LangevinParams, State};
+pub use dynamics::{Bias, Langevin, LangevinParams, RigidBonds, State};
 pub use error::{Error, Result};
 pub use forcefield::{Energies, ForceField, Term};
 pub use metadynamics::MetadynamicsParams;

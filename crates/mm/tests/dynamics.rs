@@ -200,7 +200,7 @@ fn constrained_temperature(dt: f64) -> (f64, f64) {
     assert_eq!(rigid.len(), 12);
     let config = langevin(300.0, 5.0, dt);
     let mut integrator =
-        Langevin::for_molecule(&config, tps_mm::Constraints::HBonds, &ff, &top.masses, 3);
+        Langevin::for_molecule(&config, tps_mm::RigidBonds::HBonds, &ff, &top.masses, 3);
     assert_eq!(integrator.constraint_count(), rigid.len());
     let mut state = State {
         positions: x,

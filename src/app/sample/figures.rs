@@ -73,7 +73,7 @@ impl Drawing {
 }
 
 /// What else the figures need.
-pub struct Context<'a> {
+pub struct FigureContext<'a> {
     /// The system.
     pub system: &'a System,
     /// The surface the paths are judged on (the map drawn).
@@ -87,7 +87,7 @@ pub struct Context<'a> {
 }
 
 /// The paths over the surface (2-D systems).
-pub fn surface(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
+pub fn surface(path: &Path, c: &FigureContext, d: &Drawing) -> Result<()> {
     let system = c.system;
     let (from, to, route, total) = c.title;
     let mut curves: Vec<Curve> = d
@@ -185,7 +185,7 @@ pub fn reference_lines(r: &Reference, unit: &str) -> Vec<plot::Line> {
 }
 
 /// The energy along the paths against the references.
-pub fn profiles(path: &Path, c: &Context, d: &Drawing) -> Result<()> {
+pub fn profiles(path: &Path, c: &FigureContext, d: &Drawing) -> Result<()> {
     let system = c.system;
     let refs = reference_lines(c.reference, system.energy_unit());
     plot::energy_profiles(

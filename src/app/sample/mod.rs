@@ -133,7 +133,7 @@ impl SampleOptions {
 
 /// Energy evaluations spent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Evaluations {
+pub struct SummaryEvaluations {
     /// This run's: walkers, route and scoring.
     #[serde(flatten)]
     pub run: transition::Evaluations,
@@ -155,7 +155,7 @@ pub struct TrainingData {
 
 /// Wall times in seconds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WallTimes {
+pub struct SummaryWallTimes {
     /// The stages of the computation.
     #[serde(flatten)]
     pub stages: transition::WallTimes,
@@ -171,7 +171,7 @@ pub struct WallTimes {
 
 /// The annealed-Langevin restraint in data units, next to the paper's convention.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Restraint {
+pub struct RestraintSummary {
     /// `e^λ_max / s²` per squared data unit: what every route's walkers feel at the ends.
     pub stiffness_at_ends: f64,
     /// `e^λ_max`: the paper's stiffness on unscaled data (`s = 1`).
@@ -182,7 +182,7 @@ pub struct Restraint {
     pub width_at_ends: f64,
 }
 
-impl Restraint {
+impl RestraintSummary {
     /// The restraint at `λ_max` on data of scale `s`.
     fn at_ends(lambda_max: f64, s: f64) -> Self {
         Self {
@@ -227,7 +227,7 @@ pub struct Summary {
     /// Whether that surface is exact or independent of the one that guided.
     pub scoring_independent: bool,
     /// The restraint.
-    pub restraint: Restraint,
+    pub restraint: RestraintSummary,
     /// Statistics of the paths on the scoring surface.
     pub path_results: PathStatistics,
     /// Per-path maxima on the guiding surface, when it is not the scoring one.
@@ -243,13 +243,13 @@ pub struct Summary {
     /// Things to know.
     pub notes: Vec<String>,
     /// Energy evaluations spent.
-    pub evaluations: Evaluations,
+    pub evaluations: SummaryEvaluations,
     /// Molecules in the variables: the back-mapped all-atom movies.
     pub molecule: Option<AllAtomSummary>,
     /// Cartesian molecules: the all-atom paths, judged in the field's metrics.
     pub all_atom_paths: Option<CartesianSummary>,
     /// Wall time, s.
-    pub wall_seconds: WallTimes,
+    pub wall_seconds: SummaryWallTimes,
     /// Command, configuration, seed and inputs.
     pub provenance: Provenance,
     /// Files written, relative to the output directory.
@@ -340,7 +340,7 @@ pub fn run(
         route: sampled.route.clone(),
         scored_on: scoring.description.clone(),
         scoring_independent: scoring.independent,
-        restraint: Restraint::at_ends(lm, s),
+        restraint: RestraintSummary::at_ends(lm, s),
         path_results: sampled.statistics.clone(),
         on_guiding_surface: sampled.on_guiding_surface.clone(),
         reference: sampler.reference().clone(),
@@ -349,7 +349,7 @@ pub fn run(
         reference_route_beside: beside,
         warnings: sampled.warnings.clone(),
         notes,
-        evaluations: Evaluations {
+        evaluations: SummaryEvaluations {
             run: sampled.evaluations.clone(),
             training_data: loaded.metadata.as_ref().map(|m| TrainingData {
                 surface_evaluations: m.sampling_evaluations,
@@ -359,7 +359,7 @@ pub fn run(
         },
         molecule: sampled.backmap.clone(),
         all_atom_paths: sampled.cartesian.clone(),
-        wall_seconds: WallTimes {
+        wall_seconds: SummaryWallTimes {
             stages: sampled.wall_seconds.clone(),
             reference: sampler.reference_seconds(),
             reference_route_beside: beside_seconds,
@@ -467,7 +467,7 @@ fn draw(
 ) -> Result<Vec<String>> {
     let route = sampled.route.route.to_string();
     let (from, to) = sampler.states();
-    let context = figures::Context {
+    let context = figures::FigureContext {
         system,
         surface: sampler.scoring().surface,
         mep: &sampler.reference().mep,

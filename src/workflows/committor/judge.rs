@@ -55,7 +55,7 @@ impl ShotSettings {
 }
 
 /// A system's cores, dynamics and time limit between two of its states.
-pub struct Judge<'a> {
+pub struct ShotJudge<'a> {
     system: &'a System,
     scoring: &'a dyn Potential,
     cores: BasinCores<'a>,
@@ -71,7 +71,7 @@ pub struct Judge<'a> {
     pub cores_description: String,
 }
 
-impl<'a> Judge<'a> {
+impl<'a> ShotJudge<'a> {
     /// The judge of `system` between `from` and `to`.
     pub fn new(system: &'a System, from: &str, to: &str, settings: ShotSettings) -> Result<Self> {
         let scoring = system.scoring_surface()?;

@@ -11,7 +11,7 @@
 mod judge;
 
 pub use judge::{
-    DEFAULT_CORE_KT, DEFAULT_SHOTS, Judge, MOLECULE_MAX_PS, SURFACE_MAX_STEPS, ShotSettings,
+    DEFAULT_CORE_KT, DEFAULT_SHOTS, MOLECULE_MAX_PS, SURFACE_MAX_STEPS, ShotJudge, ShotSettings,
     variables,
 };
 

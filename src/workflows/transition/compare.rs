@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{MeanStd, PathStatistics, Request, Sampled, Sampler};
 use crate::error::Result;
 use crate::route::RouteKind;
-use crate::workflows::committor::{Committor, Histogram, Judge};
+use crate::workflows::committor::{Committor, Histogram, ShotJudge};
 
 /// The model-free route run beside another, on the same seed and paths.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,7 +197,7 @@ impl TopsCommittor {
 
 /// The committors of the tops of `sampled`'s paths (each path's highest frame on the scoring
 /// surface, as its trajectory holds it), shot with `seed`.
-fn tops_committor(judge: &Judge, sampled: &Sampled, seed: u64) -> Vec<Committor> {
+fn tops_committor(judge: &ShotJudge, sampled: &Sampled, seed: u64) -> Vec<Committor> {
     let tops: Vec<Vec<f64>> = sampled
         .structures()
         .into_iter()
@@ -214,7 +214,7 @@ pub fn compare(
     routes: &[RouteKind],
     seeds: &[u64],
     base: &Request,
-    judge: Option<&Judge>,
+    judge: Option<&ShotJudge>,
     mut progress: impl FnMut(RouteKind, u64),
 ) -> Result<Vec<RouteRow>> {
     routes
