@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BOLTZMANN, LangevinParams, MetadynamicsParams, RigidBonds};
+use super::{LangevinParams, MetadynamicsParams, RigidBonds};
 
 /// The `[md]` section: Langevin dynamics of a molecule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +42,7 @@ impl Default for MdConfig {
 impl MdConfig {
     /// Thermal energy k_B T, kJ/mol.
     pub fn kt(&self) -> f64 {
-        BOLTZMANN * self.temperature
+        self.langevin().kt()
     }
 
     /// The integrator's parameters.

@@ -16,7 +16,7 @@ pub mod neb;
 pub mod simulation;
 
 pub use cv::{DihedralRestraints, DihedralSpec, Dihedrals};
-pub use dynamics::{BOLTZMANN, Bias, Langevin, LangevinParams, RigidBonds, State};
+pub use dynamics::{Bias, Langevin, LangevinParams, RigidBonds, State};
 pub use forcefield::{Energies, ForceField, Term};
 pub use load::{Coordinates, ForceFieldPotential, Molecule, MoleculeConfig, Solvent};
 pub use md_sections::{MdConfig, MetadynamicsConfig};
