@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::barrier::{grid_minimax, minimum_energy_path};
 use crate::error::{Error, Result};
-use crate::molecule::backmap::relaxed_energies;
 use crate::potential::{Counting, Potential, Tabulated};
-use crate::system::{MolecularSystem, System};
+use crate::system::System;
 
 /// The reference barrier between two states.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,13 +74,13 @@ pub fn reference_on(
     let counting = Counting::new(surface);
     let potential: &dyn Potential = &counting;
     let (mep, minimax) = mep_on(potential, &system.file.domain(), cfg, a, b)?;
-    let (relaxed_barrier, relaxed_grid) = match (&system.molecule, relaxed) {
-        (Some(m), Some(map)) => (
-            Some(barrier_on_relaxed_map(m, map, from, a, b)?),
-            Some(map.shape().0),
-        ),
-        _ => (None, None),
+    let relaxed_barrier = match relaxed {
+        Some(map) => system.relaxed_barrier(map, from, a, b)?,
+        None => None,
     };
+    let relaxed_grid = relaxed
+        .filter(|_| relaxed_barrier.is_some())
+        .map(|m| m.shape().0);
     Ok(Reference {
         saddle: mep.saddle.clone(),
         saddle_energy: mep.saddle_energy,
@@ -130,45 +129,6 @@ pub fn mep_on(
         minimum_energy_path(potential, &initial, cfg.images, 20_000)?,
         minimax,
     ))
-}
-
-/// Grid points per variable of the relaxed map `tps train` computes.
-pub const RELAXED_MAP_GRID: usize = 36;
-
-/// The relaxed (adiabatic) potential-energy map of a molecule over its two variables,
-/// relaxed from the energy minimum of `state`'s basin; `progress` is called after each row.
-pub fn relaxed_map(
-    molecular: &MolecularSystem,
-    state: &str,
-    at: &[f64],
-    progress: &(dyn Fn() + Sync),
-) -> Tabulated {
-    let m = &molecular.molecule;
-    let start = molecular.minimum(state, at);
-    let values = relaxed_energies(&m.forcefield, &m.cv, &start, RELAXED_MAP_GRID, progress);
-    Tabulated::periodic_angles(values, RELAXED_MAP_GRID)
-}
-
-/// Barrier from `a` to `b` on a relaxed map: the grid minimax of its interpolant minus the
-/// energy of the minimum in `a`'s basin.
-pub fn barrier_on_relaxed_map(
-    molecular: &MolecularSystem,
-    map: &Tabulated,
-    from: &str,
-    a: &[f64],
-    b: &[f64],
-) -> Result<f64> {
-    let n = map.shape().0;
-    let domain = [[-std::f64::consts::PI, std::f64::consts::PI]; 2];
-    let m = grid_minimax(map, &domain, 4 * n, a, b)?;
-    let start = molecular.minimum(from, a);
-    let mut forces = vec![[0.0; 3]; start.len()];
-    let e_start = molecular
-        .molecule
-        .forcefield
-        .compute(&start, &mut forces)
-        .total();
-    Ok(m.barrier - e_start)
 }
 
 /// A state's basin on a free-energy surface.

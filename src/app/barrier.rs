@@ -10,7 +10,7 @@ use crate::atomic::Staged;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::provenance::Provenance;
-use crate::reference::{RELAXED_MAP_GRID, Reference, reference, relaxed_map};
+use crate::reference::{Reference, reference};
 use crate::system::System;
 use crate::system::presentation::SurfaceKind;
 
@@ -41,18 +41,11 @@ pub fn run(
 ) -> Result<(BarrierReport, PathBuf)> {
     let system = System::load(path)?;
     super::check_states(&system.file, from, to)?;
-    let a = system.file.state(from)?;
     let dir = out_root
         .join(&system.file.name)
         .join(format!("barrier-{from}-{to}"));
     let staged = Staged::new(&dir)?;
-    let relaxed = match &system.molecule {
-        Some(m) => {
-            progress.stage("relaxed map", RELAXED_MAP_GRID as u64);
-            Some(relaxed_map(m, from, a, &|| progress.add(1)))
-        }
-        None => None,
-    };
+    let relaxed = system.compute_relaxed_map(from, progress)?;
     let reference = reference(&system, from, to, relaxed.as_ref())?;
     super::write_mep(staged.path(), &system.file.coordinate_names(), &reference)?;
     if let Some(map) = &relaxed {

@@ -16,7 +16,7 @@ use crate::output::{plot, table};
 use crate::progress::Progress;
 use crate::provenance::Provenance;
 use crate::system::System;
-use crate::workflows::committor::{Committor, Histogram, ShotJudge, ShotSettings, variables};
+use crate::workflows::committor::{Committor, Histogram, ShotJudge, ShotSettings};
 use crate::workflows::transition::Shard;
 
 /// Which frames of a run are shot from.
@@ -517,11 +517,11 @@ fn pick(
         by_path.entry(*p).or_default().push(k);
     }
     // Each frame's score and distance to the saddle once, not once per comparison.
-    let energy = |k: usize| surface.energy(&variables(system, &frames.frames[k].2));
+    let energy = |k: usize| surface.energy(&system.frame_variables(&frames.frames[k].2));
     let from_saddle = |k: usize| {
         let saddle = frames.saddle.as_deref().unwrap_or(&[]);
         surface
-            .displacement(&variables(system, &frames.frames[k].2), saddle)
+            .displacement(&system.frame_variables(&frames.frames[k].2), saddle)
             .iter()
             .map(|v| v * v)
             .sum::<f64>()

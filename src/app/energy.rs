@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::molecule::{Term, chfl};
 use crate::system::System;
 
@@ -11,13 +11,7 @@ use crate::system::System;
 /// warnings about the trajectory.
 pub fn run(system: &Path, trajectory: &Path) -> Result<(String, Vec<String>)> {
     let system = System::load(system)?;
-    let m = system.molecule.as_ref().ok_or_else(|| {
-        Error::Invalid(format!(
-            "{}: `tps energy` needs a system with a [molecule]",
-            system.path.display()
-        ))
-    })?;
-    let m = &m.molecule;
+    let m = &system.molecular("`tps energy`")?.molecule;
     let structures = chfl::read(trajectory, &m.topology)?;
     let names = Term::ALL.map(Term::name).join(",");
     let mut out = format!("frame,{names},total\n");

@@ -55,12 +55,7 @@ pub fn run(
 ) -> Result<(MdReport, PathBuf)> {
     let system = System::load(path)?;
     let file = &system.file;
-    let molecular = system.molecule.as_ref().ok_or_else(|| {
-        Error::Invalid(format!(
-            "{}: `tps md` needs a system with a [molecule]",
-            path.display()
-        ))
-    })?;
+    let molecular = system.molecular("`tps md`")?;
     let m = &molecular.molecule;
     let md = file.md();
     let steps = steps.unwrap_or(md.steps);

@@ -62,19 +62,11 @@ pub fn run(
     let learnt = learning::learn(&system, seed, backend, progress)?;
     // Publish together: the model names the surface it was trained on, so a mixed state after
     // a kill is refused by `tps sample` rather than used.
-    let mut files = Vec::new();
-    if let (Some(s), Some(m)) = (&learnt.surfaces, &file.molecule) {
-        if let Some(text) = &s.free_energy_text {
-            files.push((m.free_energy.clone(), text.clone().into_bytes()));
-        }
-        files.push((
-            m.relaxed_map_file(),
-            s.relaxed_map_text.clone().into_bytes(),
-        ));
-        if let Some(check) = &s.check_text {
-            files.push((m.check_surface(), check.clone().into_bytes()));
-        }
-    }
+    let mut files = learnt
+        .surfaces
+        .as_ref()
+        .map(|s| s.files())
+        .unwrap_or_default();
     let written: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
     files.push((model_path.clone(), learnt.model.clone()));
     atomic::write_together(&files)?;

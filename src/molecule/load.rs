@@ -140,6 +140,15 @@ pub struct Molecule {
 }
 
 impl Molecule {
+    /// Where the molecule is, in words: " in vacuum" or " with OBC2 implicit water".
+    pub fn medium(&self) -> &'static str {
+        if self.forcefield.is_solvated() {
+            " with OBC2 implicit water"
+        } else {
+            " in vacuum"
+        }
+    }
+
     /// Reads the prmtop and the coordinates (checked against it) and resolves the variables.
     pub fn load(config: &MoleculeConfig, file: &Path) -> Result<Self> {
         let prmtop = Prmtop::read(&config.prmtop)?;

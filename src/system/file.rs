@@ -189,6 +189,12 @@ impl SystemFile {
         }
         if let Some(d) = &self.data {
             c.require(self.molecule.is_some(), "data", "[data] needs a [molecule]")?;
+            c.require(
+                !self.is_cartesian(),
+                "data",
+                "a Cartesian molecule learns from its own metadynamics; [data] serves the \
+                 collective-variable representation",
+            )?;
             d.check(&c)?;
         }
         self.check_states(&c)?;

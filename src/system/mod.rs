@@ -8,6 +8,7 @@ pub mod file;
 mod frames;
 pub mod model;
 pub mod presentation;
+mod relaxed;
 pub mod surfaces;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use burn::tensor::Device;
 
 pub use file::{ModelSection, PotentialSpec, SystemFile};
 pub use model::LoadedDenoiser;
+pub use relaxed::RELAXED_MAP_GRID;
 
 use crate::error::{Error, Result};
 use crate::model::denoiser::GaussianMixture;
@@ -54,6 +56,15 @@ impl MolecularSystem {
         self.check_surface.get()
     }
 
+    /// Where its surfaces live: the files `tps train` publishes.
+    pub fn surface_paths(&self) -> SurfacePaths {
+        SurfacePaths {
+            free_energy: self.free_energy.path().to_path_buf(),
+            relaxed_map: self.relaxed_map.path().to_path_buf(),
+            check_surface: self.check_surface.path().to_path_buf(),
+        }
+    }
+
     /// The surface files read so far, with the SHA-256 of what was read.
     fn read_surfaces(&self) -> impl Iterator<Item = (&Path, &str)> {
         [&self.free_energy, &self.relaxed_map, &self.check_surface]
@@ -85,6 +96,17 @@ impl MolecularSystem {
             })
             .clone()
     }
+}
+
+/// The files of a molecule's surfaces.
+#[derive(Debug, Clone)]
+pub struct SurfacePaths {
+    /// The free-energy surface that guides.
+    pub free_energy: PathBuf,
+    /// The relaxed potential-energy map.
+    pub relaxed_map: PathBuf,
+    /// The independent free-energy surface that scores.
+    pub check_surface: PathBuf,
 }
 
 /// The surface paths are scored on.
@@ -259,6 +281,40 @@ impl System {
         match &self.cartesian_field {
             Some(p) => p.dim(),
             None => self.file.dim(),
+        }
+    }
+
+    /// The molecule, for commands that run its force field (`command` names them); a
+    /// surface is refused.
+    pub fn molecular(&self, command: &str) -> Result<&MolecularSystem> {
+        self.molecule.as_ref().ok_or_else(|| {
+            Error::Invalid(format!(
+                "{}: {command} needs a system with a [molecule]",
+                self.path.display()
+            ))
+        })
+    }
+
+    /// Refuses a system whose denoiser is exact (a Gaussian mixture): there is nothing to
+    /// train.
+    pub fn require_training(&self) -> Result<()> {
+        if self.is_exact() {
+            return Err(Error::Invalid(format!(
+                "{}: a Gaussian mixture uses its exact denoiser; there is nothing to train",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The variables of a frame (flattened positions for a molecule, a point otherwise).
+    pub fn frame_variables(&self, x: &[f64]) -> Vec<f64> {
+        match &self.molecule {
+            Some(m) => {
+                let p: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+                m.molecule.cv.values(&p)
+            }
+            None => x.to_vec(),
         }
     }
 

@@ -37,6 +37,16 @@ impl System {
         }
     }
 
+    /// What a map of paths is drawn on, for its title (a molecule's paths are drawn on the
+    /// surface that scores them; a surface's on itself, which goes without saying).
+    pub fn map_surface_note(&self) -> &'static str {
+        if self.molecule.is_some() {
+            " on the scoring free-energy surface"
+        } else {
+            ""
+        }
+    }
+
     /// The label of an axis in the surface's values, with their unit.
     pub fn energy_axis(&self) -> String {
         if self.molecule.is_some() {

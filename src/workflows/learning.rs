@@ -3,6 +3,7 @@
 //! replica exchange; and the diffusion model trained on them. Nothing is written here: the
 //! caller publishes model and surfaces together once everything succeeded.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -17,9 +18,9 @@ use crate::molecule::simulation;
 use crate::potential::{Potential, Tabulated, Tilted, WellTempered};
 use crate::progress::Progress;
 use crate::provenance::sha256;
-use crate::reference::{FreeEnergySummary, free_energy_summary, metadynamics_surface, relaxed_map};
+use crate::reference::{FreeEnergySummary, free_energy_summary, metadynamics_surface};
 use crate::system::presentation::SurfaceKind;
-use crate::system::{MolecularSystem, System};
+use crate::system::{MolecularSystem, SurfacePaths, System};
 
 /// Training samples and what they cost.
 struct TrainingSamples {
@@ -41,6 +42,28 @@ pub struct Surfaces {
     pub relaxed_map_text: String,
     /// The independent free-energy surface (its own metadynamics run) as text, if made.
     pub check_text: Option<String>,
+    /// The molecule's surface files, where they are published.
+    pub paths: SurfacePaths,
+}
+
+impl Surfaces {
+    /// The files `tps train` publishes beside the model: `(path, bytes)` of each surface it
+    /// made.
+    pub fn files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let p = &self.paths;
+        let mut files = Vec::new();
+        if let Some(text) = &self.free_energy_text {
+            files.push((p.free_energy.clone(), text.clone().into_bytes()));
+        }
+        files.push((
+            p.relaxed_map.clone(),
+            self.relaxed_map_text.clone().into_bytes(),
+        ));
+        if let Some(check) = &self.check_text {
+            files.push((p.check_surface.clone(), check.clone().into_bytes()));
+        }
+        files
+    }
 }
 
 /// A trained model ready to publish.
@@ -93,19 +116,14 @@ pub fn learn(
     progress: &dyn Progress,
 ) -> Result<Learnt> {
     let file = &system.file;
-    if system.is_exact() {
-        return Err(Error::Invalid(format!(
-            "{}: a Gaussian mixture uses its exact denoiser; there is nothing to train",
-            system.path.display()
-        )));
-    }
+    system.require_training()?;
     let t0 = Instant::now();
-    let mut external = external_frames(system)?;
     let MolecularData {
         surfaces,
+        frames: mut external,
         cartesian_run,
         frames_estimate,
-    } = molecular_data(system, external.as_ref(), seed, progress)?;
+    } = molecular_data(system, seed, progress)?;
     let surface_seconds = t0.elapsed().as_secs_f64();
     let potential: &dyn Potential = match &surfaces {
         Some(s) => &s.free_energy,
@@ -127,8 +145,8 @@ pub fn learn(
 
     let t1 = Instant::now();
     let mut atom_variables = None;
-    let populations = match (&cartesian_run, &surfaces, &system.molecule) {
-        (Some(run), Some(s), Some(m)) => {
+    let populations = match (&cartesian_run, &surfaces) {
+        (Some((m, run)), Some(s)) => {
             let w = cartesian_samples(system, m, run)?;
             let populations =
                 state_populations(system, &w.variables, &w.weighted.weights, &s.free_energy);
@@ -187,78 +205,66 @@ pub fn learn(
 }
 
 /// What a molecule's training stands on: its surfaces (from its own metadynamics, or from the
-/// frames of `[data]`), the metadynamics run of a Cartesian molecule (its frames are the data)
-/// and how well frames without a surface determine the one estimated from them.
-#[derive(Default)]
-struct MolecularData {
+/// frames of `[data]`), those frames, the metadynamics run of a Cartesian molecule (its frames
+/// are the data) and how well frames without a surface determine the one estimated from them.
+struct MolecularData<'a> {
     surfaces: Option<Surfaces>,
-    cartesian_run: Option<simulation::MdRun>,
+    frames: Option<Weighted>,
+    cartesian_run: Option<(&'a MolecularSystem, simulation::MdRun)>,
     frames_estimate: Option<FramesEstimate>,
 }
 
 /// The molecular data of `system` (nothing for a surface given in the file).
-fn molecular_data(
-    system: &System,
-    external: Option<&Weighted>,
+fn molecular_data<'a>(
+    system: &'a System,
     seed: u64,
     progress: &dyn Progress,
-) -> Result<MolecularData> {
+) -> Result<MolecularData<'a>> {
     let Some(m) = &system.molecule else {
-        return Ok(MolecularData::default());
+        return Ok(MolecularData {
+            surfaces: None,
+            frames: None,
+            cartesian_run: None,
+            frames_estimate: None,
+        });
     };
-    let mut data = match external {
+    let frames = external_frames(system, m)?;
+    let (mut surfaces, cartesian_run, frames_estimate) = match &frames {
         Some(w) => {
             let (s, estimate) = data_surfaces(system, m, w, progress)?;
-            MolecularData {
-                surfaces: Some(s),
-                cartesian_run: None,
-                frames_estimate: estimate,
-            }
+            (s, None, estimate)
         }
         None => {
             let (s, run) = molecular_surfaces(system, m, seed, progress)?;
-            MolecularData {
-                surfaces: Some(s),
-                cartesian_run: run,
-                frames_estimate: None,
-            }
+            (s, run.map(|r| (m, r)), None)
         }
     };
-    if let Some(s) = &mut data.surfaces {
-        s.check_text = check_surface(system, seed, progress)?;
-    }
-    Ok(data)
+    surfaces.check_text = check_surface(system, m, seed, progress)?;
+    Ok(MolecularData {
+        surfaces: Some(surfaces),
+        frames,
+        cartesian_run,
+        frames_estimate,
+    })
 }
 
-/// Frames from `[data]`, read and weighted (none without `[data]`); refused for a Cartesian
-/// molecule, which learns from its own metadynamics.
-fn external_frames(system: &System) -> Result<Option<Weighted>> {
-    let file = &system.file;
-    let external = match (&file.data, &system.molecule) {
-        (Some(d), Some(m)) => {
-            let w = data::read(d, &m.molecule, system.kt())?;
-            for warning in &w.warnings {
-                tracing::warn!("{warning}");
-            }
-            tracing::info!(
-                "{} frames from {} trajectories, {:.0} effective samples",
-                w.points.len(),
-                d.trajectories.len(),
-                w.effective_samples
-            );
-            Some(w)
-        }
-        _ => None,
+/// Frames from `[data]`, read and weighted (none without `[data]`; the system file's checks
+/// keep `[data]` to molecules in their variables).
+fn external_frames(system: &System, molecular: &MolecularSystem) -> Result<Option<Weighted>> {
+    let Some(d) = &system.file.data else {
+        return Ok(None);
     };
-    if file.is_cartesian() && external.is_some() {
-        return Err(Error::config(
-            &system.path,
-            "data",
-            "a Cartesian molecule learns from its own metadynamics; [data] serves the \
-             collective-variable representation",
-        ));
+    let w = data::read(d, &molecular.molecule, system.kt())?;
+    for warning in &w.warnings {
+        tracing::warn!("{warning}");
     }
-    Ok(external)
+    tracing::info!(
+        "{} frames from {} trajectories, {:.0} effective samples",
+        w.points.len(),
+        d.trajectories.len(),
+        w.effective_samples
+    );
+    Ok(Some(w))
 }
 
 /// `frames` reweighted in place to the ensemble tilted by `bias` over their variables
@@ -634,6 +640,7 @@ fn molecular_surfaces(
             summary,
             relaxed_map_text,
             check_text: None,
+            paths: molecular.surface_paths(),
         },
         cartesian.then_some(run),
     ))
@@ -678,8 +685,7 @@ fn relaxed_surface(
         .iter()
         .next()
         .expect("checked: two states");
-    progress.stage("relaxed map", crate::reference::RELAXED_MAP_GRID as u64);
-    let relaxed = relaxed_map(molecular, first, at, &|| progress.add(1));
+    let relaxed = molecular.compute_relaxed_map(first, at, progress);
     system.surface_text(&relaxed, SurfaceKind::RelaxedMap)
 }
 
@@ -758,6 +764,7 @@ fn data_surfaces(
         summary,
         relaxed_map_text,
         check_text: None,
+        paths: molecular.surface_paths(),
     };
     Ok((surfaces, estimate))
 }
@@ -849,8 +856,13 @@ pub const CHECK_SEED_OFFSET: u64 = 1_000_003;
 /// well-tempered metadynamics run with its own seed and length (`metadynamics.check_steps`,
 /// default half of `md.steps`), as text; `None` without `[metadynamics]` or with
 /// `check_steps = 0`.
-fn check_surface(system: &System, seed: u64, progress: &dyn Progress) -> Result<Option<String>> {
-    let (Some(molecular), Some(metad)) = (&system.molecule, &system.file.metadynamics) else {
+fn check_surface(
+    system: &System,
+    molecular: &MolecularSystem,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Option<String>> {
+    let Some(metad) = &system.file.metadynamics else {
         return Ok(None);
     };
     let md = system.file.md();

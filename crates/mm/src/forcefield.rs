@@ -291,6 +291,11 @@ impl ForceField {
         }
     }
 
+    /// Whether implicit solvent (OBC2) is part of the field.
+    pub fn is_solvated(&self) -> bool {
+        self.solvation.is_some()
+    }
+
     /// Energy and forces of the selected terms; `forces` is overwritten with `−∇E`.
     pub fn compute_terms(
         &self,

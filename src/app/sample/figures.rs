@@ -144,11 +144,7 @@ pub fn surface(path: &Path, c: &FigureContext, d: &Drawing) -> Result<()> {
             "{}: {from} → {to}, {} of {total} paths{}",
             system.file.name,
             d.paths.len(),
-            if system.molecule.is_some() {
-                " on the scoring free-energy surface"
-            } else {
-                ""
-            }
+            system.map_surface_note()
         ),
         (&a[0], &a[1]),
         domain[0],

@@ -77,8 +77,9 @@ fn path_rows(sampled: &Sampled) -> Vec<Vec<f64>> {
 fn trajectories(dir: &Path, system: &System, sampled: &Sampled) -> Result<Vec<String>> {
     let mut files = Vec::new();
     let first = sampled.indices.start;
-    match (&sampled.all_atom, &system.molecule) {
-        (Some(all), Some(m)) => {
+    match &sampled.all_atom {
+        Some(all) => {
+            let m = system.molecular("an all-atom movie")?;
             let writer = m.molecule.writer();
             let start = match all.frames.first() {
                 Some(f) => f[..1].to_vec(),
@@ -98,7 +99,7 @@ fn trajectories(dir: &Path, system: &System, sampled: &Sampled) -> Result<Vec<St
                 files.push(name);
             }
         }
-        _ => {
+        None => {
             let written: Vec<_> = sampled
                 .paths
                 .iter()

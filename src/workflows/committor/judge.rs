@@ -7,7 +7,6 @@ use super::{
     BasinCores, Committor, MoleculeShooter, Shooter, SurfaceShooter, committors as shoot_all,
 };
 use crate::error::{Error, Result};
-use crate::molecule::Solvent;
 use crate::potential::Potential;
 use crate::system::System;
 
@@ -92,10 +91,7 @@ impl<'a> ShotJudge<'a> {
         ) = match &system.molecule {
             Some(m) => {
                 let t = settings.max_time.unwrap_or(MOLECULE_MAX_PS);
-                let solvent = match system.file.molecule.as_ref().map(|c| c.solvent) {
-                    Some(Solvent::Obc2) => " with OBC2 implicit water",
-                    _ => " in vacuum",
-                };
+                let solvent = m.molecule.medium();
                 let dynamics = format!(
                     "Langevin (BAOAB) under the force field{solvent}, {} K, friction {} /ps, \
                          step {} ps, velocities from Maxwell–Boltzmann; no bias",
@@ -173,7 +169,7 @@ impl<'a> ShotJudge<'a> {
 
     /// The variables of a frame.
     pub fn variables(&self, x: &[f64]) -> Vec<f64> {
-        variables(self.system, x)
+        self.system.frame_variables(x)
     }
 
     /// The scoring surface, which the cores and a frame's score are on.
@@ -189,17 +185,5 @@ impl<'a> ShotJudge<'a> {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(k, _)| k)
-    }
-}
-
-/// The variables of a frame of `system` (flattened positions for a molecule, a point
-/// otherwise).
-pub fn variables(system: &System, x: &[f64]) -> Vec<f64> {
-    match &system.molecule {
-        Some(m) => {
-            let p: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
-            m.molecule.cv.values(&p)
-        }
-        None => x.to_vec(),
     }
 }

@@ -12,7 +12,6 @@ mod judge;
 
 pub use judge::{
     DEFAULT_CORE_KT, DEFAULT_SHOTS, MOLECULE_MAX_PS, SURFACE_MAX_STEPS, ShotJudge, ShotSettings,
-    variables,
 };
 
 use rand::{Rng, SeedableRng};
