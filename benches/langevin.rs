@@ -4,7 +4,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use tps::model::denoiser::Normalisation;
 use tps::potential::{MullerBrown, Potential, Tabulated};
-use tps::walkers::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
+use tps::system::TransitionConfig;
+use tps::walkers::{Dynamics, Guide, PathOptions, WalkerParams, annealed_langevin};
 
 fn torus() -> Tabulated {
     let n = 89;
@@ -23,10 +24,10 @@ fn torus() -> Tabulated {
 }
 
 fn bench(c: &mut Criterion) {
-    let config = TransitionConfig {
+    let config = WalkerParams {
         paths: 8,
         steps_per_point: 128,
-        ..TransitionConfig::default()
+        ..TransitionConfig::default().walkers()
     };
     let geodesic: Vec<Vec<f64>> = (0..128)
         .map(|i| {

@@ -34,8 +34,10 @@
 //! 4. the diffusion model: [`schedule`] (noise in log-SNR), [`model`] (denoisers, training,
 //!    model files);
 //! 5. geometry and dynamics: [`geometry`] (spacetime parameters, curves, geodesics,
-//!    distances), [`barrier`] (grid minimax, string method), [`walkers`] (annealed Langevin);
-//! 6. [`system`]: the system file and a loaded system (surfaces, molecule, model);
+//!    distances), [`barrier`] (grid minimax, string method), [`walkers`] (annealed Langevin,
+//!    plain parameters);
+//! 6. [`system`]: the system file (every section, the `[transition]` settings and the route
+//!    kind among them) and a loaded system (surfaces, molecule, relaxed map, model);
 //! 7. on a system: [`reference`](mod@reference) (what paths are judged against),
 //!    [`statistics`](mod@statistics) (paths judged against it), [`representation`]
 //!    (surface, variables, Cartesian), [`route`] (geodesic, plain, reference, learned);

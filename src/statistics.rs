@@ -67,7 +67,7 @@ pub fn walker_lag(
     potential: &dyn crate::potential::Potential,
     norm: &crate::model::denoiser::Normalisation,
     geodesic: &[Vec<f64>],
-    config: &crate::walkers::TransitionConfig,
+    walkers: &crate::walkers::WalkerParams,
 ) -> Option<f64> {
     let s = norm.scale;
     geodesic
@@ -76,8 +76,8 @@ pub fn walker_lag(
             let lambda = w[0][0].min(w[1][0]);
             let d = potential.displacement(&norm.centre(&w[0]), &norm.centre(&w[1]));
             let per_step =
-                d.iter().map(|v| v * v).sum::<f64>().sqrt() / config.steps_per_point as f64;
-            let relaxation = 2.0 * s * s / (config.step_size * lambda.exp());
+                d.iter().map(|v| v * v).sum::<f64>().sqrt() / walkers.steps_per_point as f64;
+            let relaxation = 2.0 * s * s / (walkers.step_size * lambda.exp());
             per_step * relaxation / (s * (-0.5 * lambda).exp())
         })
         .reduce(f64::max)

@@ -646,10 +646,10 @@ fn the_learned_route_never_calls_the_energy() {
     let Guidance::Score(score) = &plan.guidance else {
         panic!("the learned route is driven by the model's score")
     };
-    let config = tps::walkers::TransitionConfig {
+    let config = tps::walkers::WalkerParams {
         paths: 3,
         steps_per_point: 32,
-        ..system.file.transition.clone()
+        ..system.file.transition.walkers()
     };
     let judge = SurfaceJudge(&tps::potential::MullerBrown);
     let paths = annealed_langevin(

@@ -12,7 +12,7 @@ use tps::potential::{MixturePotential, MullerBrown, Potential};
 use tps::route::RouteKind;
 use tps::schedule;
 use tps::system::{System, SystemFile};
-use tps::walkers::{Dynamics, Guide, PathOptions, TransitionConfig, annealed_langevin};
+use tps::walkers::{Dynamics, Guide, PathOptions, WalkerParams, annealed_langevin};
 use tps::workflows::transition::{Request, Sampler};
 
 /// Two equal Gaussians on the x axis: by symmetry the minimum-energy path is the straight
@@ -86,12 +86,10 @@ fn the_reference_route_is_a_drag_along_the_straight_minimum_energy_path() {
             "{p:?} vs {q:?}"
         );
     }
-    let config = TransitionConfig {
-        lambda_max: 3.0,
+    let config = WalkerParams {
         steps_per_point: 16,
         step_size: 1e-3,
         paths: 4,
-        ..TransitionConfig::default()
     };
     let potential = system.surface().unwrap();
     let by_hand = annealed_langevin(

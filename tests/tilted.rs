@@ -210,10 +210,10 @@ fn the_learned_route_on_a_tilted_model_never_calls_the_energy(path: &str) {
     let Guidance::Score(score) = &plan.guidance else {
         panic!("the learned route is driven by the model's score")
     };
-    let config = tps::walkers::TransitionConfig {
+    let config = tps::walkers::WalkerParams {
         paths: 2,
         steps_per_point: 16,
-        ..system.file.transition.clone()
+        ..system.file.transition.walkers()
     };
     let paths = annealed_langevin(
         &Dynamics {

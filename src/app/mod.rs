@@ -271,15 +271,15 @@ pub fn recorded_system(provenance: &crate::provenance::Provenance, whose: &str) 
     Ok(system)
 }
 
-/// Checks a `--paths` override: at least 1, at most [`crate::walkers::MAX_PATHS`].
+/// Checks a `--paths` override: at least 1, at most [`crate::system::MAX_PATHS`].
 pub fn check_paths_flag(paths: Option<usize>) -> Result<()> {
     match paths {
         Some(0) => Err(crate::error::Error::Invalid(
             "--paths must be at least 1".into(),
         )),
-        Some(p) if p > crate::walkers::MAX_PATHS => Err(crate::error::Error::Invalid(format!(
+        Some(p) if p > crate::system::MAX_PATHS => Err(crate::error::Error::Invalid(format!(
             "--paths {p} is more than {} (split a larger run with --shard K/N)",
-            crate::walkers::MAX_PATHS
+            crate::system::MAX_PATHS
         ))),
         _ => Ok(()),
     }

@@ -16,8 +16,9 @@ use crate::molecule::{Dihedrals, Molecule};
 use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::statistics::MeanStd;
+use crate::system::TransitionConfig;
 use crate::system::{MolecularSystem, System};
-use crate::walkers::{CentreFit, Judge, Observer, TransitionConfig, TransitionPath};
+use crate::walkers::{CentreFit, Judge, Observer, TransitionPath};
 
 /// A molecule's Cartesian coordinates, superposed on heavy atoms onto the structure of
 /// `molecule.coordinates` (the model's frame).

@@ -19,10 +19,8 @@ use crate::error::Result;
 use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::statistics::PathStatistics;
-use crate::system::System;
-use crate::walkers::{
-    CentreFit, Judge, Near, Observer, PathOptions, TransitionConfig, TransitionPath,
-};
+use crate::system::{System, TransitionConfig};
+use crate::walkers::{CentreFit, Judge, Near, Observer, PathOptions, TransitionPath};
 
 /// The route a reference (model-free) method takes between the endpoints, data units.
 #[derive(Debug, Clone)]

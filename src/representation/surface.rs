@@ -6,7 +6,8 @@ use crate::error::Result;
 use crate::potential::Potential;
 use crate::reference::Reference;
 use crate::system::System;
-use crate::walkers::{Near, SurfaceJudge, TransitionConfig, TransitionPath};
+use crate::system::TransitionConfig;
+use crate::walkers::{Near, SurfaceJudge, TransitionPath};
 
 /// A surface's own coordinates.
 pub struct Surface<'a> {

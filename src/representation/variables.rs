@@ -14,8 +14,9 @@ use crate::molecule::backmap::backmap;
 use crate::molecule::cv::angle_distance;
 use crate::potential::Potential;
 use crate::reference::Reference;
+use crate::system::TransitionConfig;
 use crate::system::{MolecularSystem, System};
-use crate::walkers::{TransitionConfig, TransitionPath};
+use crate::walkers::TransitionPath;
 
 /// A molecule's collective variables: its free-energy surface walked as a surface is (the
 /// same endpoints, potential and reference route), with a molecule behind it.

@@ -30,7 +30,7 @@ use crate::representation::{ReferenceCurve, Representation};
 use crate::system::{LoadedDenoiser, System};
 use crate::walkers::BatchScore;
 
-pub use crate::walkers::RouteKind;
+pub use crate::system::RouteKind;
 
 /// The implementation of the route of `kind`.
 pub fn implementation(kind: RouteKind) -> Box<dyn Route> {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::TransitionConfig;
 use crate::barrier::BarrierConfig;
 use crate::data::DataConfig;
 use crate::data::replica_exchange::SamplingConfig;
@@ -17,7 +18,6 @@ use crate::model::denoiser::{MlpConfig, Network};
 use crate::model::training::TrainingConfig;
 use crate::molecule::{MdConfig, MetadynamicsConfig, MoleculeConfig};
 use crate::toml_file::{self, Checks, anchor};
-use crate::walkers::TransitionConfig;
 
 /// Which energy surface (systems without a `[molecule]`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -9,7 +9,9 @@ mod frames;
 pub mod model;
 pub mod presentation;
 mod relaxed;
+mod route_kind;
 pub mod surfaces;
+mod transition;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ use burn::tensor::Device;
 pub use file::{ModelSection, PotentialSpec, SystemFile};
 pub use model::LoadedDenoiser;
 pub use relaxed::RELAXED_MAP_GRID;
+pub use route_kind::RouteKind;
+pub use transition::{MAX_PATHS, TransitionConfig};
 
 use crate::error::{Error, Result};
 use crate::model::denoiser::GaussianMixture;

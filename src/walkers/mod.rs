@@ -16,73 +16,25 @@
 //! its noise from stream `p` of the seed whatever the guide, so routes compared on one seed
 //! feel the same noise.
 
-mod route_kind;
 mod walker;
 
 use rayon::prelude::*;
-pub use route_kind::RouteKind;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::denoiser::Normalisation;
 use crate::potential::Potential;
-use crate::toml_file::Checks;
 
-/// The `[transition]` section: annealed Langevin dynamics along the route.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TransitionConfig {
-    /// Log-SNR of the geodesic's endpoints, in model units (the restraint's width in data
-    /// units is `s·e^(−λ/2)`, `s` the model's normalisation scale).
-    pub lambda_max: f64,
+/// How the walkers move: K Langevin steps of size ds at each route point, and how many
+/// independent paths.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WalkerParams {
     /// Langevin steps K at each route point.
     pub steps_per_point: usize,
-    /// Langevin step size ds, squared data units (rad² for molecules in their variables, nm²
-    /// on all atoms).
+    /// Langevin step size ds, squared data units.
     pub step_size: f64,
     /// Independent paths.
     pub paths: usize,
-    /// Molecules: write an all-atom structure every this many Langevin frames (back-mapped
-    /// for paths in the variables).
-    pub backmap_every: usize,
-    /// The route the walkers follow (`geodesic`, `plain`, `reference` or `learned`).
-    pub route: RouteKind,
-    /// The energy-aware geodesic also starts from the reference minimum-energy path.
-    pub mep_start: bool,
-}
-
-impl Default for TransitionConfig {
-    fn default() -> Self {
-        Self {
-            lambda_max: 4.0,
-            steps_per_point: 128,
-            step_size: 4e-4,
-            paths: 8,
-            backmap_every: 64,
-            route: RouteKind::default(),
-            mep_start: true,
-        }
-    }
-}
-
-/// The most paths one run may ask for: each keeps its statistics in memory, and a count
-/// beyond this is a typo rather than a plan (split a larger job with `--shard`).
-pub const MAX_PATHS: usize = 1_000_000;
-
-impl TransitionConfig {
-    /// Checks every value.
-    pub fn check(&self, c: &Checks) -> Result<()> {
-        c.finite(self.lambda_max, "transition.lambda_max")?;
-        c.positive(self.step_size, "transition.step_size")?;
-        c.at_least(self.steps_per_point, 1, "transition.steps_per_point")?;
-        c.at_least(self.paths, 1, "transition.paths")?;
-        c.require(
-            self.paths <= MAX_PATHS,
-            "transition.paths",
-            &format!("must be at most {MAX_PATHS} (got {})", self.paths),
-        )?;
-        c.at_least(self.backmap_every, 1, "transition.backmap_every")
-    }
 }
 
 /// What stands for `∇U/kT` in the walkers' drift.
@@ -243,16 +195,16 @@ pub const MAX_STEP_STIFFNESS: f64 = 1.0;
 pub fn check_step_size(
     normalisation: &Normalisation,
     route: &[Vec<f64>],
-    config: &TransitionConfig,
+    params: &WalkerParams,
 ) -> Result<()> {
     let lambda = route.iter().map(|p| p[0]).fold(f64::NEG_INFINITY, f64::max);
     let stiffness = lambda.exp() / normalisation.scale.powi(2);
-    if config.step_size * stiffness > MAX_STEP_STIFFNESS {
+    if params.step_size * stiffness > MAX_STEP_STIFFNESS {
         return Err(Error::Invalid(format!(
             "transition.step_size = {} is too large for the restraint at λ = {lambda:.2} \
              (stiffness e^λ/s² = {stiffness:.4e} per squared data unit): the walkers would be \
              unstable; use step_size ≤ {:.3e} or a lower lambda_max",
-            config.step_size,
+            params.step_size,
             MAX_STEP_STIFFNESS / stiffness
         )));
     }
@@ -274,7 +226,7 @@ pub struct Dynamics<'a> {
     pub start: &'a [f64],
 }
 
-/// Runs `config.paths` independent paths; path `p` uses stream `p` of `seed`. A potential
+/// Runs `params.paths` independent paths; path `p` uses stream `p` of `seed`. A potential
 /// guide runs the paths in parallel; a learnt score steps them together, evaluating the
 /// model once per step for all of them.
 ///
@@ -282,29 +234,29 @@ pub struct Dynamics<'a> {
 /// energy and the guide has none, or if any path's energy becomes non-finite.
 pub fn annealed_langevin(
     dynamics: &Dynamics,
-    config: &TransitionConfig,
+    params: &WalkerParams,
     options: &PathOptions,
     seed: u64,
 ) -> Result<Vec<TransitionPath>> {
-    annealed_langevin_paths(dynamics, config, options, seed, 0..config.paths)
+    annealed_langevin_paths(dynamics, params, options, seed, 0..params.paths)
 }
 
-/// Runs only the paths `indices` of a run of `config.paths`: each is the path of that index in
+/// Runs only the paths `indices` of a run of `params.paths`: each is the path of that index in
 /// the whole run (its noise stream, its kept frames and profile), so that runs split into
 /// parts give the same paths.
 pub fn annealed_langevin_paths(
     dynamics: &Dynamics,
-    config: &TransitionConfig,
+    params: &WalkerParams,
     options: &PathOptions,
     seed: u64,
     indices: std::ops::Range<usize>,
 ) -> Result<Vec<TransitionPath>> {
-    check_step_size(dynamics.normalisation, dynamics.route, config)?;
+    check_step_size(dynamics.normalisation, dynamics.route, params)?;
     let paths = match dynamics.guide {
         Guide::Potential(potential) => indices
             .clone()
             .into_par_iter()
-            .map(|p| walker::run_one(potential, dynamics, config, options, seed, p))
+            .map(|p| walker::run_one(potential, dynamics, params, options, seed, p))
             .collect(),
         Guide::Score(score) => {
             if options.judge.is_none() {
@@ -314,7 +266,7 @@ pub fn annealed_langevin_paths(
                         .into(),
                 ));
             }
-            walker::run_together(score, dynamics, config, options, seed, indices.clone())?
+            walker::run_together(score, dynamics, params, options, seed, indices.clone())?
         }
     };
     if let Some((k, p)) = paths
@@ -326,7 +278,7 @@ pub fn annealed_langevin_paths(
         return Err(Error::NonFinite(format!(
             "annealed Langevin path {k} reached a non-finite energy (at frame {}): the walker \
              left the surface's finite region; reduce transition.step_size ({})",
-            p.max_at, config.step_size
+            p.max_at, params.step_size
         )));
     }
     Ok(paths)

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use super::{BatchScore, Dynamics, PathOptions, Restraint, TransitionConfig, TransitionPath};
+use super::{BatchScore, Dynamics, PathOptions, Restraint, TransitionPath, WalkerParams};
 use crate::error::Result;
 use crate::potential::Potential;
 
@@ -27,14 +27,14 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     fn new(
         dynamics: &Dynamics,
-        config: &TransitionConfig,
+        params: &WalkerParams,
         options: &'a PathOptions<'a>,
         seed: u64,
         p: usize,
     ) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(p as u64 + 1);
-        let count = dynamics.route.len() * config.steps_per_point + 1;
+        let count = dynamics.route.len() * params.steps_per_point + 1;
         let keep_energies = p < options.energies;
         let observed = vec![f64::NEG_INFINITY; options.observer.map_or(0, |o| o.count())];
         Self {
@@ -131,12 +131,12 @@ impl<'a> Walker<'a> {
 pub(super) fn run_one(
     potential: &dyn Potential,
     dynamics: &Dynamics,
-    config: &TransitionConfig,
+    params: &WalkerParams,
     options: &PathOptions,
     seed: u64,
     p: usize,
 ) -> TransitionPath {
-    let mut w = Walker::new(dynamics, config, options, seed, p);
+    let mut w = Walker::new(dynamics, params, options, seed, p);
     let dim = w.x.len();
     let (mut grad, mut pull) = (vec![0.0; dim], vec![0.0; dim]);
     let kt = dynamics.kt;
@@ -144,9 +144,9 @@ pub(super) fn run_one(
     w.record(Some(u));
     for theta in dynamics.route {
         let restraint = Restraint::at(dynamics.normalisation, theta, options.fit);
-        for _ in 0..config.steps_per_point {
+        for _ in 0..params.steps_per_point {
             grad.iter_mut().for_each(|g| *g /= kt);
-            w.step(&grad, &restraint, &mut pull, config.step_size);
+            w.step(&grad, &restraint, &mut pull, params.step_size);
             let u = potential.energy_gradient(&w.x, &mut grad);
             w.record(Some(u));
             if !u.is_finite() || w.failed() {
@@ -163,13 +163,13 @@ pub(super) fn run_one(
 pub(super) fn run_together(
     score: &dyn BatchScore,
     dynamics: &Dynamics,
-    config: &TransitionConfig,
+    params: &WalkerParams,
     options: &PathOptions,
     seed: u64,
     indices: std::ops::Range<usize>,
 ) -> Result<Vec<TransitionPath>> {
     let mut walkers: Vec<Walker> = indices
-        .map(|p| Walker::new(dynamics, config, options, seed, p))
+        .map(|p| Walker::new(dynamics, params, options, seed, p))
         .collect();
     let dim = dynamics.start.len();
     walkers.par_iter_mut().for_each(|w| w.record(None));
@@ -177,7 +177,7 @@ pub(super) fn run_together(
     let mut positions = vec![Vec::new(); walkers.len()];
     for theta in dynamics.route {
         let restraint = Restraint::at(dynamics.normalisation, theta, options.fit);
-        for _ in 0..config.steps_per_point {
+        for _ in 0..params.steps_per_point {
             for (x, w) in positions.iter_mut().zip(&walkers) {
                 x.clone_from(&w.x);
             }
@@ -189,7 +189,7 @@ pub(super) fn run_together(
                 .for_each(|(w, d)| {
                     d.iter_mut().for_each(|v| *v = -*v);
                     let mut pull = vec![0.0; dim];
-                    w.step(d, &restraint, &mut pull, config.step_size);
+                    w.step(d, &restraint, &mut pull, params.step_size);
                     w.record(None);
                 });
             if walkers.iter().all(Walker::failed) {

@@ -30,10 +30,8 @@ use crate::representation::{
     variables::{AllAtom, AllAtomSummary},
 };
 use crate::route::{Context, Guidance, Plan, RouteFile, RouteKind, RouteSummary};
-use crate::system::{LoadedDenoiser, ScoringSurface, System};
-use crate::walkers::{
-    Dynamics, Guide, TransitionConfig, TransitionPath, annealed_langevin_paths, restraint_centres,
-};
+use crate::system::{LoadedDenoiser, ScoringSurface, System, TransitionConfig};
+use crate::walkers::{Dynamics, Guide, TransitionPath, annealed_langevin_paths, restraint_centres};
 
 /// One run: a route, a seed, how many paths and which to keep.
 #[derive(Debug, Clone)]
@@ -364,8 +362,13 @@ impl<'a> Sampler<'a> {
         )?;
         let options = kit.options(request.keep_frames.min(config.paths));
         let dynamics = self.dynamics(&plan)?;
-        let paths =
-            annealed_langevin_paths(&dynamics, &config, &options, request.seed, indices.clone())?;
+        let paths = annealed_langevin_paths(
+            &dynamics,
+            &config.walkers(),
+            &options,
+            request.seed,
+            indices.clone(),
+        )?;
         let langevin_seconds = t1.elapsed().as_secs_f64();
         let frames: u64 = paths.iter().map(|p| p.frame_count as u64).sum();
         let evaluations = Evaluations {
@@ -482,7 +485,7 @@ impl<'a> Sampler<'a> {
     ) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Ok(potential) = self.representation.potential()
-            && let Some(lag) = walker_lag(potential, &self.normalisation, points, config)
+            && let Some(lag) = walker_lag(potential, &self.normalisation, points, &config.walkers())
             && lag > MAX_LAG
         {
             warnings.push(format!(
