@@ -182,7 +182,7 @@ pub struct CommittorShard {
 }
 
 /// Frames with their path and index.
-struct Frames {
+struct CandidateFrames {
     system: System,
     from: String,
     to: String,
@@ -194,7 +194,7 @@ struct Frames {
 }
 
 /// A finished run's frames and system.
-fn run_frames(dir: &Path) -> Result<Frames> {
+fn run_frames(dir: &Path) -> Result<CandidateFrames> {
     let path = dir.join("summary.json");
     if !path.is_file() {
         return Err(Error::Invalid(format!(
@@ -242,7 +242,7 @@ fn run_frames(dir: &Path) -> Result<Frames> {
         .unwrap_or(&summary.reference)
         .saddle
         .clone();
-    Ok(Frames {
+    Ok(CandidateFrames {
         source: format!("the run in {}", dir.display()),
         target: dir.join("committor"),
         from: summary.from,
@@ -342,7 +342,7 @@ pub fn run(
 
 impl CommittorOptions {
     /// The frames to shoot from: a run's, or a file's for a system.
-    fn frames(&self) -> Result<Frames> {
+    fn frames(&self) -> Result<CandidateFrames> {
         let (system, from, to, file) = match &self.source {
             Source::Run(dir) => return run_frames(dir),
             Source::Frames {
@@ -360,7 +360,7 @@ impl CommittorOptions {
             .enumerate()
             .map(|(f, x)| (0, f, x))
             .collect();
-        Ok(Frames {
+        Ok(CandidateFrames {
             source: file.display().to_string(),
             target: self
                 .out_root
@@ -507,7 +507,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(CommittorReport, PathBuf)> {
 
 /// The frames to shoot from (indices into `frames.frames`), path by path.
 fn pick(
-    frames: &Frames,
+    frames: &CandidateFrames,
     select: Select,
     system: &System,
     surface: &dyn crate::potential::Potential,

@@ -50,7 +50,7 @@ pub struct FrameSurface {
 /// The estimate on an `n × n` grid at thermal energy `kt`, free energies capped `cap_kt` kT
 /// above the minimum (regions the frames did not visit).
 pub fn estimate(data: &Weighted, n: usize, kt: f64, cap_kt: f64) -> FrameSurface {
-    let frames = Frames::new(data, n);
+    let frames = BinnedFrames::new(data, n);
     let fit = frames.fit(&vec![1.0; data.points.len()], kt);
     let bandwidth = BANDWIDTHS
         .iter()
@@ -79,7 +79,7 @@ pub fn bootstrap(
     cap_kt: f64,
     replicas: usize,
 ) -> Vec<Vec<f64>> {
-    let frames = Frames::new(data, surface.n);
+    let frames = BinnedFrames::new(data, surface.n);
     let blocks = blocks(&data.trajectory);
     let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
     let resamples: Vec<Vec<f64>> = (0..replicas)
@@ -133,7 +133,7 @@ fn blocks(trajectory: &[usize]) -> Vec<(usize, usize)> {
 }
 
 /// The frames binned on the grid, with their biases.
-struct Frames {
+struct BinnedFrames {
     n: usize,
     /// Grid node nearest to each frame.
     bin: Vec<usize>,
@@ -141,7 +141,7 @@ struct Frames {
     bias: Vec<f64>,
 }
 
-impl Frames {
+impl BinnedFrames {
     fn new(data: &Weighted, n: usize) -> Self {
         let step = TAU / n as f64;
         let index = |x: f64| (((x + PI) / step).round() as isize).rem_euclid(n as isize) as usize;
@@ -245,7 +245,7 @@ impl Frames {
 
 /// The frames with their regressed bias and residual weights: what is smoothed.
 struct Fit<'a> {
-    frames: &'a Frames,
+    frames: &'a BinnedFrames,
     /// The regressed bias on the grid (kJ/mol; NaN far from every frame).
     regressed: Vec<f64>,
     /// Residual weight of every frame, times its count.

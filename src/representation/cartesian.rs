@@ -146,7 +146,7 @@ impl Representation for Cartesian<'_> {
     }
 
     fn finish(&self, paths: Vec<TransitionPath>, finish: &Finish) -> Result<Finished> {
-        let context = Context {
+        let context = AllAtomRun {
             system: self.system,
             molecular: self.molecular,
             reference: finish.reference,
@@ -439,7 +439,7 @@ pub fn weak_restraint_point(geodesic: &[Vec<f64>]) -> Option<(usize, f64)> {
 }
 
 /// What the all-atom paths need besides the walkers.
-struct Context<'a> {
+struct AllAtomRun<'a> {
     /// The loaded system.
     pub system: &'a System,
     /// Its molecule.
@@ -459,7 +459,7 @@ struct Context<'a> {
 /// The walkers' paths projected on the variables (frames, free energies, ends), the all-atom
 /// movies of the written ones with `(step, variables…, F, U)` rows, and the summary.
 fn project(
-    c: &Context,
+    c: &AllAtomRun,
     paths: &[TransitionPath],
     statistics: &(dyn Fn(&[TransitionPath]) -> crate::statistics::PathStatistics + Sync),
 ) -> Result<(
@@ -624,7 +624,11 @@ fn in_variables(
 }
 
 /// The basin each path is in where the restraint goes weak (none without a weak point).
-fn basins_where_weak(c: &Context, paths: &[TransitionPath], scores: &FrameScores) -> Vec<String> {
+fn basins_where_weak(
+    c: &AllAtomRun,
+    paths: &[TransitionPath],
+    scores: &FrameScores,
+) -> Vec<String> {
     if c.weak.is_none() {
         return Vec::new();
     }
