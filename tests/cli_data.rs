@@ -415,6 +415,34 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         &sb.tps(&["train", sys.to_str().unwrap()]),
         &["glycine.pdb", "19 atoms"],
     );
+    // Frames for a Cartesian molecule, which learns from its own metadynamics: refused when
+    // the file is read, by every command, naming the file and the field.
+    let sys = system(
+        &sb,
+        "e.toml",
+        "fes.dat",
+        &format!(
+            "representation = \"cartesian\"\n{}",
+            data(
+                &format!("{out}/walker_000.dcd"),
+                &format!("{out}/colvar_000.dat")
+            )
+        ),
+    );
+    for command in ["train", "sample"] {
+        let mut args = vec![command, sys.to_str().unwrap()];
+        if command == "sample" {
+            args.extend(["--from", "C7eq", "--to", "C7ax"]);
+        }
+        failed_with(
+            &sb.tps(&args),
+            &[
+                "e.toml",
+                "data",
+                "a Cartesian molecule learns from its own metadynamics",
+            ],
+        );
+    }
     // A trajectory not yet simulated: the step that makes it is named.
     let sys = system(
         &sb,
