@@ -134,7 +134,7 @@ fn add_tilt(v: &Tabulated, kt: f64, cv: Option<&Dihedrals>, x: &[f64], out: &mut
             }
         }
         Some(cv) => {
-            let atoms: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+            let atoms = crate::molecule::align::unflatten(x);
             let s = cv.values(&atoms);
             let mut ds = vec![0.0; s.len()];
             if v.energy_gradient(&s, &mut ds).is_finite() {
@@ -569,7 +569,7 @@ mod tests {
         let mut out = vec![0.0; x.len()];
         add_tilt(&v, kt, Some(&cv), &x, &mut out);
         let bias = |x: &[f64]| {
-            let atoms: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+            let atoms = crate::molecule::align::unflatten(x);
             v.energy(&cv.values(&atoms))
         };
         let h = 1e-6;

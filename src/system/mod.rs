@@ -314,10 +314,7 @@ impl System {
     /// The variables of a frame (flattened positions for a molecule, a point otherwise).
     pub fn frame_variables(&self, x: &[f64]) -> Vec<f64> {
         match &self.molecule {
-            Some(m) => {
-                let p: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
-                m.molecule.cv.values(&p)
-            }
+            Some(m) => m.molecule.cv.values(&crate::molecule::align::unflatten(x)),
             None => x.to_vec(),
         }
     }

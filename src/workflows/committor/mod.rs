@@ -164,7 +164,7 @@ impl Shooter for MoleculeShooter<'_> {
     ) -> (Option<Side>, u64) {
         let m = self.molecule;
         let mut state = State {
-            positions: start.chunks(3).map(|c| [c[0], c[1], c[2]]).collect(),
+            positions: crate::molecule::align::unflatten(start),
             velocities: vec![[0.0; 3]; m.topology.len()],
         };
         let mut integrator = Langevin::for_molecule(
