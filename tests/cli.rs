@@ -1,13 +1,11 @@
 //! The `tps` binary end to end on tiny 2-D configurations: the journey, the physical channel,
 //! and bad input.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use common::{ROOT, Sandbox, failed_with, json, ok, stdout};
+use crate::common::{ROOT, Sandbox, failed_with, json, ok, stdout};
 use tps::compute::Backend;
 use tps::geometry::{DivergenceConfig, kl_from_point};
 use tps::system::System;

@@ -2,9 +2,7 @@
 //! to atoms; the all-atom trajectories must be continuous, physical and agree with the CSV, and
 //! the model must refuse a surface it was not trained on.
 
-mod common;
-
-use common::{Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr};
+use crate::common::{Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr};
 use tps::molecule::{Dihedrals, chfl};
 
 fn system(sb: &Sandbox, training: &str) -> std::path::PathBuf {

@@ -2,9 +2,7 @@
 //! budget train → sample, with Hutchinson's divergence checked against the exact trace on the
 //! trained 66-dimensional model, and paths that start in the first state and stay physical.
 
-mod common;
-
-use common::{Sandbox, aldp, aldp_molecule, failed_with, fixture_frame, json, ok, stdout};
+use crate::common::{Sandbox, aldp, aldp_molecule, failed_with, fixture_frame, json, ok, stdout};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute::{self, Backend};

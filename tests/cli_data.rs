@@ -2,11 +2,9 @@
 //! back with their tools' dihedrals, `tps md`'s own trajectories and PLUMED COLVARs read back as
 //! the same samples and weights, and every broken input refused with its file named.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok};
+use crate::common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok};
 use tps::data::{DataConfig, read};
 use tps::molecule::cv::angle_difference;
 use tps::potential::Potential;
@@ -218,7 +216,7 @@ fn tps_md_output_read_back_gives_the_same_samples_and_weights_and_trains() {
     let tilted = sb.write("data_tilted.toml", &text);
     let out = sb.tps(&["train", tilted.to_str().unwrap()]);
     ok(&out);
-    let line = common::stdout(&out)
+    let line = crate::common::stdout(&out)
         .lines()
         .find(|l| l.contains("reweighted to the tilted ensemble"))
         .expect("the effective samples of both weightings are reported")

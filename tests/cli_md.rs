@@ -1,10 +1,8 @@
 //! `tps md` and `tps energy` end to end, and everything a molecule's input can get wrong.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{ROOT, Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr, stdout};
+use crate::common::{ROOT, Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr, stdout};
 use tps::molecule::chfl;
 
 /// A molecular system file with a short run: `md` lines replace the defaults' keys, `extra`

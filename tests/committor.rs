@@ -3,9 +3,7 @@
 //! refused with a clear error (the shooting and its statistics against the closed form are
 //! unit tests of `tps::workflows::committor`).
 
-mod common;
-
-use common::{ROOT, Sandbox, failed_with, json, muller_brown, ok};
+use crate::common::{ROOT, Sandbox, failed_with, json, muller_brown, ok};
 
 #[test]
 fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {

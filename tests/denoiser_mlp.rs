@@ -2,9 +2,7 @@
 //! `denoise`, and the authors' network against the formula of their published code evaluated
 //! independently on the host.
 
-mod common;
-
-use common::f64_device;
+use crate::common::f64_device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tps::compute;

@@ -1,10 +1,8 @@
 //! Constrained geodesics, Hutchinson's divergence, Diffusion Edit Distance and divergence
 //! handling, on exact mixture denoisers (f64).
 
-mod common;
-
+use crate::common::{f64_autodiff, f64_device, rel};
 use burn::tensor::Tensor;
-use common::{f64_autodiff, f64_device, rel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute;

@@ -2,9 +2,7 @@
 //! gradients against finite differences, and the geodesic of a Gaussian against the
 //! hyperbolic distance.
 
-mod common;
-
-use common::{f64_autodiff, f64_device, rel};
+use crate::common::{f64_autodiff, f64_device, rel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tps::compute;

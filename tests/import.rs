@@ -3,9 +3,7 @@
 //! computes with it), imported and compared with PyTorch; bad files refused, nothing written,
 //! nothing executed.
 
-mod common;
-
-use common::{ROOT, Sandbox, failed_with, json, ok};
+use crate::common::{ROOT, Sandbox, failed_with, json, ok};
 use tps::compute::{self, Backend, Precision};
 use tps::geometry::GeodesicConfig;
 use tps::geometry::geodesic::straight_line;

@@ -3,11 +3,9 @@
 //! a molecule in implicit solvent through every command. Their energies against OpenMM are the
 //! engine's tests (crates/mm/tests/amber.rs).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{ROOT, Sandbox, failed_with, fixtures, ok, stdout};
+use crate::common::{ROOT, Sandbox, failed_with, fixtures, ok, stdout};
 use tps::molecule::{ForceField, Prmtop};
 
 fn fixture(name: &str) -> PathBuf {

@@ -1,9 +1,7 @@
 //! The fourth probe: inputs that panicked, allocated without bound or were taken silently,
 //! each now refused with the flag or field named and exit status 1.
 
-mod common;
-
-use common::{Sandbox, failed_with, muller_brown};
+use crate::common::{Sandbox, failed_with, muller_brown};
 
 #[test]
 fn more_shards_than_paths_is_refused_before_any_work() {

@@ -2,9 +2,7 @@
 //! or option named and exit status 1 (never a panic or an abort), publishing nothing; and
 //! outputs that other tools read as they are.
 
-mod common;
-
-use common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok, stderr, stdout};
+use crate::common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok, stderr, stdout};
 
 /// A molecule with a short run; `extra` is appended.
 fn molecule(sb: &Sandbox, extra: &str) -> std::path::PathBuf {
@@ -101,7 +99,7 @@ fn a_run_too_short_to_judge_says_so_and_md_dcds_record_their_time() {
             pairs.insert((n[0].min(*j), n[0].max(*j)));
         }
     }
-    let (_, ff) = common::aldp();
+    let (_, ff) = crate::common::aldp();
     assert_eq!(pairs.len(), ff.bonds.len());
     // The output directory says tps wrote it and what.
     let marker = std::fs::read_to_string(sb.path("out/probe/md/.tps-output")).unwrap();

@@ -2,8 +2,6 @@
 //! path, reproduced by hand; the elastic band finds a known saddle; routes on a mixture with an
 //! exact denoiser run side by side on the same noise.
 
-mod common;
-
 use std::path::Path;
 
 use tps::geometry::Constraints;

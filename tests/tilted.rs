@@ -3,9 +3,7 @@
 //! (model's score + ∇V/kT) at the pass and in both wells, where the Boltzmann model cannot;
 //! the tilt is recorded, checked against the system and refused where it cannot apply.
 
-mod common;
-
-use common::{Sandbox, failed_with, ok};
+use crate::common::{Sandbox, failed_with, ok};
 use tps::compute::Backend;
 use tps::potential::{Potential, Tabulated};
 use tps::route::learned::ModelScore;
@@ -262,7 +260,7 @@ fn compare_puts_both_models_side_by_side(sb: &Sandbox, boltzmann: &str, tilted: 
         tilted,
     ]);
     ok(&o);
-    let c = common::json(&sb.path("out/plain/compare-L-R/compare.json"));
+    let c = crate::common::json(&sb.path("out/plain/compare-L-R/compare.json"));
     let rows = c["routes"].as_array().unwrap();
     let models: Vec<(&str, &str)> = rows
         .iter()
@@ -285,7 +283,7 @@ fn compare_puts_both_models_side_by_side(sb: &Sandbox, boltzmann: &str, tilted: 
         "sample", tilted, "--from", "L", "--to", "R", "--paths", "2", "--seed", "1", "--route",
         "learned",
     ]));
-    let summary = common::json(&sb.path("out/tilted/L-R/summary.json"));
+    let summary = crate::common::json(&sb.path("out/tilted/L-R/summary.json"));
     assert!(
         summary["model_ensemble"]
             .as_str()
@@ -386,7 +384,8 @@ fn a_tilt_is_recorded_checked_and_refused_where_it_cannot_apply() {
     }
     assert!(!sb.path("bad.tpsmodel").exists());
     // A tilt needs a surface: a Gaussian mixture has none to tilt (and nothing to train).
-    let gmm = std::fs::read_to_string(format!("{}/systems/gmm1d.toml", common::ROOT)).unwrap();
+    let gmm =
+        std::fs::read_to_string(format!("{}/systems/gmm1d.toml", crate::common::ROOT)).unwrap();
     let gmm = sb.write(
         "gmm.toml",
         &format!("{gmm}\n[training]\nensemble = \"well-tempered\"\nbias_factor = 3.0\n"),

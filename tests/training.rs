@@ -1,7 +1,5 @@
 //! Training against the exact denoiser, determinism, and model files.
 
-mod common;
-
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

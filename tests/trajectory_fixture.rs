@@ -1,11 +1,9 @@
 //! A tps alanine-dipeptide trajectory as mdtraj reads it (fixture from
 //! tests/fixtures/check_aldp_trajectory.py): chemfiles + our dihedrals agree with mdtraj's.
 
-mod common;
-
 use std::path::Path;
 
-use common::{ROOT as root, aldp};
+use crate::common::{ROOT as root, aldp};
 use tps::molecule::{Dihedrals, chfl};
 
 #[test]

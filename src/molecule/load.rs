@@ -103,16 +103,16 @@ impl MoleculeConfig {
         )
     }
 
-    /// Where `tps train` caches the relaxed potential-energy map, next to the surface.
-    pub fn relaxed_map_file(&self) -> PathBuf {
-        self.beside_surface("relaxed")
-    }
-
-    /// Where the independent free-energy surface lives.
-    pub fn check_surface(&self) -> PathBuf {
-        self.free_energy_check
-            .clone()
-            .unwrap_or_else(|| self.beside_surface("check"))
+    /// Where the molecule's surfaces live: the files `tps train` writes, listed once here.
+    pub fn surface_paths(&self) -> SurfacePaths {
+        SurfacePaths {
+            free_energy: self.free_energy.clone(),
+            relaxed_map: self.beside_surface("relaxed"),
+            check_surface: self
+                .free_energy_check
+                .clone()
+                .unwrap_or_else(|| self.beside_surface("check")),
+        }
     }
 
     fn beside_surface(&self, suffix: &str) -> PathBuf {
@@ -226,5 +226,23 @@ impl crate::potential::Potential for ForceFieldPotential {
             *g = -f;
         }
         e
+    }
+}
+
+/// The files of a molecule's surfaces.
+#[derive(Debug, Clone)]
+pub struct SurfacePaths {
+    /// The free-energy surface that guides.
+    pub free_energy: PathBuf,
+    /// The relaxed potential-energy map `tps train` caches next to it.
+    pub relaxed_map: PathBuf,
+    /// The independent free-energy surface that scores.
+    pub check_surface: PathBuf,
+}
+
+impl SurfacePaths {
+    /// The three files, guiding surface first.
+    pub fn all(&self) -> [&Path; 3] {
+        [&self.free_energy, &self.relaxed_map, &self.check_surface]
     }
 }

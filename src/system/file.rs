@@ -485,11 +485,7 @@ impl SystemFile {
     pub fn training_outputs(&self) -> Vec<PathBuf> {
         let mut out = vec![self.model_path()];
         if let Some(m) = &self.molecule {
-            out.extend([
-                m.free_energy.clone(),
-                m.relaxed_map_file(),
-                m.check_surface(),
-            ]);
+            out.extend(m.surface_paths().all().map(Path::to_path_buf));
         }
         out
     }

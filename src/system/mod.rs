@@ -19,6 +19,7 @@ use std::sync::Mutex;
 
 use burn::tensor::Device;
 
+pub use crate::molecule::load::SurfacePaths;
 pub use file::{ModelSection, PotentialSpec, SystemFile};
 pub use model::LoadedDenoiser;
 pub use relaxed::RELAXED_MAP_GRID;
@@ -102,17 +103,6 @@ impl MolecularSystem {
     }
 }
 
-/// The files of a molecule's surfaces.
-#[derive(Debug, Clone)]
-pub struct SurfacePaths {
-    /// The free-energy surface that guides.
-    pub free_energy: PathBuf,
-    /// The relaxed potential-energy map.
-    pub relaxed_map: PathBuf,
-    /// The independent free-energy surface that scores.
-    pub check_surface: PathBuf,
-}
-
 /// The surface paths are scored on.
 pub struct ScoringSurface<'a> {
     /// The surface, in the system's coordinates.
@@ -163,14 +153,15 @@ impl System {
                 let molecule = Molecule::load(config, path)?;
                 let prmtop_sha256 = record(&config.prmtop)?;
                 record(&config.coordinates)?;
+                let paths = config.surface_paths();
                 let lazy = |p: PathBuf| LazySurface::new(p, &prmtop_sha256);
                 (
                     None,
                     Some(MolecularSystem {
                         molecule,
-                        free_energy: lazy(config.free_energy.clone()),
-                        relaxed_map: lazy(config.relaxed_map_file()),
-                        check_surface: lazy(config.check_surface()),
+                        free_energy: lazy(paths.free_energy),
+                        relaxed_map: lazy(paths.relaxed_map),
+                        check_surface: lazy(paths.check_surface),
                         prmtop_sha256,
                         minima: Mutex::new(BTreeMap::new()),
                     }),
@@ -379,11 +370,11 @@ impl System {
                     surface: check,
                     description: format!(
                         "independent free-energy surface {} (its own metadynamics run)",
-                        config.check_surface().display()
+                        config.surface_paths().check_surface.display()
                     ),
                     independent: true,
                     guides: false,
-                    file: Some(config.check_surface()),
+                    file: Some(config.surface_paths().check_surface),
                 },
                 None => ScoringSurface {
                     surface,
@@ -391,7 +382,7 @@ impl System {
                         "the free-energy surface {} (no independent surface {} yet: \
                          `tps train` makes it)",
                         config.free_energy.display(),
-                        config.check_surface().display()
+                        config.surface_paths().check_surface.display()
                     ),
                     independent: false,
                     guides: true,

@@ -17,8 +17,8 @@ mod engine;
 #[allow(unused_imports)] // each test binary uses some of them
 pub use engine::{aldp, fixture, fixture_frame, fixtures, positions};
 
-/// The f64 CPU device (each integration-test binary is its own process, so the precision
-/// chosen here does not leak into other test files).
+/// The f64 CPU device (only in `tests/exact.rs`'s binary: burn fixes the precision per
+/// process, and the other binary's models are f32).
 pub fn f64_device() -> Device {
     compute::device(Backend::Flex, Precision::F64).expect("flex in f64")
 }
