@@ -263,7 +263,7 @@ fn replica_exchange_samples_the_boltzmann_distribution_of_a_double_well() {
             4.0 * (x[0] * x[0] - 1.0).powi(2) + x[1] * x[1]
         }
     }
-    let config = tps::data::replica_exchange::SamplingConfig {
+    let config = tps::data::SamplingConfig {
         chains: 8,
         replicas: 4,
         max_temperature: 6.0,

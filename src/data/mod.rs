@@ -9,79 +9,18 @@
 //! well-tempered run is right only once the bias has converged. The effective sample size
 //! `(Σw)²/Σw²` says how many independent frames the weights leave.
 
-use std::path::{Path, PathBuf};
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::molecule::{Molecule, chfl};
-use crate::toml_file::{Checks, anchor};
 
 mod records;
 pub mod replica_exchange;
+pub mod section;
 pub mod surface;
 
-/// The `[data]` section (paths relative to the system file).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataConfig {
-    /// Trajectories of the molecule: DCD, XTC, TRR, NetCDF, multi-model PDB or XYZ, with the
-    /// prmtop's atoms in its order.
-    pub trajectories: Vec<PathBuf>,
-    /// Use every `stride`-th frame.
-    #[serde(default = "DataConfig::default_stride")]
-    pub stride: usize,
-    /// PLUMED COLVAR files, one per trajectory, a record per frame.
-    #[serde(default)]
-    pub colvar: Vec<PathBuf>,
-    /// The COLVAR column holding the bias (kJ/mol) to reweight by.
-    pub bias: Option<String>,
-}
-
-impl DataConfig {
-    fn default_stride() -> usize {
-        1
-    }
-
-    /// Anchors the paths to the system file `file`.
-    pub fn anchored(mut self, file: &Path) -> Self {
-        for p in self.trajectories.iter_mut().chain(self.colvar.iter_mut()) {
-            *p = anchor(file, p);
-        }
-        self
-    }
-
-    /// Checks what can be checked without reading the files.
-    pub fn check(&self, c: &Checks) -> Result<()> {
-        c.require(
-            !self.trajectories.is_empty(),
-            "data.trajectories",
-            "name at least one trajectory",
-        )?;
-        c.at_least(self.stride, 1, "data.stride")?;
-        c.require(
-            self.colvar.is_empty() || self.colvar.len() == self.trajectories.len(),
-            "data.colvar",
-            &format!(
-                "one COLVAR per trajectory: {} for {} trajectories",
-                self.colvar.len(),
-                self.trajectories.len()
-            ),
-        )?;
-        c.require(
-            self.colvar.is_empty() == self.bias.is_none(),
-            "data.bias",
-            "give the COLVAR files and the name of their bias column together",
-        )
-    }
-
-    /// Every file the data come from.
-    pub fn files(&self) -> Vec<&PathBuf> {
-        self.trajectories.iter().chain(&self.colvar).collect()
-    }
-}
+pub use section::{DataConfig, SamplingConfig};
 
 /// Frames reduced to collective variables, with their weights.
 #[derive(Debug, Clone)]

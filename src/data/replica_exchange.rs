@@ -12,65 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use serde::Deserialize;
-
-use crate::error::Result;
+use super::section::SamplingConfig;
 use crate::potential::Potential;
-use crate::toml_file::Checks;
-
-/// The `[sampling]` section: replica exchange with MALA moves.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SamplingConfig {
-    /// Independent replica-exchange ladders run in parallel.
-    pub chains: usize,
-    /// Temperatures per ladder, geometric from kT to `max_temperature` × kT.
-    pub replicas: usize,
-    /// Highest temperature as a multiple of kT.
-    pub max_temperature: f64,
-    /// MALA steps per chain after burn-in.
-    pub steps: usize,
-    /// Steps discarded at the start (step sizes adapt during them).
-    pub burn_in: usize,
-    /// Keep every `thin`-th configuration of the target replica.
-    pub thin: usize,
-    /// Attempt neighbour swaps every this many steps.
-    pub swap_every: usize,
-}
-
-impl Default for SamplingConfig {
-    fn default() -> Self {
-        Self {
-            chains: 16,
-            replicas: 8,
-            max_temperature: 8.0,
-            steps: 20_000,
-            burn_in: 2_000,
-            thin: 10,
-            swap_every: 10,
-        }
-    }
-}
-
-impl SamplingConfig {
-    /// Checks every value.
-    pub fn check(&self, c: &Checks) -> Result<()> {
-        for (v, f) in [
-            (self.chains, "chains"),
-            (self.replicas, "replicas"),
-            (self.steps, "steps"),
-            (self.thin, "thin"),
-            (self.swap_every, "swap_every"),
-        ] {
-            c.at_least(v, 1, &format!("sampling.{f}"))?;
-        }
-        c.require(
-            self.max_temperature.is_finite() && self.max_temperature >= 1.0,
-            "sampling.max_temperature",
-            "must be finite and at least 1",
-        )
-    }
-}
 
 /// Samples of the target temperature with sampler diagnostics.
 #[derive(Debug, Clone)]

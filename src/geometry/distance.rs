@@ -4,7 +4,8 @@
 use burn::tensor::Device;
 
 use super::constraint::Constraints;
-use super::geodesic::{Geodesic, GeodesicConfig, geodesic};
+use super::geodesic::{Geodesic, geodesic};
+use super::section::GeodesicConfig;
 use crate::error::{Error, Result};
 use crate::model::denoiser::Denoiser;
 

@@ -4,104 +4,29 @@
 use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::constraint::{Constraints, Landscape, Penalties};
+use super::constraint::{Landscape, Penalties};
 use super::optimiser::{self, Evaluated, Optimiser, Settings};
+use super::section::GeodesicConfig;
 use super::spacetime::{self, ChordParts, Clipping, DivergenceConfig, Parameters, Probes};
 use super::spline::CurveGrid;
 use crate::compute;
 use crate::error::{Error, Result};
 use crate::model::denoiser::Denoiser;
-use crate::toml_file::Checks;
 
 /// Curves with at least this many points are evaluated in two halves on two threads.
 const PARALLEL_MIN_POINTS: usize = 64;
 
-/// Settings of the geodesic optimisation: the paper's curve (N = 128 points, 10 spline
-/// nodes), minimised by L-BFGS; `optimiser = "adam"` with `learning_rate = 0.1`,
-/// `tolerance = 1e-5` and `window = 100` is the paper's optimiser.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GeodesicConfig {
-    /// Curve sample points `N`.
-    pub points: usize,
-    /// Spline nodes.
-    pub nodes: usize,
-    /// Minimiser of the curve energy.
-    pub optimiser: Optimiser,
-    /// Largest number of iterations.
-    pub steps: usize,
-    /// Adam's learning rate (unused by L-BFGS).
-    pub learning_rate: f64,
-    /// Stop when the objective fell by less than this fraction over `window` iterations.
-    pub tolerance: f64,
-    /// Iterations over which the relative change is measured.
-    pub window: usize,
-    /// L-BFGS: also start from where this many Adam steps lead, and keep the lower minimum
-    /// (0: from the straight line only).
-    pub warm_up: usize,
-    /// Exact or Hutchinson divergence.
-    pub divergence: DivergenceConfig,
-    /// Where chords are clipped at 0: `"chord"` (whole chords) or `"parts"` (the authors').
-    pub clipping: Clipping,
-    /// Penalties added to the energy (see [`Constraints`]).
-    pub constraints: Constraints,
-}
-
-impl Default for GeodesicConfig {
-    fn default() -> Self {
-        Self {
-            points: 128,
-            nodes: 10,
-            optimiser: Optimiser::Lbfgs,
-            steps: 10_000,
-            learning_rate: 0.1,
-            tolerance: 1e-6,
-            window: 10,
-            warm_up: 0,
-            divergence: DivergenceConfig::default(),
-            clipping: Clipping::default(),
-            constraints: Constraints::default(),
-        }
-    }
-}
-
-impl GeodesicConfig {
-    /// Checks every value.
-    pub fn check(&self, c: &Checks) -> Result<()> {
-        c.at_least(self.points, 3, "geodesic.points")?;
-        c.at_least(self.nodes, 1, "geodesic.nodes")?;
-        // A spline through more knots than the curve has chords is not determined by them.
-        c.require(
-            self.nodes + 2 <= self.points,
-            "geodesic.nodes",
-            &format!(
-                "must be at most points − 2 = {} (got {}): more spline nodes than the curve \
-                 has interior points leave the curve undetermined",
-                self.points.saturating_sub(2),
-                self.nodes
-            ),
-        )?;
-        c.at_least(self.steps, 1, "geodesic.steps")?;
-        c.at_least(self.window, 1, "geodesic.window")?;
-        c.positive(self.learning_rate, "geodesic.learning_rate")?;
-        c.non_negative(self.tolerance, "geodesic.tolerance")?;
-        c.at_least(self.divergence.probes, 1, "geodesic.divergence.probes")?;
-        self.constraints
-            .validate()
-            .map_err(|(f, m)| c.error(&format!("geodesic.constraints.{f}"), m))
-    }
-
-    fn settings(&self) -> Settings {
-        Settings {
-            optimiser: self.optimiser,
-            iterations: self.steps,
-            learning_rate: self.learning_rate,
-            tolerance: self.tolerance,
-            window: self.window,
-            warm_up: self.warm_up,
-        }
+/// The minimiser's settings of a `[geodesic]` section.
+fn settings(config: &GeodesicConfig) -> Settings {
+    Settings {
+        optimiser: config.optimiser,
+        iterations: config.steps,
+        learning_rate: config.learning_rate,
+        tolerance: config.tolerance,
+        window: config.window,
+        warm_up: config.warm_up,
     }
 }
 
@@ -438,7 +363,7 @@ impl<'a> GeodesicProblem<'a> {
         x0: Vec<f64>,
         progress: impl FnMut(usize, f64),
     ) -> std::result::Result<Geodesic, Divergence> {
-        let settings = self.config.settings();
+        let settings = settings(&self.config);
         match optimiser::minimise(&settings, x0, |c| self.evaluate(c), progress) {
             Ok(out) => Ok(self.finish(out)),
             Err(failure) => Err(Divergence {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::TransitionConfig;
 use crate::barrier::BarrierConfig;
 use crate::data::DataConfig;
-use crate::data::replica_exchange::SamplingConfig;
+use crate::data::SamplingConfig;
 use crate::error::{Error, Result};
 use crate::geometry::GeodesicConfig;
 use crate::model::denoiser::{MlpConfig, Network};
