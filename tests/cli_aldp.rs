@@ -2,52 +2,17 @@
 //! to atoms; the all-atom trajectories must be continuous, physical and agree with the CSV, and
 //! the model must refuse a surface it was not trained on.
 
-use crate::common::{Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr};
+use crate::common::{Sandbox, aldp, failed_with, json, ok, stderr, tiny_aldp};
 use tps::molecule::{Dihedrals, chfl};
 
 fn system(sb: &Sandbox, training: &str) -> std::path::PathBuf {
-    let text = format!(
-        r#"name = "aldp_tiny"
-{}
-[md]
-temperature = 300.0
-timestep = 0.002
-constraints = "h-bonds"
-steps = 100000
-walkers = 2
-report_every = 5000
-[metadynamics]
-height = 2.0
-pace = 250
-[states]
-C7eq = [-1.37, 0.98]
-C7ax = [1.05, -0.72]
-[sampling]
-chains = 4
-replicas = 6
-steps = 3000
-burn_in = 500
-[model]
-hidden = 32
-blocks = 1
-embedding = 16
-input_scale = 4.0
-path = "aldp_tiny.tpsmodel"
-[training]
-steps = 150
-batch = 128
-{training}
-[geodesic]
-points = 24
-nodes = 4
-[transition]
-steps_per_point = 32
-paths = 2
-backmap_every = 8
-"#,
-        aldp_molecule("fes.dat")
-    );
-    sb.write("aldp.toml", &text)
+    tiny_aldp(
+        sb,
+        "aldp.toml",
+        "aldp_tiny",
+        &[&format!("[training]\n{training}")],
+        &[],
+    )
 }
 
 #[test]

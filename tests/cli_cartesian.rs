@@ -2,7 +2,7 @@
 //! budget train → sample, with Hutchinson's divergence checked against the exact trace on the
 //! trained 66-dimensional model, and paths that start in the first state and stay physical.
 
-use crate::common::{Sandbox, aldp, aldp_molecule, failed_with, fixture_frame, json, ok, stdout};
+use crate::common::{Sandbox, aldp, failed_with, fixture_frame, json, ok, stdout, tiny_aldp};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tps::compute::{self, Backend};
@@ -105,50 +105,35 @@ fn walker_drift_is_the_gradient_of_force_field_plus_rotation_invariant_restraint
     }
 }
 
-fn system(sb: &Sandbox) -> std::path::PathBuf {
-    let text = format!(
-        r#"name = "cartesian_tiny"
-{}representation = "cartesian"
+/// The tiny alanine dipeptide on all atoms (a longer run: its training frames are the model's),
+/// with `edits` (TOML) on top.
+fn all_atom_system(sb: &Sandbox, file: &str, name: &str, edits: &str) -> std::path::PathBuf {
+    const CARTESIAN: &str = r#"
+[molecule]
+representation = "cartesian"
 [md]
-temperature = 300.0
-timestep = 0.002
-constraints = "h-bonds"
 steps = 150000
-walkers = 2
 report_every = 250
-[metadynamics]
-height = 2.0
-pace = 250
-[states]
-C7eq = [-1.37, 0.98]
-C7ax = [1.05, -0.72]
 [model]
 hidden = 48
-blocks = 1
 embedding = 8
-input_scale = 4.0
 path = "tiny.tpsmodel"
 [training]
 steps = 200
 batch = 256
 [geodesic]
 points = 16
-nodes = 4
 [transition]
-steps_per_point = 32
 step_size = 1e-6
 paths = 3
-backmap_every = 8
-"#,
-        aldp_molecule("fes.dat")
-    );
-    sb.write("cartesian.toml", &text)
+"#;
+    tiny_aldp(sb, file, name, &[CARTESIAN, edits], &["sampling"])
 }
 
 #[test]
 fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state() {
     let sb = Sandbox::new("cartesian");
-    let sys = system(&sb);
+    let sys = all_atom_system(&sb, "cartesian.toml", "cartesian_tiny", "");
     let s = sys.to_str().unwrap();
     let o = sb.tps(&["train", s]);
     ok(&o);
@@ -267,18 +252,15 @@ fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state(
     // A model of the tilted ensemble from the same frames: their weights reweighted to it
     // (both effective sizes reported), the tilt recorded, and the model alone drives the
     // walkers with the tilt's gradient taken through the dihedrals, never calling the energy.
-    let text = std::fs::read_to_string(&sys)
-        .unwrap()
-        .replace(
-            "[training]\n",
-            "[training]\nensemble = \"well-tempered\"\nbias_factor = 6.0\n",
-        )
-        .replace("tiny.tpsmodel", "tiny_tilted.tpsmodel")
-        .replace("name = \"cartesian_tiny\"", "name = \"cartesian_tilted\"")
-        // What is checked here does not need as long a run, nor the independent one.
-        .replace("steps = 150000", "steps = 50000")
-        .replace("pace = 250\n", "pace = 250\ncheck_steps = 0\n");
-    let tilted = sb.write("tilted.toml", &text);
+    // What is checked here does not need as long a run, nor the independent one.
+    let tilted = all_atom_system(
+        &sb,
+        "tilted.toml",
+        "cartesian_tilted",
+        "[training]\nensemble = \"well-tempered\"\nbias_factor = 6.0\n\
+         [model]\npath = \"tiny_tilted.tpsmodel\"\n[md]\nsteps = 50000\n\
+         [metadynamics]\ncheck_steps = 0\n",
+    );
     let t = tilted.to_str().unwrap();
     let o = sb.tps(&["train", t]);
     ok(&o);

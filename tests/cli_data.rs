@@ -4,54 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok};
+use crate::common::{ROOT, Sandbox, failed_with, json, ok, tiny_aldp};
 use tps::data::{DataConfig, read};
 use tps::molecule::cv::angle_difference;
 use tps::potential::Potential;
 use tps::system::System;
 
-const TAIL: &str = r#"
-[md]
-temperature = 300.0
-timestep = 0.002
-constraints = "h-bonds"
-steps = 40000
-walkers = 2
-report_every = 500
-[metadynamics]
-height = 2.0
-pace = 250
-[states]
-C7eq = [-1.37, 0.98]
-C7ax = [1.05, -0.72]
-[sampling]
-chains = 4
-replicas = 6
-steps = 3000
-burn_in = 500
-[model]
-hidden = 32
-blocks = 1
-embedding = 16
-input_scale = 4.0
-path = "model.tpsmodel"
-[training]
-steps = 150
-batch = 128
-[geodesic]
-points = 24
-nodes = 4
-[transition]
-steps_per_point = 32
-paths = 4
-backmap_every = 16
-"#;
-
+/// The tiny alanine dipeptide (a shorter run, four paths) with its surface at `fes` and the
+/// `[data]` of `data` (TOML).
 fn system(sb: &Sandbox, file: &str, fes: &str, data: &str) -> PathBuf {
-    sb.write(
-        file,
-        &format!("name = \"aldp_data\"\n{}{data}\n{TAIL}", aldp_molecule(fes)),
-    )
+    let edits = format!(
+        "[molecule]\nfree_energy = \"{fes}\"\n[md]\nsteps = 40000\nreport_every = 500\n\
+         [model]\npath = \"model.tpsmodel\"\n[transition]\npaths = 4\nbackmap_every = 16\n"
+    );
+    tiny_aldp(sb, file, "aldp_data", &[&edits, data], &[])
 }
 
 fn loaded(path: &Path) -> (System, DataConfig) {
@@ -420,7 +386,7 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         "e.toml",
         "fes.dat",
         &format!(
-            "representation = \"cartesian\"\n{}",
+            "[molecule]\nrepresentation = \"cartesian\"\n{}",
             data(
                 &format!("{out}/walker_000.dcd"),
                 &format!("{out}/colvar_000.dat")

@@ -2,39 +2,25 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{ROOT, Sandbox, aldp, aldp_molecule, failed_with, json, ok, stderr, stdout};
+use crate::common::{
+    MD_ONLY, ROOT, Sandbox, aldp, failed_with, json, ok, stderr, stdout, tiny_aldp,
+};
 use tps::molecule::chfl;
 
-/// A molecular system file with a short run: `md` lines replace the defaults' keys, `extra`
-/// is appended.
+/// The tiny alanine dipeptide for MD alone: a short unbiased run at 1 fs without constraints,
+/// its `[md]` keys replaced by the `md` lines, then `extra` (TOML) on top.
 fn system(sb: &Sandbox, md: &str, extra: &str) -> PathBuf {
-    let mut lines: Vec<String> = [
-        "temperature = 300.0",
-        "timestep = 0.001",
-        "steps = 4000",
-        "walkers = 2",
-        "report_every = 1000",
-    ]
-    .map(String::from)
-    .to_vec();
-    for l in md.lines().filter(|l| !l.trim().is_empty()) {
-        let key = l.split('=').next().unwrap().trim();
-        lines.retain(|x| x.split('=').next().unwrap().trim() != key);
-        lines.push(l.to_string());
-    }
-    let md = lines.join("\n");
-    let text = format!(
-        r#"name = "aldp_test"
-{}
-[md]
-{md}
-[states]
-C7eq = [-1.37, 0.98]
-C7ax = [1.05, -0.72]
-{extra}"#,
-        aldp_molecule("fes.dat")
-    );
-    sb.write("aldp.toml", &text)
+    tiny_aldp(
+        sb,
+        "aldp.toml",
+        "aldp_test",
+        &[
+            "[md]\ntimestep = 0.001\nsteps = 4000\nreport_every = 1000\n",
+            &format!("[md]\n{md}\n"),
+            extra,
+        ],
+        &MD_ONLY,
+    )
 }
 
 fn bond_lengths(x: &[[f64; 3]], ff: &tps::molecule::ForceField) -> Vec<(f64, f64, bool)> {

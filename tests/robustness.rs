@@ -2,27 +2,22 @@
 //! or option named and exit status 1 (never a panic or an abort), publishing nothing; and
 //! outputs that other tools read as they are.
 
-use crate::common::{ROOT, Sandbox, aldp_molecule, failed_with, json, ok, stderr, stdout};
+use crate::common::{MD_ONLY, ROOT, Sandbox, failed_with, json, ok, stderr, stdout, tiny_aldp};
 
-/// A molecule with a short run; `extra` is appended.
+/// The tiny alanine dipeptide for MD alone (a short run at 1 fs, a third state C5), `extra`
+/// (TOML) on top.
 fn molecule(sb: &Sandbox, extra: &str) -> std::path::PathBuf {
-    let text = format!(
-        r#"name = "probe"
-{}
-[md]
-temperature = 300.0
-timestep = 0.001
-steps = 2000
-walkers = 2
-report_every = 500
-[states]
-C7eq = [-1.37, 0.98]
-C7ax = [1.05, -0.72]
-C5 = [-2.55, 2.75]
-{extra}"#,
-        aldp_molecule("fes.dat")
-    );
-    sb.write("probe.toml", &text)
+    tiny_aldp(
+        sb,
+        "probe.toml",
+        "probe",
+        &[
+            "[md]\ntimestep = 0.001\nsteps = 2000\nreport_every = 500\n\
+             [states]\nC5 = [-2.55, 2.75]\n",
+            extra,
+        ],
+        &MD_ONLY,
+    )
 }
 
 const MB: &str = r#"name = "mb"

@@ -49,6 +49,86 @@ cv = [
     )
 }
 
+/// The tiny alanine dipeptide the molecule tests start from: a short metadynamics run, a small
+/// model and a short transition, with the shipped topology and its surface at `fes.dat`.
+const TINY_ALDP: &str = r#"
+[md]
+temperature = 300.0
+timestep = 0.002
+constraints = "h-bonds"
+steps = 100000
+walkers = 2
+report_every = 5000
+[metadynamics]
+height = 2.0
+pace = 250
+[states]
+C7eq = [-1.37, 0.98]
+C7ax = [1.05, -0.72]
+[sampling]
+chains = 4
+replicas = 6
+steps = 3000
+burn_in = 500
+[model]
+hidden = 32
+blocks = 1
+embedding = 16
+input_scale = 4.0
+path = "aldp_tiny.tpsmodel"
+[training]
+steps = 150
+batch = 128
+[geodesic]
+points = 24
+nodes = 4
+[transition]
+steps_per_point = 32
+paths = 2
+backmap_every = 8
+"#;
+
+/// The sections [`tiny_aldp`] drops for tests of MD alone: no metadynamics, no model, and the
+/// `[md]` without constraints.
+pub const MD_ONLY: [&str; 7] = [
+    "md.constraints",
+    "metadynamics",
+    "sampling",
+    "model",
+    "training",
+    "geodesic",
+    "transition",
+];
+
+/// Writes [`TINY_ALDP`] named `name` into `sb` as `file`: without `drop` (sections, or
+/// `section.key`), then with each of `edits` in turn (TOML: each key replaces or adds to what is
+/// there, section by section); returns its path.
+pub fn tiny_aldp(sb: &Sandbox, file: &str, name: &str, edits: &[&str], drop: &[&str]) -> PathBuf {
+    let base = format!("name = \"{name}\"\n{}{TINY_ALDP}", aldp_molecule("fes.dat"));
+    let mut doc: toml::Table = base.parse().unwrap();
+    for d in drop {
+        match d.split_once('.') {
+            Some((section, key)) => {
+                doc[section].as_table_mut().unwrap().remove(key);
+            }
+            None => {
+                doc.remove(*d);
+            }
+        }
+    }
+    for edit in edits {
+        for (key, value) in edit.parse::<toml::Table>().expect("edits are TOML") {
+            match (doc.get_mut(&key), value) {
+                (Some(toml::Value::Table(section)), toml::Value::Table(new)) => section.extend(new),
+                (_, value) => {
+                    doc.insert(key, value);
+                }
+            }
+        }
+    }
+    sb.write(file, &toml::to_string(&doc).unwrap())
+}
+
 /// The shipped Müller–Brown system written into `sb` as `mb.toml`, its model the shipped one
 /// (absolute path), with `replace.0` replaced by `replace.1` in its text; returns its path.
 #[allow(dead_code)]
