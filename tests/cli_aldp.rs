@@ -24,6 +24,9 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
     failed_with(&o, &["run `tps train"]);
     ok(&sb.tps(&["train", s]));
     assert!(sb.path("fes.dat").exists() && sb.path("fes_relaxed.dat").exists());
+    // On the grid `[barrier] relaxed_grid` asks for.
+    let map = tps::potential::Tabulated::from_file(&sb.path("fes_relaxed.dat"), true).unwrap();
+    assert_eq!(map.shape(), (12, 12));
     assert!(
         !sb.path("out").exists(),
         "tps train writes nothing under out/"

@@ -106,6 +106,8 @@ fn sizes_and_physical_values_out_of_bounds_are_refused_up_front() {
     let sb = Sandbox::new("sizes");
     for (extra, field) in [
         ("[barrier]\ngrid = 100000\n", "barrier.grid"),
+        ("[barrier]\nrelaxed_grid = 100000\n", "barrier.relaxed_grid"),
+        ("[barrier]\nrelaxed_grid = 2\n", "barrier.relaxed_grid"),
         ("[metadynamics]\ngrid = 100000\n", "metadynamics.grid"),
         ("[geodesic]\npoints = 100000000\n", "geodesic.points"),
         ("[metadynamics]\nheight = 1e300\n", "metadynamics.height"),

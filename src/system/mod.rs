@@ -22,7 +22,6 @@ use burn::tensor::Device;
 pub use crate::molecule::load::SurfacePaths;
 pub use file::{ModelSection, PotentialSpec, SystemFile};
 pub use model::LoadedDenoiser;
-pub use relaxed::RELAXED_MAP_GRID;
 pub use route_kind::RouteKind;
 pub use transition::{MAX_PATHS, TransitionConfig};
 

@@ -8,25 +8,21 @@ use crate::molecule::backmap::relaxed_energies;
 use crate::potential::Tabulated;
 use crate::progress::Progress;
 
-/// Grid points per variable of a relaxed map.
-pub const RELAXED_MAP_GRID: usize = 36;
-
 impl MolecularSystem {
-    /// The relaxed map, relaxed from the energy minimum of `state`'s basin (at `at`); one
-    /// progress stage, a step per row.
+    /// The relaxed map on a `grid²` grid, relaxed from the energy minimum of `state`'s basin
+    /// (at `at`); one progress stage, a step per row.
     pub fn compute_relaxed_map(
         &self,
         state: &str,
         at: &[f64],
+        grid: usize,
         progress: &dyn Progress,
     ) -> Tabulated {
-        progress.stage("relaxed map", RELAXED_MAP_GRID as u64);
+        progress.stage("relaxed map", grid as u64);
         let m = &self.molecule;
         let start = self.minimum(state, at);
-        let values = relaxed_energies(&m.forcefield, &m.cv, &start, RELAXED_MAP_GRID, &|| {
-            progress.add(1)
-        });
-        Tabulated::periodic_angles(values, RELAXED_MAP_GRID)
+        let values = relaxed_energies(&m.forcefield, &m.cv, &start, grid, &|| progress.add(1));
+        Tabulated::periodic_angles(values, grid)
     }
 
     /// Barrier from `a` to `b` on a relaxed map: the grid minimax of its interpolant minus the
@@ -64,7 +60,7 @@ impl System {
         Ok(self
             .molecule
             .as_ref()
-            .map(|m| m.compute_relaxed_map(state, at, progress)))
+            .map(|m| m.compute_relaxed_map(state, at, self.file.barrier.relaxed_grid, progress)))
     }
 
     /// The barrier from `from` (at `a`) to `b` on a molecule's relaxed map (`None` for a

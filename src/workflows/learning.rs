@@ -685,7 +685,8 @@ fn relaxed_surface(
         .iter()
         .next()
         .expect("checked: two states");
-    let relaxed = molecular.compute_relaxed_map(first, at, progress);
+    let grid = system.file.barrier.relaxed_grid;
+    let relaxed = molecular.compute_relaxed_map(first, at, grid, progress);
     system.surface_text(&relaxed, SurfaceKind::RelaxedMap)
 }
 

@@ -86,6 +86,8 @@ nodes = 4
 steps_per_point = 32
 paths = 2
 backmap_every = 8
+[barrier]
+relaxed_grid = 12
 "#;
 
 /// The sections [`tiny_aldp`] drops for tests of MD alone: no metadynamics, no model, and the
