@@ -40,20 +40,7 @@ fn main() {
         pooled.extend(maxima);
         let a = &s["all_atom_paths"];
         if a.is_object() {
-            let mean = |k: &str| {
-                let v: Vec<f64> = a[k].as_array().map_or(Vec::new(), |v| {
-                    v.iter().filter_map(|x| x.as_f64()).collect()
-                });
-                v.iter().sum::<f64>() / v.len() as f64
-            };
-            let num = |k: &str| a[k].as_f64().unwrap_or(f64::NAN);
-            all_atom.push([
-                mean("potential_energy_max"),
-                mean("free_energy_max_written_frames"),
-                num("max_bond_stretch_angstrom"),
-                num("min_bond_ratio"),
-                a["thermal_window_max"]["mean"].as_f64().unwrap_or(f64::NAN),
-            ]);
+            all_atom.push(all_atom_row(a));
         }
         reference = Some((
             s["reference"]["saddle_energy"].as_f64().unwrap_or(f64::NAN),
@@ -64,18 +51,8 @@ fn main() {
                 + s["evaluations"]["training_data"].as_f64().unwrap_or(0.0),
         );
     }
-    let stats = |v: &[f64]| {
-        let n = v.len() as f64;
-        let m = v.iter().sum::<f64>() / n;
-        let sd = if v.len() > 1 {
-            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-        } else {
-            0.0
-        };
-        (m, sd)
-    };
-    let (m, sd) = stats(&means);
-    let (pm, psd) = stats(&pooled);
+    let (m, sd) = mean_std(&means);
+    let (pm, psd) = mean_std(&pooled);
     println!(
         "{} seeds: per-seed means {m:.3} ± {sd:.3} (mean ± std); single paths {pm:.3} ± {psd:.3} over {}",
         means.len(),
@@ -90,10 +67,10 @@ fn main() {
         .iter()
         .enumerate()
         {
-            let (m, sd) = stats(&column(k));
+            let (m, sd) = mean_std(&column(k));
             println!("{what}: per-seed means {m:.3} ± {sd:.3}");
         }
-        let (m, sd) = stats(&column(4));
+        let (m, sd) = mean_std(&column(4));
         println!("thermal reference (highest of 128 frames): {m:.3} ± {sd:.3}");
         println!(
             "longest bond stretch {:.3} Å, shortest bond {:.3} of its rest length (over all seeds)",
@@ -108,4 +85,35 @@ fn main() {
         "energy evaluations per seed: {:.3e} (Langevin + training data)",
         evaluations.iter().sum::<f64>() / evaluations.len() as f64
     );
+}
+
+/// Mean and sample standard deviation (0 for one value).
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (m, sd)
+}
+
+/// One seed's all-atom figures: the mean per-path maximum potential and free energy, the
+/// longest bond stretch, the shortest bond ratio, the thermal reference.
+fn all_atom_row(a: &serde_json::Value) -> [f64; 5] {
+    let mean = |k: &str| {
+        let v: Vec<f64> = a[k].as_array().map_or(Vec::new(), |v| {
+            v.iter().filter_map(|x| x.as_f64()).collect()
+        });
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let num = |k: &str| a[k].as_f64().unwrap_or(f64::NAN);
+    [
+        mean("potential_energy_max"),
+        mean("free_energy_max_written_frames"),
+        num("max_bond_stretch_angstrom"),
+        num("min_bond_ratio"),
+        a["thermal_window_max"]["mean"].as_f64().unwrap_or(f64::NAN),
+    ]
 }

@@ -140,11 +140,42 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     assert_eq!(summary["evaluations"]["walkers"], 4 * frames);
     assert_eq!(summary["trajectories_written"], 4);
 
+    trajectories_read_back_continuous_from_a(&out, frames as usize);
+    // Same seed, same paths.
+    ok(&sb.tps(&[
+        "sample", s, "--from", "A", "--to", "B", "--seed", "1", "--out", "again",
+    ]));
+    let again = json(&sb.path("again/mb_tiny/A-B/summary.json"));
+    assert_eq!(again["path_results"]["max_energy"], results["max_energy"]);
+
+    // Fewer trajectory files than paths is said.
+    let o = sb.tps(&[
+        "sample",
+        s,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--paths",
+        "6",
+        "--max-trajectories",
+        "2",
+    ]);
+    ok(&o);
+    assert!(stdout(&o).contains("2 of 6 paths"), "{}", stdout(&o));
+    assert!(!sb.path("out/mb_tiny/A-B/path_002.dcd").exists());
+
+    models_of_another_system_or_corrupt_are_refused(&sb, s, &model);
+}
+
+/// The first path's DCD reads back (strict reader) equal to the XYZ, `frames` of them, from A
+/// to near B without a jump; the topology and trajectory files are what viewers expect.
+fn trajectories_read_back_continuous_from_a(out: &Path, frames: usize) {
     // The DCD reads back (strict reader) equal to the XYZ, starting exactly at A.
     let dcd = tps::output::trajectory::read_positions(&out.join("path_000.dcd")).unwrap();
     let xyz = tps::output::trajectory::read_positions(&out.join("path_000.xyz")).unwrap();
-    assert_eq!(dcd.len(), frames as usize);
-    assert_eq!(xyz.len(), frames as usize);
+    assert_eq!(dcd.len(), frames);
+    assert_eq!(xyz.len(), frames);
     for (a, b) in dcd.iter().zip(&xyz) {
         assert!(a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-4));
         assert_eq!(a[2], 0.0);
@@ -183,30 +214,11 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     ] {
         assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
     }
-    // Same seed, same paths.
-    ok(&sb.tps(&[
-        "sample", s, "--from", "A", "--to", "B", "--seed", "1", "--out", "again",
-    ]));
-    let again = json(&sb.path("again/mb_tiny/A-B/summary.json"));
-    assert_eq!(again["path_results"]["max_energy"], results["max_energy"]);
+}
 
-    // Fewer trajectory files than paths is said.
-    let o = sb.tps(&[
-        "sample",
-        s,
-        "--from",
-        "A",
-        "--to",
-        "B",
-        "--paths",
-        "6",
-        "--max-trajectories",
-        "2",
-    ]);
-    ok(&o);
-    assert!(stdout(&o).contains("2 of 6 paths"), "{}", stdout(&o));
-    assert!(!sb.path("out/mb_tiny/A-B/path_002.dcd").exists());
-
+/// `tps sample` on system file `s` refuses the model at `model` when it was trained for another
+/// system or temperature, or is corrupt, leaving no output.
+fn models_of_another_system_or_corrupt_are_refused(sb: &Sandbox, s: &str, model: &Path) {
     // A model trained for another system is refused.
     let other = sb.write(
         "other.toml",
@@ -228,10 +240,10 @@ fn train_then_sample_gives_continuous_paths_from_a_to_b_with_readable_trajectori
     failed_with(&o, &["kT = 10", "kT = 12"]);
 
     // So is a corrupt one, without partial output.
-    let mut bytes = std::fs::read(&model).unwrap();
+    let mut bytes = std::fs::read(model).unwrap();
     let n = bytes.len();
     bytes[n - 5] ^= 0x10;
-    std::fs::write(&model, bytes).unwrap();
+    std::fs::write(model, bytes).unwrap();
     let o = sb.tps(&["sample", s, "--from", "B", "--to", "A"]);
     failed_with(&o, &["corrupt", "mb_tiny.tpsmodel"]);
     assert!(!sb.path("out/mb_tiny/B-A").exists());
@@ -443,6 +455,11 @@ fn bad_inputs_fail_cleanly_with_a_message_naming_the_problem() {
         failed_with(&o, &["--device gpu", "--features wgpu"]);
         assert!(!sb.path("m").exists(), "nothing written for --device gpu");
     }
+}
+
+#[test]
+fn values_that_cannot_be_right_are_refused_before_any_work() {
+    let sb = Sandbox::new("bad-values");
     // Values that cannot be right are refused before any work, naming file and field.
     for (from, to, field) in [
         ("kT = 10.0", "kT = 10.0\ntemperature = 3", "temperature"),

@@ -36,98 +36,17 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
     ok(&o);
     let out = sb.path("out/aldp_tiny/C7eq-C7ax");
     let summary = json(&out.join("summary.json"));
-    // The relaxed-map barrier depends on the force field only: ≈ 36.4 kJ/mol for this molecule.
-    let relaxed = summary["reference"]["relaxed_potential_barrier"]
-        .as_f64()
-        .unwrap();
-    assert!(
-        (relaxed - 36.4).abs() < 1.5,
-        "relaxed-map barrier {relaxed}"
-    );
-    assert_eq!(summary["energy_unit"], "kJ/mol");
-    let inputs = summary["provenance"]["inputs"].as_object().unwrap();
-    assert_eq!(
-        inputs.len(),
-        6,
-        "prmtop, coordinates, model, surface, independent surface and relaxed map hashed: \
-         {inputs:?}"
-    );
-    // Scored on the independent surface that `tps train` made with its own run.
-    assert!(
-        summary["scored_on"]
-            .as_str()
-            .unwrap()
-            .contains("fes_check.dat"),
-        "{}",
-        summary["scored_on"]
-    );
-    assert_eq!(summary["scoring_independent"], true);
-    assert!(summary["on_guiding_surface"]["mean"].as_f64().is_some());
-    let mol = &summary["molecule"];
-    assert!(mol["max_backmap_deviation_rad"].as_f64().unwrap() < 0.1);
-    // A 0.2 ns surface is too rough to descend on for the basin: the ends are checked against
-    // the state instead.
-    assert_eq!(mol["fraction_within_0_75_rad"], 1.0);
-    let rmsd = mol["rmsd_to_target_mean_angstrom"].as_f64().unwrap();
-    assert!(rmsd > 0.0 && rmsd < 2.0, "heavy-atom RMSD {rmsd} Å");
+    summary_is_physical_and_scored_independently(&summary);
 
     let (top, ff) = aldp();
     let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
-    let mut within = 0;
-    for k in 0..2 {
-        let frames = chfl::read(&out.join(format!("path_{k:03}.dcd")), &top)
-            .unwrap()
-            .frames;
-        // The XYZ names elements (what MDAnalysis and mdtraj take as species).
-        let xyz = std::fs::read_to_string(out.join(format!("path_{k:03}.xyz"))).unwrap();
-        let species: Vec<&str> = xyz
-            .lines()
-            .skip(2)
-            .take(22)
-            .map(|l| l.split_whitespace().next().unwrap())
-            .collect();
-        assert!(
-            species.iter().all(|s| ["H", "C", "N", "O"].contains(s)),
-            "{species:?}"
-        );
-        let csv = std::fs::read_to_string(out.join(format!("path_{k:03}.csv"))).unwrap();
-        let rows: Vec<Vec<f64>> = csv
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-            .collect();
-        assert_eq!(frames.len(), rows.len());
-        let last = rows.last().unwrap();
-        within +=
-            usize::from(tps::molecule::cv::angle_distance(&last[1..3], &[1.05, -0.72]) <= 0.75);
-        for (x, row) in frames.iter().zip(&rows) {
-            // The DCD's dihedrals are the CSV's (float32 coordinates).
-            let v = cv.values(x);
-            assert!(tps::molecule::cv::angle_difference(v[0], row[3]).abs() < 1e-3);
-            assert!(tps::molecule::cv::angle_difference(v[1], row[4]).abs() < 1e-3);
-            for b in &ff.bonds {
-                let d: f64 = (0..3)
-                    .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                assert!(
-                    (d - b.r0).abs() < 0.01,
-                    "bond {}-{}: {d} vs {}",
-                    b.i,
-                    b.j,
-                    b.r0
-                );
-            }
-        }
-        // Continuous: after superposition, no atom moves more than 0.05 nm between frames.
-        let all: Vec<usize> = (0..22).collect();
-        for w in frames.windows(2) {
-            let rmsd = tps::molecule::align::kabsch_rmsd(&w[0], &w[1], &all);
-            assert!(rmsd < 0.05, "jump of {rmsd} nm between frames");
-        }
-    }
+    let within = (0..2)
+        .filter(|&k| path_is_a_physical_movie(&out, k, &top, &ff, &cv))
+        .count();
     assert_eq!(
-        mol["fraction_within_0_75_rad"].as_f64().unwrap(),
+        summary["molecule"]["fraction_within_0_75_rad"]
+            .as_f64()
+            .unwrap(),
         within as f64 / 2.0
     );
     let pdb = std::fs::read_to_string(out.join("topology.pdb")).unwrap();
@@ -178,4 +97,104 @@ fn aldp_paths_are_continuous_physical_all_atom_movies() {
     ]);
     failed_with(&o, &["another energy surface", "tps train"]);
     let _ = stderr(&o);
+}
+
+/// The summary of the tiny run: the relaxed-map barrier of the force field, every input hashed,
+/// scored on the independent surface, and back-mapped structures near their targets.
+fn summary_is_physical_and_scored_independently(summary: &serde_json::Value) {
+    // The relaxed-map barrier depends on the force field only: ≈ 36.4 kJ/mol for this molecule.
+    let relaxed = summary["reference"]["relaxed_potential_barrier"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (relaxed - 36.4).abs() < 1.5,
+        "relaxed-map barrier {relaxed}"
+    );
+    assert_eq!(summary["energy_unit"], "kJ/mol");
+    let inputs = summary["provenance"]["inputs"].as_object().unwrap();
+    assert_eq!(
+        inputs.len(),
+        6,
+        "prmtop, coordinates, model, surface, independent surface and relaxed map hashed: \
+         {inputs:?}"
+    );
+    // Scored on the independent surface that `tps train` made with its own run.
+    assert!(
+        summary["scored_on"]
+            .as_str()
+            .unwrap()
+            .contains("fes_check.dat"),
+        "{}",
+        summary["scored_on"]
+    );
+    assert_eq!(summary["scoring_independent"], true);
+    assert!(summary["on_guiding_surface"]["mean"].as_f64().is_some());
+    let mol = &summary["molecule"];
+    assert!(mol["max_backmap_deviation_rad"].as_f64().unwrap() < 0.1);
+    // A 0.2 ns surface is too rough to descend on for the basin: the ends are checked against
+    // the state instead.
+    assert_eq!(mol["fraction_within_0_75_rad"], 1.0);
+    let rmsd = mol["rmsd_to_target_mean_angstrom"].as_f64().unwrap();
+    assert!(rmsd > 0.0 && rmsd < 2.0, "heavy-atom RMSD {rmsd} Å");
+}
+
+/// Path `k` under `out`: elements named in the XYZ, the DCD's dihedrals those of the CSV, bonds
+/// at their rigid lengths, and no jump between frames; whether it ends within 0.75 rad of C7ax.
+fn path_is_a_physical_movie(
+    out: &std::path::Path,
+    k: usize,
+    top: &tps::molecule::Topology,
+    ff: &tps::molecule::ForceField,
+    cv: &Dihedrals,
+) -> bool {
+    let frames = chfl::read(&out.join(format!("path_{k:03}.dcd")), top)
+        .unwrap()
+        .frames;
+    // The XYZ names elements (what MDAnalysis and mdtraj take as species).
+    let xyz = std::fs::read_to_string(out.join(format!("path_{k:03}.xyz"))).unwrap();
+    let species: Vec<&str> = xyz
+        .lines()
+        .skip(2)
+        .take(22)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(
+        species.iter().all(|s| ["H", "C", "N", "O"].contains(s)),
+        "{species:?}"
+    );
+    let csv = std::fs::read_to_string(out.join(format!("path_{k:03}.csv"))).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(frames.len(), rows.len());
+    let last = rows.last().unwrap();
+    let within = tps::molecule::cv::angle_distance(&last[1..3], &[1.05, -0.72]) <= 0.75;
+    for (x, row) in frames.iter().zip(&rows) {
+        // The DCD's dihedrals are the CSV's (float32 coordinates).
+        let v = cv.values(x);
+        assert!(tps::molecule::cv::angle_difference(v[0], row[3]).abs() < 1e-3);
+        assert!(tps::molecule::cv::angle_difference(v[1], row[4]).abs() < 1e-3);
+        for b in &ff.bonds {
+            let d: f64 = (0..3)
+                .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(
+                (d - b.r0).abs() < 0.01,
+                "bond {}-{}: {d} vs {}",
+                b.i,
+                b.j,
+                b.r0
+            );
+        }
+    }
+    // Continuous: after superposition, no atom moves more than 0.05 nm between frames.
+    let all: Vec<usize> = (0..22).collect();
+    for w in frames.windows(2) {
+        let rmsd = tps::molecule::align::kabsch_rmsd(&w[0], &w[1], &all);
+        assert!(rmsd < 0.05, "jump of {rmsd} nm between frames");
+    }
+    within
 }

@@ -209,47 +209,16 @@ fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state(
     let cv = Dihedrals::dipeptide_backbone(&top).unwrap();
     let start = [-1.37, 0.98];
     for k in 0..3 {
-        let frames = chfl::read(&out.join(format!("path_{k:03}.dcd")), &top)
-            .unwrap()
-            .frames;
-        let csv = std::fs::read_to_string(out.join(format!("path_{k:03}.csv"))).unwrap();
-        let rows: Vec<Vec<f64>> = csv
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-            .collect();
-        assert_eq!(frames.len(), rows.len());
-        // 16 points × 32 steps, every 8th step and the last.
-        assert_eq!(rows.len(), 16 * 32 / 8 + 1);
-        assert!(
-            tps::molecule::cv::angle_distance(&rows[0][1..3], &start) < 0.5,
-            "path {k} starts at {:?}",
-            &rows[0][1..3]
-        );
-        for (x, row) in frames.iter().zip(&rows) {
-            let v = cv.values(x);
-            assert!(tps::molecule::cv::angle_difference(v[0], row[1]).abs() < 1e-3);
-            assert!(tps::molecule::cv::angle_difference(v[1], row[2]).abs() < 1e-3);
-            for b in &ff.bonds {
-                let d: f64 = (0..3)
-                    .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                assert!(d < 1.3 * b.r0, "bond {}-{}: {d} vs {}", b.i, b.j, b.r0);
-            }
-        }
-        // No atom jumps: 8 overdamped steps of ds = 1e-6 nm² move an atom by ~0.05 Å.
-        for w in frames.windows(2) {
-            for (p, q) in w[0].iter().zip(&w[1]) {
-                let d: f64 = (0..3).map(|c| (p[c] - q[c]).powi(2)).sum::<f64>().sqrt();
-                assert!(d < 0.05, "an atom jumped {d} nm between frames");
-            }
-        }
+        all_atom_path_is_physical(&out, k, &top, &ff, &cv, &start);
     }
     assert!(all["max_bond_stretch_angstrom"].as_f64().unwrap() < 0.25);
     assert!(all["min_bond_ratio"].as_f64().unwrap() > 0.85);
+}
 
-    // A model of the tilted ensemble from the same frames: their weights reweighted to it
+#[test]
+fn a_tilted_all_atom_model_drives_the_walkers_alone() {
+    let sb = Sandbox::new("cartesian-tilted");
+    // A model of the tilted ensemble from metadynamics frames: their weights reweighted to it
     // (both effective sizes reported), the tilt recorded, and the model alone drives the
     // walkers with the tilt's gradient taken through the dihedrals, never calling the energy.
     // What is checked here does not need as long a run, nor the independent one.
@@ -282,4 +251,53 @@ fn cartesian_train_and_sample_give_physical_all_atom_paths_from_the_first_state(
     assert!(guided.contains("∇V/kT"), "{guided}");
     assert_eq!(summary["evaluations"]["walkers"], 0);
     assert_eq!(summary["evaluations"]["route"], 0);
+}
+
+/// Path `k` under `out`: as many frames as CSV rows (16 points × 32 steps, every 8th and the
+/// last), starting near `start`, the DCD's dihedrals those of the CSV, no bond stretched by a
+/// third, and no atom jumping between frames.
+fn all_atom_path_is_physical(
+    out: &std::path::Path,
+    k: usize,
+    top: &tps::molecule::Topology,
+    ff: &tps::molecule::ForceField,
+    cv: &Dihedrals,
+    start: &[f64],
+) {
+    let frames = chfl::read(&out.join(format!("path_{k:03}.dcd")), top)
+        .unwrap()
+        .frames;
+    let csv = std::fs::read_to_string(out.join(format!("path_{k:03}.csv"))).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(frames.len(), rows.len());
+    // 16 points × 32 steps, every 8th step and the last.
+    assert_eq!(rows.len(), 16 * 32 / 8 + 1);
+    assert!(
+        tps::molecule::cv::angle_distance(&rows[0][1..3], start) < 0.5,
+        "path {k} starts at {:?}",
+        &rows[0][1..3]
+    );
+    for (x, row) in frames.iter().zip(&rows) {
+        let v = cv.values(x);
+        assert!(tps::molecule::cv::angle_difference(v[0], row[1]).abs() < 1e-3);
+        assert!(tps::molecule::cv::angle_difference(v[1], row[2]).abs() < 1e-3);
+        for b in &ff.bonds {
+            let d: f64 = (0..3)
+                .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(d < 1.3 * b.r0, "bond {}-{}: {d} vs {}", b.i, b.j, b.r0);
+        }
+    }
+    // No atom jumps: 8 overdamped steps of ds = 1e-6 nm² move an atom by ~0.05 Å.
+    for w in frames.windows(2) {
+        for (p, q) in w[0].iter().zip(&w[1]) {
+            let d: f64 = (0..3).map(|c| (p[c] - q[c]).powi(2)).sum::<f64>().sqrt();
+            assert!(d < 0.05, "an atom jumped {d} nm between frames");
+        }
+    }
 }

@@ -109,39 +109,7 @@ fn tps_md_output_read_back_gives_the_same_samples_and_weights_and_trains() {
     let sys = system(&sb, "data.toml", "given_fes.dat", data);
     let (s, d) = loaded(&sys);
     let w = read(&d, &s.molecule.as_ref().unwrap().molecule, s.kt()).unwrap();
-    // cv.csv: time, walker, phi, psi, bias; its rows per walker in the trajectories' order.
-    let csv = std::fs::read_to_string(out.join("cv.csv")).unwrap();
-    let rows: Vec<Vec<f64>> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
-    let ordered: Vec<&Vec<f64>> = (0..2)
-        .flat_map(|walker| rows.iter().filter(move |r| r[1] == walker as f64))
-        .collect();
-    assert_eq!(w.points.len(), ordered.len());
-    for (p, r) in w.points.iter().zip(&ordered) {
-        assert!(
-            angle_difference(p[0], r[2]).abs() < 1e-4 && angle_difference(p[1], r[3]).abs() < 1e-4
-        );
-    }
-    // Weights exp(rbias/kT) from the COLVARs, normalised.
-    let mut rbias = Vec::new();
-    for walker in 0..2 {
-        let c = tps::output::colvar::Colvar::read(&out.join(format!("colvar_{walker:03}.dat")))
-            .unwrap();
-        rbias.extend(c.column("metad.rbias", Path::new("colvar")).unwrap());
-    }
-    let top = rbias.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let raw: Vec<f64> = rbias.iter().map(|b| ((b - top) / s.kt()).exp()).collect();
-    let sum: f64 = raw.iter().sum();
-    for (a, b) in w.weights.iter().zip(&raw) {
-        assert!((a - b / sum).abs() < 1e-12);
-    }
-    assert!(
-        w.effective_samples < w.points.len() as f64,
-        "a bias makes the weights unequal"
-    );
+    samples_and_weights_are_those_of_the_run(&w, &out, s.kt());
 
     // Train on the data and sample: the given surface is kept, the model names its data.
     let before = std::fs::read(sb.path("given_fes.dat")).unwrap();
@@ -206,6 +174,44 @@ fn tps_md_output_read_back_gives_the_same_samples_and_weights_and_trains() {
         (numbers[0] - expected).abs() < 1.0 && (numbers[1] - w.effective_samples).abs() < 1.0,
         "{line}: expected {expected:.0} and {:.0}",
         w.effective_samples
+    );
+}
+
+/// The weighted samples `w` read from the `tps md` run in `out`: its `cv.csv` rows, walker by
+/// walker, and weights `exp(rbias/kT)` from its COLVARs, normalised.
+fn samples_and_weights_are_those_of_the_run(w: &tps::data::Weighted, out: &Path, kt: f64) {
+    // cv.csv: time, walker, phi, psi, bias; its rows per walker in the trajectories' order.
+    let csv = std::fs::read_to_string(out.join("cv.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let ordered: Vec<&Vec<f64>> = (0..2)
+        .flat_map(|walker| rows.iter().filter(move |r| r[1] == walker as f64))
+        .collect();
+    assert_eq!(w.points.len(), ordered.len());
+    for (p, r) in w.points.iter().zip(&ordered) {
+        assert!(
+            angle_difference(p[0], r[2]).abs() < 1e-4 && angle_difference(p[1], r[3]).abs() < 1e-4
+        );
+    }
+    // Weights exp(rbias/kT) from the COLVARs, normalised.
+    let mut rbias = Vec::new();
+    for walker in 0..2 {
+        let c = tps::output::colvar::Colvar::read(&out.join(format!("colvar_{walker:03}.dat")))
+            .unwrap();
+        rbias.extend(c.column("metad.rbias", Path::new("colvar")).unwrap());
+    }
+    let top = rbias.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let raw: Vec<f64> = rbias.iter().map(|b| ((b - top) / kt).exp()).collect();
+    let sum: f64 = raw.iter().sum();
+    for (a, b) in w.weights.iter().zip(&raw) {
+        assert!((a - b / sum).abs() < 1e-12);
+    }
+    assert!(
+        w.effective_samples < w.points.len() as f64,
+        "a bias makes the weights unequal"
     );
 }
 
@@ -310,29 +316,19 @@ fn colvars_as_plumed_writes_them_are_matched_to_the_frames_by_time() {
 }
 
 #[test]
-fn broken_external_inputs_are_refused_with_the_file_named() {
-    let sb = Sandbox::new("data-bad");
-    let md = system(&sb, "md.toml", "fes.dat", "");
-    ok(&sb.tps(&["md", md.to_str().unwrap(), "--steps", "5000"]));
-    let out = "out/aldp_data/md";
+fn colvars_that_are_not_the_frames_are_refused_with_the_file_named() {
+    let sb = Sandbox::new("data-colvars");
+    let out = short_md_run(&sb);
     let colvar = std::fs::read_to_string(sb.path(&format!("{out}/colvar_000.dat"))).unwrap();
     // A COLVAR with a record fewer than the trajectory's frames.
     let mut lines: Vec<&str> = colvar.lines().collect();
     lines.pop();
     sb.write("short.dat", &(lines.join("\n") + "\n"));
-    let data = |traj: &str, cv: &str| {
-        format!(
-            "[data]\ntrajectories = [\"{traj}\"]\ncolvar = [\"{cv}\"]\nbias = \"metad.rbias\"\n"
-        )
-    };
-    let sys = system(
+    train_refused(
         &sb,
         "a.toml",
         "fes.dat",
-        &data(&format!("{out}/walker_000.dcd"), "short.dat"),
-    );
-    failed_with(
-        &sb.tps(&["train", sys.to_str().unwrap()]),
+        &colvar_data(&format!("{out}/walker_000.dcd"), "short.dat"),
         &[
             "short.dat",
             "cannot be matched",
@@ -340,43 +336,40 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         ],
     );
     // A COLVAR of the other walker: its variables are not this trajectory's.
-    let sys = system(
+    train_refused(
         &sb,
         "b.toml",
         "fes.dat",
-        &data(
+        &colvar_data(
             &format!("{out}/walker_000.dcd"),
             &format!("{out}/colvar_001.dat"),
         ),
-    );
-    failed_with(
-        &sb.tps(&["train", sys.to_str().unwrap()]),
         &["colvar_001.dat", "not the frames"],
     );
     // A column that is not there.
-    let sys = system(
+    train_refused(
         &sb,
         "c.toml",
         "fes.dat",
-        &data(
+        &colvar_data(
             &format!("{out}/walker_000.dcd"),
             &format!("{out}/colvar_000.dat"),
         )
         .replace("metad.rbias", "opes.bias"),
-    );
-    failed_with(
-        &sb.tps(&["train", sys.to_str().unwrap()]),
         &["opes.bias", "metad.rbias"],
     );
+}
+
+#[test]
+fn broken_external_inputs_are_refused_with_the_file_named() {
+    let sb = Sandbox::new("data-bad");
+    let out = short_md_run(&sb);
     // A trajectory of another molecule.
-    let sys = system(
+    train_refused(
         &sb,
         "d.toml",
         "fes.dat",
         &format!("[data]\ntrajectories = [\"{ROOT}/systems/glycine/glycine.pdb\"]\n"),
-    );
-    failed_with(
-        &sb.tps(&["train", sys.to_str().unwrap()]),
         &["glycine.pdb", "19 atoms"],
     );
     // Frames for a Cartesian molecule, which learns from its own metadynamics: refused when
@@ -387,7 +380,7 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         "fes.dat",
         &format!(
             "[molecule]\nrepresentation = \"cartesian\"\n{}",
-            data(
+            colvar_data(
                 &format!("{out}/walker_000.dcd"),
                 &format!("{out}/colvar_000.dat")
             )
@@ -408,14 +401,11 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         );
     }
     // A trajectory not yet simulated: the step that makes it is named.
-    let sys = system(
+    train_refused(
         &sb,
         "m.toml",
         "fes.dat",
         "[data]\ntrajectories = [\"not_yet.dcd\"]\n",
-    );
-    failed_with(
-        &sb.tps(&["train", sys.to_str().unwrap()]),
         &[
             "data.trajectories",
             "not_yet.dcd",
@@ -438,14 +428,11 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         .writer()
         .write(&sb.path("nan.dcd"), "DCD", &frames)
         .unwrap();
-    let sys = system(
+    train_refused(
         &sb,
         "n.toml",
         "fes.dat",
         "[data]\ntrajectories = [\"nan.dcd\"]\n",
-    );
-    failed_with(
-        &sb.tps(&["train", sys.to_str().unwrap()]),
         &["nan.dcd", "frame 2", "atom 5", "non-finite"],
     );
     // A PLUMED grid with a missing point.
@@ -455,14 +442,11 @@ fn broken_external_inputs_are_refused_with_the_file_named() {
         .filter(|l| !l.starts_with("-3.141592654 -3.141592654"))
         .collect();
     sb.write("holed_fes.dat", &(holed.join("\n") + "\n"));
-    let sys = system(
+    train_refused(
         &sb,
         "e.toml",
         "holed_fes.dat",
         &format!("[data]\ntrajectories = [\"{out}/walker_000.dcd\"]\n"),
-    );
-    failed_with(
-        &sb.tps(&["train", sys.to_str().unwrap()]),
         &["holed_fes.dat", "missing"],
     );
     assert!(!sb.path("model.tpsmodel").exists(), "nothing published");
@@ -551,4 +535,25 @@ fn an_openmm_metadynamics_run_as_the_recipe_writes_it_is_read_and_weighted() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("degrees.dat") && e.contains("degrees"), "{e}");
+}
+
+/// `tps train` on the tiny molecule written as `file` (surface `fes`, `[data]` of `data`)
+/// fails with every needle in its message.
+fn train_refused(sb: &Sandbox, file: &str, fes: &str, data: &str, needles: &[&str]) {
+    let sys = system(sb, file, fes, data);
+    failed_with(&sb.tps(&["train", sys.to_str().unwrap()]), needles);
+}
+
+/// A 5,000-step `tps md` run of the tiny molecule in `sb`; returns its output folder.
+fn short_md_run(sb: &Sandbox) -> &'static str {
+    let md = system(sb, "md.toml", "fes.dat", "");
+    ok(&sb.tps(&["md", md.to_str().unwrap(), "--steps", "5000"]));
+    "out/aldp_data/md"
+}
+
+/// A `[data]` section of one trajectory and its COLVAR, reweighted by `metad.rbias`.
+fn colvar_data(trajectory: &str, colvar: &str) -> String {
+    format!(
+        "[data]\ntrajectories = [\"{trajectory}\"]\ncolvar = [\"{colvar}\"]\nbias = \"metad.rbias\"\n"
+    )
 }

@@ -8,30 +8,9 @@ use crate::common::{ROOT, Sandbox, failed_with, json, muller_brown, ok};
 #[test]
 fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
     let sb = Sandbox::new("committor-run");
-    let mb = muller_brown(&sb, ("", ""));
-    let sample = [
-        "sample",
-        &mb,
-        "--from",
-        "A",
-        "--to",
-        "B",
-        "--route",
-        "reference",
-        "--paths",
-        "4",
-    ];
-    ok(&sb.tps(&sample));
-    let run = sb.path("out/muller_brown/A-B");
+    let (mb, run) = reference_run(&sb);
     let before = std::fs::read(run.join("summary.json")).unwrap();
-    let shoot = |extra: &[&str]| {
-        let mut args = vec!["committor", run.to_str().unwrap()];
-        args.extend(extra);
-        if !extra.contains(&"--shots") {
-            args.extend(["--shots", "40"]);
-        }
-        sb.tps(&args)
-    };
+    let shoot = |extra: &[&str]| shoot(&sb, &run, extra);
     ok(&shoot(&[]));
     let c = json(&run.join("committor/committor.json"));
     assert_eq!(
@@ -90,6 +69,35 @@ fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
     assert!(frames.len() > 8);
     let first_p = frames[0]["p_b"].as_f64().unwrap();
     assert!(first_p < 0.1, "a path starts in A: p_B {first_p}");
+    // The run can be replaced with its committor beside it.
+    ok(&sb.tps(&reference_sample(&mb)));
+    // Refused: no shots, a nonsense selection, a time so short that nothing commits.
+    failed_with(&shoot(&["--shots", "0"]), &["--shots"]);
+    failed_with(&shoot(&["--select", "middle"]), &["--select", "middle"]);
+    failed_with(
+        &shoot(&["--select", "top", "--max-time", "0.0005"]),
+        &["no shot", "--max-time"],
+    );
+    // A directory that is no run, and a run that kept no trajectory.
+    failed_with(
+        &sb.tps(&["committor", "nowhere"]),
+        &["nowhere", "not the output directory of a `tps sample` run"],
+    );
+    // A run that kept no trajectory has no frames.
+    let mut bare = reference_sample(&mb);
+    bare.extend(["--max-trajectories", "0", "--out", "bare"]);
+    ok(&sb.tps(&bare));
+    failed_with(
+        &sb.tps(&["committor", "bare/muller_brown/A-B"]),
+        &["wrote no trajectory", "--max-trajectories"],
+    );
+}
+
+#[test]
+fn shards_of_a_committor_merged_are_the_whole_run_frame_for_frame() {
+    let sb = Sandbox::new("committor-shards");
+    let (_, run) = reference_run(&sb);
+    let shoot = |extra: &[&str]| shoot(&sb, &run, extra);
     // Shards of the frames, merged: the unsharded run's numbers, frame for frame.
     ok(&shoot(&["--select", "every:4000", "--seed", "3"]));
     let whole = std::fs::read_to_string(run.join("committor/committor.csv")).unwrap();
@@ -122,32 +130,45 @@ fn a_runs_frames_are_shot_from_and_the_run_is_left_as_it_was() {
     for k in 0..3 {
         std::fs::remove_dir_all(part(k)).unwrap();
     }
-    // The run can be replaced with its committor beside it.
-    ok(&sb.tps(&sample));
-    // Refused: no shots, a nonsense selection, a time so short that nothing commits.
-    failed_with(&shoot(&["--shots", "0"]), &["--shots"]);
-    failed_with(&shoot(&["--select", "middle"]), &["--select", "middle"]);
-    failed_with(
-        &shoot(&["--select", "top", "--max-time", "0.0005"]),
-        &["no shot", "--max-time"],
-    );
-    // A directory that is no run, and a run that kept no trajectory.
-    failed_with(
-        &sb.tps(&["committor", "nowhere"]),
-        &["nowhere", "not the output directory of a `tps sample` run"],
-    );
-    // A run that kept no trajectory has no frames.
-    let mut bare = sample.to_vec();
-    bare.extend(["--max-trajectories", "0", "--out", "bare"]);
-    ok(&sb.tps(&bare));
-    failed_with(
-        &sb.tps(&["committor", "bare/muller_brown/A-B"]),
-        &["wrote no trajectory", "--max-trajectories"],
-    );
+}
+
+/// The arguments of `tps sample` on the Müller–Brown file `mb`: four paths by the reference
+/// route from A to B.
+fn reference_sample(mb: &str) -> Vec<&str> {
+    vec![
+        "sample",
+        mb,
+        "--from",
+        "A",
+        "--to",
+        "B",
+        "--route",
+        "reference",
+        "--paths",
+        "4",
+    ]
+}
+
+/// The shipped Müller–Brown written into `sb` and a finished run of [`reference_sample`] on it:
+/// its system file and its output directory.
+fn reference_run(sb: &Sandbox) -> (String, std::path::PathBuf) {
+    let mb = muller_brown(sb, ("", ""));
+    ok(&sb.tps(&reference_sample(&mb)));
+    (mb, sb.path("out/muller_brown/A-B"))
+}
+
+/// `tps committor` on `run` with `extra` arguments (40 shots unless they say otherwise).
+fn shoot(sb: &Sandbox, run: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["committor", run.to_str().unwrap()];
+    args.extend(extra);
+    if !extra.contains(&"--shots") {
+        args.extend(["--shots", "40"]);
+    }
+    sb.tps(&args)
 }
 
 #[test]
-fn a_users_frames_are_shot_from_for_a_surface_and_a_molecule() {
+fn a_users_frames_are_shot_from_on_a_surface() {
     let sb = Sandbox::new("committor-frames");
     let mb = muller_brown(&sb, ("", ""));
     // A, the saddle between A and C, and B: p_B ≈ 0, in between, 1.
@@ -209,6 +230,11 @@ fn a_users_frames_are_shot_from_for_a_surface_and_a_molecule() {
         ]),
         &["bad.csv", "line 2", "expected 2"],
     );
+}
+
+#[test]
+fn a_users_frames_of_a_molecule_are_shot_from_and_other_molecules_refused() {
+    let sb = Sandbox::new("committor-molecule");
     // A molecule: its shipped structure sits in C7eq's core.
     let aldp = format!("{ROOT}/systems/aldp.toml");
     ok(&sb.tps(&[

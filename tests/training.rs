@@ -177,15 +177,11 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
         tilt: None,
     };
     meta.check_compatible(&path, &expected).unwrap();
-    let other_system = meta
-        .check_compatible(
-            &path,
-            &Expected {
-                system: "muller-brown",
-                ..expected.clone()
-            },
-        )
-        .unwrap_err();
+    let refused = |e: Expected| meta.check_compatible(&path, &e).unwrap_err().to_string();
+    let other_system = refused(Expected {
+        system: "muller-brown",
+        ..expected.clone()
+    });
     assert!(
         other_system
             .to_string()
@@ -195,45 +191,28 @@ fn model_files_round_trip_and_reject_corruption_and_mismatches() {
         hidden: 65,
         ..small()
     };
-    let other_arch = meta
-        .check_compatible(
-            &path,
-            &Expected {
-                architecture: &wider,
-                ..expected.clone()
-            },
-        )
-        .unwrap_err();
+    let other_arch = refused(Expected {
+        architecture: &wider,
+        ..expected.clone()
+    });
     assert!(
         other_arch.to_string().contains("architecture"),
         "{other_arch}"
     );
 
     // Another temperature or another surface than the one the samples came from.
-    let hotter = meta
-        .check_compatible(
-            &path,
-            &Expected {
-                kt: 10.0,
-                ..expected.clone()
-            },
-        )
-        .unwrap_err()
-        .to_string();
+    let hotter = refused(Expected {
+        kt: 10.0,
+        ..expected.clone()
+    });
     assert!(
         hotter.contains("kT = 1") && hotter.contains("kT = 10"),
         "{hotter}"
     );
-    let moved = meta
-        .check_compatible(
-            &path,
-            &Expected {
-                surface_sha256: Some("def"),
-                ..expected.clone()
-            },
-        )
-        .unwrap_err()
-        .to_string();
+    let moved = refused(Expected {
+        surface_sha256: Some("def"),
+        ..expected.clone()
+    });
     assert!(moved.contains("another energy surface"), "{moved}");
 
     // Flip one byte of the weights.
