@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::common::{ROOT, Sandbox, failed_with, json, ok, stdout};
+use crate::common::{
+    ROOT, Sandbox, failed_with, json, learned_paths_calling_no_energy, ok, stdout,
+};
 use tps::compute::Backend;
 use tps::geometry::{DivergenceConfig, kl_from_point};
 use tps::system::System;
@@ -597,96 +599,16 @@ fn compare_puts_every_route_side_by_side_and_its_rows_are_sample_runs() {
     assert!(g["mep_start"].as_str().unwrap().contains("switched off"));
 }
 
-/// Müller–Brown counting every gradient (the walkers' and the routes' energy calls); plain
-/// energies (judging frames) are not counted.
-struct CountingMb(std::sync::Arc<std::sync::atomic::AtomicU64>);
-
-impl tps::potential::Potential for CountingMb {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        tps::potential::MullerBrown.energy_gradient(x, grad)
-    }
-    fn energy(&self, x: &[f64]) -> f64 {
-        let mut g = [0.0; 2];
-        tps::potential::MullerBrown.energy_gradient(x, &mut g)
-    }
-}
-
 #[test]
 fn the_learned_route_never_calls_the_energy() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use tps::route::{Context, Guidance, RouteKind};
-    use tps::walkers::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
-
-    let path = Path::new(ROOT).join("systems/muller_brown.toml");
-    let (file, _) = tps::system::SystemFile::load(&path).unwrap();
-    let calls = Arc::new(AtomicU64::new(0));
-    let system = System::with_potential(file, &path, Box::new(CountingMb(calls.clone()))).unwrap();
-    let loaded = system.denoiser(Backend::Flex).unwrap();
-    let representation = system.representation().unwrap();
-    let reference = tps::reference::reference(&system, "A", "B", None).unwrap();
-    let no_route = || -> tps::Result<tps::representation::ReferenceCurve> {
-        panic!("the learned route asked for the reference route")
-    };
-    let (a, b) = ([-0.558, 1.442], [0.623, 0.028]);
-    let constraints = system.file.geodesic.constraints.clone();
-    let context = Context {
-        system: &system,
-        representation: representation.as_ref(),
-        model: Some(&loaded),
-        normalisation: &loaded.normalisation,
-        reference: &reference,
-        reference_route: &no_route,
-        endpoints: (&a, &b),
-        constraints: &constraints,
-        mep_start: true,
-        lambda_max: 4.0,
-        points: 64,
-        seed: 0,
-    };
-    calls.store(0, Ordering::SeqCst);
-    let plan = tps::route::implementation(RouteKind::Learned)
-        .plan(&context, &mut |_, _| {})
-        .unwrap();
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        0,
-        "the route asked the energy"
-    );
-    assert_eq!(plan.summary.energy_evaluations, 0);
-    let Guidance::Score(score) = &plan.guidance else {
-        panic!("the learned route is driven by the model's score")
-    };
-    let config = tps::walkers::WalkerParams {
-        paths: 3,
-        steps_per_point: 32,
-        ..system.file.transition.walkers()
-    };
-    let judge = SurfaceJudge(&tps::potential::MullerBrown);
-    let paths = annealed_langevin(
-        &Dynamics {
-            guide: Guide::Score(score.as_ref()),
-            kt: system.kt(),
-            normalisation: &loaded.normalisation,
-            route: &plan.points,
-            start: &a,
-        },
-        &config,
-        &PathOptions {
-            judge: Some(&judge),
-            ..PathOptions::default()
-        },
-        0,
-    )
-    .unwrap();
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        0,
-        "the walkers asked the energy"
+    let b = [0.623, 0.028];
+    let (paths, _) = learned_paths_calling_no_energy(
+        &Path::new(ROOT).join("systems/muller_brown.toml"),
+        tps::potential::MullerBrown,
+        ("A", [-0.558, 1.442]),
+        ("B", b),
+        64,
+        (3, 32),
     );
     for p in &paths {
         assert!(p.max_energy.is_finite() && p.guide_max.is_none());

@@ -3,7 +3,7 @@
 //! (model's score + ∇V/kT) at the pass and in both wells, where the Boltzmann model cannot;
 //! the tilt is recorded, checked against the system and refused where it cannot apply.
 
-use crate::common::{Sandbox, failed_with, ok};
+use crate::common::{Sandbox, failed_with, learned_paths_calling_no_energy, ok};
 use tps::compute::Backend;
 use tps::potential::{Potential, Tabulated};
 use tps::route::learned::ModelScore;
@@ -12,6 +12,7 @@ use tps::walkers::BatchScore;
 
 /// `U = h (x² − 1)² + x/2 + k y²/2`: two wells near x = ±1 (the left one 1 kT lower), a pass
 /// near the origin 8 kT above the wells, kT = 1.
+#[derive(Clone)]
 struct DoubleWell;
 
 const H: f64 = 8.0;
@@ -155,89 +156,20 @@ fn the_tilted_model_knows_the_pass_and_the_boltzmann_model_does_not() {
     compare_puts_both_models_side_by_side(&sb, &boltzmann, &tilted);
 }
 
-/// The double well counting every call.
-struct Counting(std::sync::Arc<std::sync::atomic::AtomicU64>);
-
-impl Potential for Counting {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        DoubleWell.energy_gradient(x, grad)
-    }
-}
-
 fn the_learned_route_on_a_tilted_model_never_calls_the_energy(path: &str) {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use tps::route::{Context, Guidance, RouteKind};
-    use tps::walkers::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
-
-    let path = std::path::Path::new(path);
-    let (file, _) = tps::system::SystemFile::load(path).unwrap();
-    let calls = Arc::new(AtomicU64::new(0));
-    let system = System::with_potential(file, path, Box::new(Counting(calls.clone()))).unwrap();
-    let loaded = system.denoiser(Backend::Flex).unwrap();
-    assert!(loaded.tilt.is_some());
-    let representation = system.representation().unwrap();
-    let reference = tps::reference::reference(&system, "L", "R", None).unwrap();
-    let no_route = || -> tps::Result<tps::representation::ReferenceCurve> {
-        panic!("the learned route asked for the reference route")
-    };
-    let (a, b) = ([-1.0, 0.0], [1.0, 0.0]);
-    let constraints = system.file.geodesic.constraints.clone();
-    let context = Context {
-        system: &system,
-        representation: representation.as_ref(),
-        model: Some(&loaded),
-        normalisation: &loaded.normalisation,
-        reference: &reference,
-        reference_route: &no_route,
-        endpoints: (&a, &b),
-        constraints: &constraints,
-        mep_start: true,
-        lambda_max: 4.0,
-        points: 32,
-        seed: 0,
-    };
-    calls.store(0, Ordering::SeqCst);
-    let plan = tps::route::implementation(RouteKind::Learned)
-        .plan(&context, &mut |_, _| {})
-        .unwrap();
-    let Guidance::Score(score) = &plan.guidance else {
-        panic!("the learned route is driven by the model's score")
-    };
-    let config = tps::walkers::WalkerParams {
-        paths: 2,
-        steps_per_point: 16,
-        ..system.file.transition.walkers()
-    };
-    let paths = annealed_langevin(
-        &Dynamics {
-            guide: Guide::Score(score.as_ref()),
-            kt: system.kt(),
-            normalisation: &loaded.normalisation,
-            route: &plan.points,
-            start: &a,
-        },
-        &config,
-        &PathOptions {
-            judge: Some(&SurfaceJudge(&DoubleWell)),
-            ..PathOptions::default()
-        },
-        0,
-    )
-    .unwrap();
+    let (paths, tilted) = learned_paths_calling_no_energy(
+        std::path::Path::new(path),
+        DoubleWell,
+        ("L", [-1.0, 0.0]),
+        ("R", [1.0, 0.0]),
+        32,
+        (2, 16),
+    );
+    assert!(tilted);
     assert_eq!(paths.len(), 2);
     for p in &paths {
         assert!(p.last[0] > 0.5, "ends in R: {:?}", p.last);
     }
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        0,
-        "the tilted model's route or walkers asked the energy"
-    );
 }
 
 /// `tps compare --with`: the second model's model-based rows join the first's, each the same

@@ -223,3 +223,113 @@ pub fn failed_with(o: &Output, needles: &[&str]) {
 pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+/// `inner` with every gradient counted (what routes and walkers ask of the energy); plain
+/// energies (judging frames) are not counted.
+pub struct Counting<P> {
+    pub inner: P,
+    pub calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<P: tps::potential::Potential> tps::potential::Potential for Counting<P> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn energy_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.energy_gradient(x, grad)
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        self.inner.energy(x)
+    }
+    fn periodic(&self) -> Vec<Option<(f64, f64)>> {
+        self.inner.periodic()
+    }
+}
+
+/// The learned route from `from` (at `a`) to `to` on the system file `path` with its surface
+/// replaced by `surface`, counted: its plan (of `points` points) and `paths` walkers of
+/// `steps_per_point` steps, judged on `surface`, must not call the energy once. Returns the
+/// walkers' paths and whether the model is tilted.
+pub fn learned_paths_calling_no_energy<P: tps::potential::Potential + Clone + 'static>(
+    path: &Path,
+    surface: P,
+    (from, a): (&str, [f64; 2]),
+    (to, b): (&str, [f64; 2]),
+    points: usize,
+    (paths, steps_per_point): (usize, usize),
+) -> (Vec<tps::walkers::TransitionPath>, bool) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tps::route::{Context, Guidance, RouteKind};
+    use tps::walkers::{Dynamics, Guide, PathOptions, SurfaceJudge, annealed_langevin};
+
+    let (file, _) = tps::system::SystemFile::load(path).unwrap();
+    let calls = std::sync::Arc::new(AtomicU64::new(0));
+    let counted = Counting {
+        inner: surface.clone(),
+        calls: calls.clone(),
+    };
+    let system = tps::system::System::with_potential(file, path, Box::new(counted)).unwrap();
+    let loaded = system.denoiser(Backend::Flex).unwrap();
+    let representation = system.representation().unwrap();
+    let reference = tps::reference::reference(&system, from, to, None).unwrap();
+    let no_route = || -> tps::Result<tps::representation::ReferenceCurve> {
+        panic!("the learned route asked for the reference route")
+    };
+    let constraints = system.file.geodesic.constraints.clone();
+    let context = Context {
+        system: &system,
+        representation: representation.as_ref(),
+        model: Some(&loaded),
+        normalisation: &loaded.normalisation,
+        reference: &reference,
+        reference_route: &no_route,
+        endpoints: (&a, &b),
+        constraints: &constraints,
+        mep_start: true,
+        lambda_max: 4.0,
+        points,
+        seed: 0,
+    };
+    calls.store(0, Ordering::SeqCst);
+    let plan = tps::route::implementation(RouteKind::Learned)
+        .plan(&context, &mut |_, _| {})
+        .unwrap();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the route asked the energy"
+    );
+    assert_eq!(plan.summary.energy_evaluations, 0);
+    let Guidance::Score(score) = &plan.guidance else {
+        panic!("the learned route is driven by the model's score")
+    };
+    let params = tps::walkers::WalkerParams {
+        paths,
+        steps_per_point,
+        ..system.file.transition.walkers()
+    };
+    let judge = SurfaceJudge(&surface);
+    let walked = annealed_langevin(
+        &Dynamics {
+            guide: Guide::Score(score.as_ref()),
+            kt: system.kt(),
+            normalisation: &loaded.normalisation,
+            route: &plan.points,
+            start: &a,
+        },
+        &params,
+        &PathOptions {
+            judge: Some(&judge),
+            ..PathOptions::default()
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the walkers asked the energy"
+    );
+    (walked, loaded.tilt.is_some())
+}
