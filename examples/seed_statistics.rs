@@ -51,8 +51,8 @@ fn main() {
                 + s["evaluations"]["training_data"].as_f64().unwrap_or(0.0),
         );
     }
-    let (m, sd) = mean_std(&means);
-    let (pm, psd) = mean_std(&pooled);
+    let (m, sd) = mean_std_of(&means);
+    let (pm, psd) = mean_std_of(&pooled);
     println!(
         "{} seeds: per-seed means {m:.3} ± {sd:.3} (mean ± std); single paths {pm:.3} ± {psd:.3} over {}",
         means.len(),
@@ -67,10 +67,10 @@ fn main() {
         .iter()
         .enumerate()
         {
-            let (m, sd) = mean_std(&column(k));
+            let (m, sd) = mean_std_of(&column(k));
             println!("{what}: per-seed means {m:.3} ± {sd:.3}");
         }
-        let (m, sd) = mean_std(&column(4));
+        let (m, sd) = mean_std_of(&column(4));
         println!("thermal reference (highest of 128 frames): {m:.3} ± {sd:.3}");
         println!(
             "longest bond stretch {:.3} Å, shortest bond {:.3} of its rest length (over all seeds)",
@@ -85,18 +85,6 @@ fn main() {
         "energy evaluations per seed: {:.3e} (Langevin + training data)",
         evaluations.iter().sum::<f64>() / evaluations.len() as f64
     );
-}
-
-/// Mean and sample standard deviation (0 for one value).
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd = if v.len() > 1 {
-        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    (m, sd)
 }
 
 /// One seed's all-atom figures: the mean per-path maximum potential and free energy, the
@@ -116,4 +104,10 @@ fn all_atom_row(a: &serde_json::Value) -> [f64; 5] {
         num("min_bond_ratio"),
         a["thermal_window_max"]["mean"].as_f64().unwrap_or(f64::NAN),
     ]
+}
+
+/// Mean and sample standard deviation (0 for one value).
+fn mean_std_of(v: &[f64]) -> (f64, f64) {
+    let s = tps::statistics::MeanStd::of(v);
+    (s.mean, s.std)
 }

@@ -2,8 +2,8 @@
 //! to atoms; the all-atom trajectories must be continuous, physical and agree with the CSV, and
 //! the model must refuse a surface it was not trained on.
 
-use crate::common::{Sandbox, aldp, failed_with, json, ok, stderr, tiny_aldp};
-use tps::molecule::{Dihedrals, chfl};
+use crate::common::{Sandbox, aldp, all_atom_path, failed_with, json, ok, stderr, tiny_aldp};
+use tps::molecule::Dihedrals;
 
 fn system(sb: &Sandbox, training: &str) -> std::path::PathBuf {
     tiny_aldp(
@@ -147,9 +147,7 @@ fn path_is_a_physical_movie(
     ff: &tps::molecule::ForceField,
     cv: &Dihedrals,
 ) -> bool {
-    let frames = chfl::read(&out.join(format!("path_{k:03}.dcd")), top)
-        .unwrap()
-        .frames;
+    let (frames, rows) = all_atom_path(out, k, top, cv, 3);
     // The XYZ names elements (what MDAnalysis and mdtraj take as species).
     let xyz = std::fs::read_to_string(out.join(format!("path_{k:03}.xyz"))).unwrap();
     let species: Vec<&str> = xyz
@@ -162,20 +160,9 @@ fn path_is_a_physical_movie(
         species.iter().all(|s| ["H", "C", "N", "O"].contains(s)),
         "{species:?}"
     );
-    let csv = std::fs::read_to_string(out.join(format!("path_{k:03}.csv"))).unwrap();
-    let rows: Vec<Vec<f64>> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
-    assert_eq!(frames.len(), rows.len());
     let last = rows.last().unwrap();
     let within = tps::molecule::cv::angle_distance(&last[1..3], &[1.05, -0.72]) <= 0.75;
-    for (x, row) in frames.iter().zip(&rows) {
-        // The DCD's dihedrals are the CSV's (float32 coordinates).
-        let v = cv.values(x);
-        assert!(tps::molecule::cv::angle_difference(v[0], row[3]).abs() < 1e-3);
-        assert!(tps::molecule::cv::angle_difference(v[1], row[4]).abs() < 1e-3);
+    for x in &frames {
         for b in &ff.bonds {
             let d: f64 = (0..3)
                 .map(|c| (x[b.i][c] - x[b.j][c]).powi(2))

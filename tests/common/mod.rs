@@ -333,3 +333,32 @@ pub fn learned_paths_calling_no_energy<P: tps::potential::Potential + Clone + 's
     );
     (walked, loaded.tilt.is_some())
 }
+
+/// All-atom path `k` of a finished run in `out`: its DCD frames and its CSV rows (header
+/// skipped), asserted as many, with each frame's two dihedrals those of the rows' columns
+/// `dihedrals` and `dihedrals + 1` (the DCD holds float32 coordinates).
+pub fn all_atom_path(
+    out: &Path,
+    k: usize,
+    top: &tps::molecule::Topology,
+    cv: &tps::molecule::Dihedrals,
+    dihedrals: usize,
+) -> (Vec<Vec<[f64; 3]>>, Vec<Vec<f64>>) {
+    use tps::molecule::cv::angle_difference;
+    let frames = tps::molecule::chfl::read(&out.join(format!("path_{k:03}.dcd")), top)
+        .unwrap()
+        .frames;
+    let csv = std::fs::read_to_string(out.join(format!("path_{k:03}.csv"))).unwrap();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(frames.len(), rows.len());
+    for (x, row) in frames.iter().zip(&rows) {
+        let v = cv.values(x);
+        assert!(angle_difference(v[0], row[dihedrals]).abs() < 1e-3);
+        assert!(angle_difference(v[1], row[dihedrals + 1]).abs() < 1e-3);
+    }
+    (frames, rows)
+}
