@@ -9,6 +9,7 @@ mod frames_surface;
 mod geodesic_variants;
 mod geometry_exact;
 mod import;
+mod model_density;
 mod routes_exact;
 mod systems;
 mod trajectory_fixture;

@@ -138,7 +138,8 @@ impl Display for TrainReport {
         if let Some(f) = &self.learnt_free_energy {
             write!(
                 out,
-                "\nlearnt free energy (the model's score integrated{}) against {}: RMS {:.2} over \
+                "\nlearnt free energy (the model's density by its probability-flow ODE{}) against {}: \
+                 RMS {:.2} over \
                  the {} cells below the highest pass + {} kT ({:.1} above the minimum){}",
                 if l.ensemble == crate::model::training::Ensemble::Boltzmann {
                     ""

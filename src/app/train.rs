@@ -88,8 +88,8 @@ pub fn run(
                 [&names[0], &names[1]],
                 "free_energy",
                 &format!(
-                    "the learnt free energy of {} (its score at λ = {} integrated{}), lowest \
-                     node 0",
+                    "the learnt free energy of {} (its density at λ = {} by the \
+                     probability-flow ODE{}), lowest node 0",
                     model_path.display(),
                     file.transition.lambda_max,
                     if file.training.tilt_parameters().is_some() {

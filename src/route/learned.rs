@@ -17,9 +17,10 @@ use crate::compute;
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
 use crate::model::denoiser::{Denoiser, Normalisation};
+use crate::model::density::{DENSITY_STEPS, log_density};
 use crate::molecule::Dihedrals;
 use crate::potential::Potential;
-use crate::potential::Tabulated;
+use crate::potential::{Tabulated, log_sum_exp};
 use crate::reference::mep_on;
 use crate::representation::ModelFrame;
 use crate::representation::route_through;
@@ -149,78 +150,97 @@ fn add_tilt(v: &Tabulated, kt: f64, cv: Option<&Dihedrals>, x: &[f64], out: &mut
 }
 
 /// Nodes per axis of a learnt free energy.
-pub const LEARNT_GRID: usize = 128;
+pub const LEARNT_GRID: usize = 64;
 
-/// A single step of the learnt free energy between neighbouring nodes is capped at this many
-/// kT: where the data are empty the score is not to be trusted, and must not distort the
-/// surface where they are.
-const LEARNT_STEP_CAP_KT: f64 = 30.0;
+/// The model's density is summed over its images across a periodic boundary within this many
+/// smoothing widths `s·e^(−λ/2)` of it (beyond, an image adds less than e^(−18)).
+const IMAGE_MARGIN_WIDTHS: f64 = 6.0;
 
-/// The model's learnt free energy `F = −kT log q̃` on a `LEARNT_GRID²` grid over `domain`:
-/// the score at every node, integrated by least squares (the differences of `F` between
-/// neighbouring nodes match `−kT` times the score's trapezoid along each edge; conjugate
-/// gradients on the grid's Laplacian), lowest node at 0.
+/// The model's learnt free energy `F = −kT ln q̃ − V` on a `LEARNT_GRID²` grid over `domain`,
+/// lowest node at 0: `q̃` the model's own density at `lambda` by its probability-flow ODE
+/// ([`log_density`]: every noise level, so basins are weighed against each other where the
+/// model knows them best, not by a path through thin data), `V` the tilt it learnt under (if
+/// any). The data of a periodic axis lie in one cell: the density there is the model's summed
+/// over its images across the boundary, as the wrapped data's would be.
 pub fn learnt_surface(
-    score: &dyn BatchScore,
+    model: &LoadedDenoiser,
+    lambda: f64,
     domain: [[f64; 2]; 2],
-    periodic: bool,
+    cell: &[Option<(f64, f64)>],
     kt: f64,
 ) -> Result<Tabulated> {
     let n = LEARNT_GRID;
+    let wraps = cell.iter().any(Option::is_some);
     let step: [f64; 2] = std::array::from_fn(|k| {
-        (domain[k][1] - domain[k][0]) / if periodic { n } else { n - 1 } as f64
+        (domain[k][1] - domain[k][0]) / if wraps { n } else { n - 1 } as f64
     });
-    let node = |i: usize, j: usize| {
-        vec![
-            domain[0][0] + i as f64 * step[0],
-            domain[1][0] + j as f64 * step[1],
-        ]
-    };
-    let points: Vec<Vec<f64>> = (0..n * n).map(|k| node(k % n, k / n)).collect();
-    let mut s = vec![vec![0.0; 2]; n * n];
-    for (p, o) in points.chunks(1024).zip(s.chunks_mut(1024)) {
-        score.score(p, o)?;
-    }
-    // Edges (a, b, axis) and the target difference F(b) − F(a).
-    let mut edges = Vec::with_capacity(2 * n * n);
-    for j in 0..n {
-        for i in 0..n {
-            let a = j * n + i;
-            for (axis, (ii, jj)) in [(0, (i + 1, j)), (1, (i, j + 1))] {
-                let (ii, jj) = match (periodic, ii < n && jj < n) {
-                    (_, true) => (ii, jj),
-                    (true, false) => (ii % n, jj % n),
-                    (false, false) => continue,
-                };
-                let b = jj * n + ii;
-                let cap = LEARNT_STEP_CAP_KT * kt;
-                let diff = (-kt * step[axis] * 0.5 * (s[a][axis] + s[b][axis])).clamp(-cap, cap);
-                edges.push((a, b, diff));
+    let nodes: Vec<[f64; 2]> = (0..n * n)
+        .map(|k| {
+            std::array::from_fn(|a| {
+                domain[a][0] + (if a == 0 { k % n } else { k / n }) as f64 * step[a]
+            })
+        })
+        .collect();
+    let margin = IMAGE_MARGIN_WIDTHS * model.normalisation.scale * (-0.5 * lambda).exp();
+    // Every node's images (itself first), as (node, point in data units).
+    let mut images: Vec<(usize, Vec<f64>)> = Vec::with_capacity(2 * n * n);
+    for (k, x) in nodes.iter().enumerate() {
+        let shifts: [Vec<f64>; 2] = std::array::from_fn(|a| {
+            let mut s = vec![0.0];
+            if let Some(Some((low, period))) = cell.get(a) {
+                if x[a] - low < margin {
+                    s.push(*period);
+                }
+                if low + period - x[a] < margin {
+                    s.push(-period);
+                }
+            }
+            s
+        });
+        for dx in &shifts[0] {
+            for dy in &shifts[1] {
+                images.push((k, vec![x[0] + dx, x[1] + dy]));
             }
         }
     }
-    let mut rhs = vec![0.0; n * n];
-    for &(a, b, d) in &edges {
-        rhs[b] += d;
-        rhs[a] -= d;
+    let alpha = schedule::alpha(lambda);
+    let noisy: Vec<Vec<f64>> = images
+        .iter()
+        .map(|(_, x)| {
+            model
+                .normalisation
+                .to_model(x)
+                .iter()
+                .map(|z| alpha * z)
+                .collect()
+        })
+        .collect();
+    let log_q = log_density(
+        model.denoiser.as_ref(),
+        &model.device,
+        &noisy,
+        lambda,
+        DENSITY_STEPS,
+    )?;
+    let mut terms: Vec<Vec<f64>> = vec![Vec::new(); n * n];
+    for ((k, _), l) in images.iter().zip(log_q) {
+        terms[*k].push(l);
     }
-    let laplacian = |u: &[f64], out: &mut [f64]| {
-        out.iter_mut().for_each(|v| *v = 0.0);
-        for &(a, b, _) in &edges {
-            let d = u[b] - u[a];
-            out[b] += d;
-            out[a] -= d;
-        }
-    };
-    let values = conjugate_gradients(&laplacian, &rhs, 20 * n);
+    let values: Vec<f64> = nodes
+        .iter()
+        .zip(&terms)
+        .map(|(x, t)| {
+            let bias = model.tilt.as_ref().map_or(0.0, |v| v.energy(x));
+            -kt * log_sum_exp(t) - if bias.is_finite() { bias } else { 0.0 }
+        })
+        .collect();
     let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let values: Vec<f64> = values.iter().map(|v| v - low).collect();
     Ok(Tabulated::grid(
-        values,
+        values.iter().map(|v| v - low).collect(),
         [n, n],
         [domain[0][0], domain[1][0]],
         step,
-        periodic,
+        wraps,
     ))
 }
 
@@ -250,24 +270,16 @@ pub const FIDELITY_MARGIN_KT: f64 = 2.0;
 /// independent one, where it exists); `None` in other dimensions.
 pub fn learnt_fidelity(system: &System, model: &LoadedDenoiser) -> Result<Option<LearntFidelity>> {
     let representation = system.representation()?;
-    let Some((domain, wraps)) = representation.grid_domain() else {
+    let Some((domain, _)) = representation.grid_domain() else {
         return Ok(None);
     };
-    let surface = representation.potential()?;
-    let periodic = Some(surface).filter(|p| p.periodic().iter().any(Option::is_some));
-    let score = ModelScore::new(
-        model.denoiser.as_ref(),
-        &model.device,
-        &model.normalisation,
+    let learnt = learnt_surface(
+        model,
         system.file.transition.lambda_max,
-        periodic,
-        None,
-    );
-    let score = match &model.tilt {
-        Some(v) => score.untilted(v, system.kt(), None),
-        None => score,
-    };
-    let learnt = learnt_surface(&score, domain, wraps, system.kt())?;
+        domain,
+        &representation.potential()?.periodic(),
+        system.kt(),
+    )?;
     let scoring = system.scoring_surface()?;
     let check = scoring.surface;
     let states = system.file.named_states();
@@ -303,35 +315,6 @@ pub fn learnt_fidelity(system: &System, model: &LoadedDenoiser) -> Result<Option
         ceiling: ceiling - low,
         learnt,
     }))
-}
-
-/// Solves `A x = b` for a symmetric positive semi-definite `A` (given as a product) from 0.
-fn conjugate_gradients(
-    apply: &dyn Fn(&[f64], &mut [f64]),
-    b: &[f64],
-    iterations: usize,
-) -> Vec<f64> {
-    let dot = crate::lbfgs::dot;
-    let mut x = vec![0.0; b.len()];
-    let mut r = b.to_vec();
-    let mut p = r.clone();
-    let mut ap = vec![0.0; b.len()];
-    let mut rr = dot(&r, &r);
-    let stop = 1e-20 * rr.max(1e-300);
-    for _ in 0..iterations {
-        if rr <= stop {
-            break;
-        }
-        apply(&p, &mut ap);
-        let alpha = rr / dot(&p, &ap).max(1e-300);
-        x.iter_mut().zip(&p).for_each(|(x, p)| *x += alpha * p);
-        r.iter_mut().zip(&ap).for_each(|(r, a)| *r -= alpha * a);
-        let next = dot(&r, &r);
-        let beta = next / rr;
-        rr = next;
-        p.iter_mut().zip(&r).for_each(|(p, r)| *p = r + beta * *p);
-    }
-    x
 }
 
 /// The model's score at the route's λ_max, in the representation's frame and cell.
@@ -382,10 +365,16 @@ impl Route for Learned {
         let score = model_score(context)?;
         // In two dimensions the model's own free energy takes the energy's place in the
         // geodesic's objective and in its start; in more, the geodesic goes without it.
-        let learnt = representation
-            .grid_domain()
-            .map(|(domain, wraps)| learnt_surface(&score, domain, wraps, context.system.kt()))
-            .transpose()?;
+        let learnt = match representation.grid_domain() {
+            Some((domain, _)) => Some(learnt_surface(
+                model,
+                context.lambda_max,
+                domain,
+                &representation.potential()?.periodic(),
+                context.system.kt(),
+            )?),
+            None => None,
+        };
         let (start, end) = context.spacetime_endpoints();
         // The learnt free energy's own minimum-energy path: a start of the geodesic and a
         // route of its own.
@@ -403,8 +392,8 @@ impl Route for Learned {
                     surface as &dyn Potential,
                     mep,
                     format!(
-                        "its learnt free energy (the score at λ = {} integrated on a {n} × {n} \
-                         grid) in place of the energy",
+                        "its learnt free energy (the model's density at λ = {} by its \
+                         probability-flow ODE, on a {n} × {n} grid) in place of the energy",
                         context.lambda_max,
                         n = LEARNT_GRID
                     ),
