@@ -310,6 +310,10 @@ fn a_tilt_is_recorded_checked_and_refused_where_it_cannot_apply() {
             vec!["training.bias_factor", "boltzmann"],
         ),
         ("ensemble = \"flat\"", vec!["ensemble", "well-tempered"]),
+        (
+            "learning_rate_decay = \"linear\"",
+            vec!["learning_rate_decay", "cosine"],
+        ),
     ] {
         let bad = system(&sb, "bad", setting);
         failed_with(&sb.tps(&["train", &bad]), &needles);

@@ -7,7 +7,7 @@ use rand_distr::StandardNormal;
 use tps::compute::{self, Backend, Precision};
 use tps::model::denoiser::{Denoiser, GaussianMixture, MlpConfig};
 use tps::model::file::{Expected, ModelMetadata};
-use tps::model::training::{TrainingConfig, train};
+use tps::model::training::{LearningRateDecay, TrainingConfig, train};
 use tps::provenance::Provenance;
 use tps::schedule;
 
@@ -110,6 +110,28 @@ fn tiny_training() -> TrainingConfig {
         batch: 64,
         ..TrainingConfig::default()
     }
+}
+
+/// The cosine decay falls from the rate through half of it mid-way to nearly 0 at the last
+/// step; the default is the paper's constant rate; the two train to different networks from
+/// the same first step.
+#[test]
+fn a_cosine_decay_falls_from_the_rate_to_zero() {
+    let constant = tiny_training();
+    let cosine = TrainingConfig {
+        learning_rate_decay: LearningRateDecay::Cosine,
+        ..tiny_training()
+    };
+    assert_eq!(cosine.learning_rate_at(0), 1e-3);
+    assert!((cosine.learning_rate_at(10) - 5e-4).abs() < 1e-15);
+    assert!(cosine.learning_rate_at(19) < 1e-5);
+    assert_eq!(constant.learning_rate_at(19), 1e-3);
+    let dev = device().autodiff();
+    let data = samples(500, 2);
+    let a = train(&data, &small(), &constant, 5, &dev, |_, _| {}).unwrap();
+    let b = train(&data, &small(), &cosine, 5, &dev, |_, _| {}).unwrap();
+    assert_eq!(a.loss_history[0], b.loss_history[0]);
+    assert_ne!(a.mlp.to_host(), b.mlp.to_host());
 }
 
 #[test]

@@ -138,9 +138,8 @@ impl Display for TrainReport {
         if let Some(f) = &self.learnt_free_energy {
             write!(
                 out,
-                "\nlearnt free energy (the model's density by its probability-flow ODE{}) against {}: \
-                 RMS {:.2} over \
-                 the {} cells below the highest pass + {} kT ({:.1} above the minimum){}",
+                "\nlearnt free energy (the model's score integrated, whole basins weighed by its \
+                 density{}) against {}: RMS {:.2} over the {} cells below the highest pass + {} kT ({:.1} above the minimum){}",
                 if l.ensemble == crate::model::training::Ensemble::Boltzmann {
                     ""
                 } else {
@@ -149,7 +148,7 @@ impl Display for TrainReport {
                 f.against,
                 f.rms,
                 f.cells,
-                crate::route::learned::FIDELITY_MARGIN_KT,
+                crate::route::learnt_free_energy::FIDELITY_MARGIN_KT,
                 f.ceiling,
                 self.learnt_free_energy_file
                     .as_ref()

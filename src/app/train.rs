@@ -12,7 +12,7 @@ use crate::compute::Backend;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::reference::FreeEnergySummary;
-use crate::route::learned::{LearntFidelity, learnt_fidelity};
+use crate::route::learnt_free_energy::{LearntFidelity, learnt_fidelity};
 use crate::system::System;
 use crate::workflows::learning::{self, LearnReport};
 
@@ -88,8 +88,8 @@ pub fn run(
                 [&names[0], &names[1]],
                 "free_energy",
                 &format!(
-                    "the learnt free energy of {} (its density at λ = {} by the \
-                     probability-flow ODE{}), lowest node 0",
+                    "the learnt free energy of {} (its score at λ = {} integrated, whole \
+                     basins weighed by its density{}), lowest node 0",
                     model_path.display(),
                     file.transition.lambda_max,
                     if file.training.tilt_parameters().is_some() {

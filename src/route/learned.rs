@@ -8,24 +8,21 @@
 //! own width `s·e^(−λ/2)`. It stands in for `−∇U/kT`.
 
 use burn::tensor::Device;
-use serde::Serialize;
 
 use super::geodesic::{MepStart, geodesic};
+use super::learnt_free_energy::{LEARNT_GRID, learnt_surface};
 use super::{Context, Guidance, Plan, Route, RouteKind, RouteSummary, along_curve};
-use crate::barrier::grid_minimax;
 use crate::compute;
 use crate::error::{Error, Result};
 use crate::geometry::Constraints;
 use crate::model::denoiser::{Denoiser, Normalisation};
-use crate::model::density::{DENSITY_STEPS, log_density};
 use crate::molecule::Dihedrals;
 use crate::potential::Potential;
-use crate::potential::{Tabulated, log_sum_exp};
+use crate::potential::Tabulated;
 use crate::reference::mep_on;
 use crate::representation::ModelFrame;
 use crate::representation::route_through;
 use crate::schedule;
-use crate::system::{LoadedDenoiser, System};
 use crate::walkers::{BatchScore, restraint_centres};
 
 /// The model's score of the data at one noise level, for batches of walkers.
@@ -149,174 +146,6 @@ fn add_tilt(v: &Tabulated, kt: f64, cv: Option<&Dihedrals>, x: &[f64], out: &mut
     }
 }
 
-/// Nodes per axis of a learnt free energy.
-pub const LEARNT_GRID: usize = 64;
-
-/// The model's density is summed over its images across a periodic boundary within this many
-/// smoothing widths `s·e^(−λ/2)` of it (beyond, an image adds less than e^(−18)).
-const IMAGE_MARGIN_WIDTHS: f64 = 6.0;
-
-/// The model's learnt free energy `F = −kT ln q̃ − V` on a `LEARNT_GRID²` grid over `domain`,
-/// lowest node at 0: `q̃` the model's own density at `lambda` by its probability-flow ODE
-/// ([`log_density`]: every noise level, so basins are weighed against each other where the
-/// model knows them best, not by a path through thin data), `V` the tilt it learnt under (if
-/// any). The data of a periodic axis lie in one cell: the density there is the model's summed
-/// over its images across the boundary, as the wrapped data's would be.
-pub fn learnt_surface(
-    model: &LoadedDenoiser,
-    lambda: f64,
-    domain: [[f64; 2]; 2],
-    cell: &[Option<(f64, f64)>],
-    kt: f64,
-) -> Result<Tabulated> {
-    let n = LEARNT_GRID;
-    let wraps = cell.iter().any(Option::is_some);
-    let step: [f64; 2] = std::array::from_fn(|k| {
-        (domain[k][1] - domain[k][0]) / if wraps { n } else { n - 1 } as f64
-    });
-    let nodes: Vec<[f64; 2]> = (0..n * n)
-        .map(|k| {
-            std::array::from_fn(|a| {
-                domain[a][0] + (if a == 0 { k % n } else { k / n }) as f64 * step[a]
-            })
-        })
-        .collect();
-    let margin = IMAGE_MARGIN_WIDTHS * model.normalisation.scale * (-0.5 * lambda).exp();
-    // Every node's images (itself first), as (node, point in data units).
-    let mut images: Vec<(usize, Vec<f64>)> = Vec::with_capacity(2 * n * n);
-    for (k, x) in nodes.iter().enumerate() {
-        let shifts: [Vec<f64>; 2] = std::array::from_fn(|a| {
-            let mut s = vec![0.0];
-            if let Some(Some((low, period))) = cell.get(a) {
-                if x[a] - low < margin {
-                    s.push(*period);
-                }
-                if low + period - x[a] < margin {
-                    s.push(-period);
-                }
-            }
-            s
-        });
-        for dx in &shifts[0] {
-            for dy in &shifts[1] {
-                images.push((k, vec![x[0] + dx, x[1] + dy]));
-            }
-        }
-    }
-    let alpha = schedule::alpha(lambda);
-    let noisy: Vec<Vec<f64>> = images
-        .iter()
-        .map(|(_, x)| {
-            model
-                .normalisation
-                .to_model(x)
-                .iter()
-                .map(|z| alpha * z)
-                .collect()
-        })
-        .collect();
-    let log_q = log_density(
-        model.denoiser.as_ref(),
-        &model.device,
-        &noisy,
-        lambda,
-        DENSITY_STEPS,
-    )?;
-    let mut terms: Vec<Vec<f64>> = vec![Vec::new(); n * n];
-    for ((k, _), l) in images.iter().zip(log_q) {
-        terms[*k].push(l);
-    }
-    let values: Vec<f64> = nodes
-        .iter()
-        .zip(&terms)
-        .map(|(x, t)| {
-            let bias = model.tilt.as_ref().map_or(0.0, |v| v.energy(x));
-            -kt * log_sum_exp(t) - if bias.is_finite() { bias } else { 0.0 }
-        })
-        .collect();
-    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-    Ok(Tabulated::grid(
-        values.iter().map(|v| v - low).collect(),
-        [n, n],
-        [domain[0][0], domain[1][0]],
-        step,
-        wraps,
-    ))
-}
-
-/// How far a 2-D model's learnt free energy is from a surface it was not trained on, where it
-/// matters: the cells below the highest pass between named states plus a margin.
-#[derive(Debug, Clone, Serialize)]
-pub struct LearntFidelity {
-    /// The surface compared with.
-    pub against: String,
-    /// Root-mean-square difference after the best constant shift (surface units).
-    pub rms: f64,
-    /// Cells compared (of the learnt grid's).
-    pub cells: usize,
-    /// Their ceiling on the surface: the highest pass between the named states plus
-    /// [`FIDELITY_MARGIN_KT`] kT (surface units above its minimum).
-    pub ceiling: f64,
-    /// The learnt free energy itself (lowest node 0).
-    #[serde(skip)]
-    pub learnt: Tabulated,
-}
-
-/// Cells up to this many kT above the highest pass between states are compared (2 kT ≈
-/// 5 kJ/mol at 300 K).
-pub const FIDELITY_MARGIN_KT: f64 = 2.0;
-
-/// The learnt free energy of a trained 2-D system against its scoring surface (the
-/// independent one, where it exists); `None` in other dimensions.
-pub fn learnt_fidelity(system: &System, model: &LoadedDenoiser) -> Result<Option<LearntFidelity>> {
-    let representation = system.representation()?;
-    let Some((domain, _)) = representation.grid_domain() else {
-        return Ok(None);
-    };
-    let learnt = learnt_surface(
-        model,
-        system.file.transition.lambda_max,
-        domain,
-        &representation.potential()?.periodic(),
-        system.kt(),
-    )?;
-    let scoring = system.scoring_surface()?;
-    let check = scoring.surface;
-    let states = system.file.named_states();
-    let n = system.file.barrier.grid;
-    let mut pass = f64::NEG_INFINITY;
-    for (i, (_, a)) in states.iter().enumerate() {
-        for (_, b) in &states[i + 1..] {
-            pass = pass.max(grid_minimax(check, &system.file.domain(), n, a, b)?.barrier);
-        }
-    }
-    let (nx, ny) = learnt.shape();
-    let values: Vec<(f64, f64)> = (0..ny)
-        .flat_map(|j| (0..nx).map(move |i| (i, j)))
-        .map(|(i, j)| (learnt.value(i, j), check.energy(&learnt.node(i, j))))
-        .filter(|(_, c)| c.is_finite())
-        .collect();
-    let low = values.iter().map(|v| v.1).fold(f64::INFINITY, f64::min);
-    let ceiling = pass + FIDELITY_MARGIN_KT * system.kt();
-    let kept: Vec<f64> = values
-        .iter()
-        .filter(|(_, c)| *c <= ceiling)
-        .map(|(l, c)| l - c)
-        .collect();
-    if kept.is_empty() {
-        return Ok(None);
-    }
-    let shift = kept.iter().sum::<f64>() / kept.len() as f64;
-    let rms = (kept.iter().map(|d| (d - shift).powi(2)).sum::<f64>() / kept.len() as f64).sqrt();
-    Ok(Some(LearntFidelity {
-        against: scoring.description.clone(),
-        rms,
-        cells: kept.len(),
-        ceiling: ceiling - low,
-        learnt,
-    }))
-}
-
 /// The model's score at the route's λ_max, in the representation's frame and cell.
 fn model_score<'a>(context: &Context<'a>) -> Result<ModelScore<'a>> {
     let model = context.model(RouteKind::Learned)?;
@@ -368,6 +197,7 @@ impl Route for Learned {
         let learnt = match representation.grid_domain() {
             Some((domain, _)) => Some(learnt_surface(
                 model,
+                &score,
                 context.lambda_max,
                 domain,
                 &representation.potential()?.periodic(),
@@ -392,8 +222,9 @@ impl Route for Learned {
                     surface as &dyn Potential,
                     mep,
                     format!(
-                        "its learnt free energy (the model's density at λ = {} by its \
-                         probability-flow ODE, on a {n} × {n} grid) in place of the energy",
+                        "its learnt free energy (the score at λ = {} integrated on a {n} × {n} \
+                         grid, whole basins weighed by the model's density) in place of the \
+                         energy",
                         context.lambda_max,
                         n = LEARNT_GRID
                     ),

@@ -14,6 +14,7 @@
 
 pub mod geodesic;
 pub mod learned;
+pub mod learnt_free_energy;
 mod reference;
 
 use serde::{Deserialize, Serialize};

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::model::denoiser::{Denoiser, Mlp, MlpConfig, Network, Normalisation};
 use crate::schedule::{self, LAMBDA_MAX, LAMBDA_MIN};
 pub use lambda_sampler::LambdaSampler;
-pub use section::{Ensemble, TrainingConfig};
+pub use section::{Ensemble, LearningRateDecay, TrainingConfig};
 
 /// Loss weight `sqrt(sigmoid(λ + 2))` of the paper.
 pub fn loss_weight(lambda: f64) -> f64 {
@@ -120,7 +120,8 @@ impl Trainer {
         }
         let mlp = self.mlp.take().expect("the network is always put back");
         let (grads, raw, value) = self.gradients(&mlp, &lam, &xt, &x0, &weight)?;
-        self.mlp = Some(self.optim.step(self.config.learning_rate, mlp, grads));
+        let rate = self.config.learning_rate_at(self.history.len());
+        self.mlp = Some(self.optim.step(rate, mlp, grads));
 
         let bins: Vec<usize> = draws.iter().map(|d| d.1).collect();
         let scored: Vec<f64> = raw
