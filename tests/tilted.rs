@@ -148,6 +148,14 @@ fn the_tilted_model_knows_the_pass_and_the_boltzmann_model_does_not() {
         (barrier - exact_barrier).abs() < 1.0,
         "learnt barrier {barrier:.2} against {exact_barrier:.2}"
     );
+    // The wells' weights against each other (the right one 1 kT higher): what the model's
+    // density fixes, and the score alone weighs only through the thin pass.
+    let wells = learnt.energy(&[1.0, 0.0]) - learnt.energy(&[-1.0, 0.0]);
+    let exact_wells = DoubleWell.energy(&[1.0, 0.0]) - DoubleWell.energy(&[-1.0, 0.0]);
+    assert!(
+        (wells - exact_wells).abs() < 0.3,
+        "learnt wells {wells:.2} apart against {exact_wells:.2}"
+    );
     // In the wells both are right: the correction does not spoil what the basins knew.
     for k in [0, 6] {
         assert!((t[k][0] - exact[k]).abs() < 2.0, "well {k}: {:?}", t[k]);
