@@ -255,19 +255,30 @@ impl Tabulated {
     /// `potential` on an `n × n` grid over `domain` (the grid wraps where `periodic`: `n` nodes
     /// a period; else `n` nodes from edge to edge).
     pub fn of(potential: &dyn Potential, domain: [[f64; 2]; 2], n: usize, periodic: bool) -> Self {
+        let (step, nodes) = Self::grid_nodes(domain, n, periodic);
+        let values = nodes.iter().map(|x| potential.energy(x)).collect();
+        Self::grid(values, [n, n], [domain[0][0], domain[1][0]], step, periodic)
+    }
+
+    /// The step and the nodes (x fastest) of the `n × n` grid over `domain` that
+    /// [`Tabulated::of`] tabulates on.
+    pub fn grid_nodes(
+        domain: [[f64; 2]; 2],
+        n: usize,
+        periodic: bool,
+    ) -> ([f64; 2], Vec<[f64; 2]>) {
         let step: [f64; 2] = std::array::from_fn(|k| {
             (domain[k][1] - domain[k][0]) / if periodic { n } else { n - 1 } as f64
         });
-        let values = (0..n * n)
+        let nodes = (0..n * n)
             .map(|k| {
-                let (i, j) = (k % n, k / n);
-                potential.energy(&[
-                    domain[0][0] + i as f64 * step[0],
-                    domain[1][0] + j as f64 * step[1],
-                ])
+                [
+                    domain[0][0] + (k % n) as f64 * step[0],
+                    domain[1][0] + (k / n) as f64 * step[1],
+                ]
             })
             .collect();
-        Self::grid(values, [n, n], [domain[0][0], domain[1][0]], step, periodic)
+        (step, nodes)
     }
 
     /// Whether the grid is one [`Tabulated::grid`] accepts (a grid read from a file that

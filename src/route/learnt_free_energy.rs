@@ -52,16 +52,8 @@ pub fn learnt_surface(
     let density = density_surface(model, lambda, domain, cell, kt)?;
     let n = LEARNT_GRID;
     let periodic = cell.iter().any(Option::is_some);
-    let step: [f64; 2] = std::array::from_fn(|k| {
-        (domain[k][1] - domain[k][0]) / if periodic { n } else { n - 1 } as f64
-    });
-    let node = |i: usize, j: usize| {
-        vec![
-            domain[0][0] + i as f64 * step[0],
-            domain[1][0] + j as f64 * step[1],
-        ]
-    };
-    let points: Vec<Vec<f64>> = (0..n * n).map(|k| node(k % n, k / n)).collect();
+    let (step, nodes) = Tabulated::grid_nodes(domain, n, periodic);
+    let points: Vec<Vec<f64>> = nodes.iter().map(|x| x.to_vec()).collect();
     let mut s = vec![vec![0.0; 2]; n * n];
     for (p, o) in points.chunks(1024).zip(s.chunks_mut(1024)) {
         score.score(p, o)?;
@@ -111,21 +103,33 @@ pub fn learnt_surface(
         }
     };
     let values = conjugate_gradients(&system, &rhs, 20 * n);
+    Ok(lowest_at_zero(values, domain, n, step, periodic))
+}
+
+/// `values` on the `n × n` grid over `domain`, shifted so that the lowest node is 0.
+fn lowest_at_zero(
+    values: Vec<f64>,
+    domain: [[f64; 2]; 2],
+    n: usize,
+    step: [f64; 2],
+    periodic: bool,
+) -> Tabulated {
     let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-    Ok(Tabulated::grid(
+    Tabulated::grid(
         values.iter().map(|v| v - low).collect(),
         [n, n],
         [domain[0][0], domain[1][0]],
         step,
         periodic,
-    ))
+    )
 }
 
 /// `−kT ln q̃ − V` on a `DENSITY_GRID²` grid over `domain`, lowest node at 0: `q̃` the model's
 /// own density at `lambda` by its probability-flow ODE ([`log_density`]: every noise level, so
 /// basins are weighed against each other where the model knows them best, not by a path
-/// through thin data), `V` the tilt it learnt under (if any). The data of a periodic axis lie in one cell: the density there is the model's summed
-/// over its images across the boundary, as the wrapped data's would be.
+/// through thin data), `V` the tilt it learnt under (if any). The data of a periodic axis lie
+/// in one cell: the density there is the model's summed over its images across the boundary,
+/// as the wrapped data's would be.
 fn density_surface(
     model: &LoadedDenoiser,
     lambda: f64,
@@ -135,16 +139,7 @@ fn density_surface(
 ) -> Result<Tabulated> {
     let n = DENSITY_GRID;
     let wraps = cell.iter().any(Option::is_some);
-    let step: [f64; 2] = std::array::from_fn(|k| {
-        (domain[k][1] - domain[k][0]) / if wraps { n } else { n - 1 } as f64
-    });
-    let nodes: Vec<[f64; 2]> = (0..n * n)
-        .map(|k| {
-            std::array::from_fn(|a| {
-                domain[a][0] + (if a == 0 { k % n } else { k / n }) as f64 * step[a]
-            })
-        })
-        .collect();
+    let (step, nodes) = Tabulated::grid_nodes(domain, n, wraps);
     let margin = IMAGE_MARGIN_WIDTHS * model.normalisation.scale * (-0.5 * lambda).exp();
     // Every node's images (itself first), as (node, point in data units).
     let mut images: Vec<(usize, Vec<f64>)> = Vec::with_capacity(2 * n * n);
@@ -198,14 +193,7 @@ fn density_surface(
             -kt * log_sum_exp(t) - if bias.is_finite() { bias } else { 0.0 }
         })
         .collect();
-    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-    Ok(Tabulated::grid(
-        values.iter().map(|v| v - low).collect(),
-        [n, n],
-        [domain[0][0], domain[1][0]],
-        step,
-        wraps,
-    ))
+    Ok(lowest_at_zero(values, domain, n, step, wraps))
 }
 
 /// How far a 2-D model's learnt free energy is from a surface it was not trained on, where it
